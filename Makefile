@@ -1,0 +1,39 @@
+# Two commands for a new user: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint typecheck contracts test-sqlite test-postgres clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/nudgebot serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy bot nudges
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+test-sqlite: $(STAMP)
+	NUDGEBOT_TEST_DB=sqlite $(BIN)/pytest
+
+test-postgres: $(STAMP)
+	./scripts/ensure-postgres
+	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/pytest
+
+test: lint typecheck contracts test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
