@@ -1,0 +1,1 @@
+"""Fakes of the platforms that tests play against: real servers on loopback, not mocks."""
