@@ -1,0 +1,95 @@
+"""Compose the service: settings, store, web server, platforms and scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.server import create_web_app
+from bot.settings import Settings, platform_status
+from nudges.store.database import Database
+from nudges.store.migrate import current_revision, head_revision, upgrade
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Raised with one readable line when the service cannot start."""
+
+
+def safe_url(db: Database) -> str:
+    """Render the database URL without its password, for messages."""
+    return db.url.render_as_string(hide_password=True)
+
+
+async def prepare_database(settings: Settings) -> Database:
+    """Connect, and bring an embedded SQLite schema to head; refuse an old PostgreSQL schema."""
+    db = Database(settings.database_url)
+    try:
+        revision = await current_revision(db.engine)
+    except (OSError, SQLAlchemyError) as exc:
+        await db.dispose()
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise StartupError(f"cannot reach the database at {safe_url(db)}: {reason}") from None
+    head = head_revision()
+    if revision == head:
+        return db
+    if settings.is_sqlite:
+        logger.info("bringing the SQLite schema from %s to %s", revision or "empty", head)
+        await upgrade(db.engine)
+        return db
+    await db.dispose()
+    raise StartupError(
+        f"the database schema is at {revision or 'nothing (empty database)'} but this version "
+        f"needs {head}: run `nudgebot migrate` first"
+    )
+
+
+def log_platforms(settings: Settings) -> None:
+    """Say, one line each, which platforms are on and why the others are off."""
+    for status in platform_status(settings):
+        if status.enabled:
+            logger.info("%s: on, %s", status.name, status.reason)
+        else:
+            logger.info("%s: off, %s", status.name, status.reason)
+
+
+async def _wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_service(settings: Settings) -> None:
+    """Serve HTTP until SIGINT or SIGTERM, then shut down cleanly."""
+    log_platforms(settings)
+    db = await prepare_database(settings)
+    app = create_web_app(db)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        await db.dispose()
+        raise StartupError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            "set PORT to a free port, e.g. PORT=3001"
+        ) from None
+    logger.info("listening on http://%s:%s (health: /healthz)", settings.host, settings.port)
+    try:
+        await _wait_for_stop()
+        logger.info("shutting down")
+    finally:
+        await runner.cleanup()
+        await db.dispose()
+        logger.info("stopped")

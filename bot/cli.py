@@ -1,0 +1,193 @@
+"""Offer the ``nudgebot`` command line: serve, migrate, import-org and friends."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from bot import __version__
+from bot.app import StartupError, run_service
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+from nudges.org_import import OrgFileError, apply_org, parse_org_csv
+from nudges.store.database import Database
+from nudges.store.migrate import current_revision, head_revision, upgrade
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> int:
+    print(f"nudgebot: {message}", file=sys.stderr)
+    return code
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def cmd_serve(_args: argparse.Namespace) -> int:
+    """Run the web service."""
+    settings = _settings()
+    try:
+        asyncio.run(run_service(settings))
+    except StartupError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _migrate(settings: Settings) -> str:
+    db = Database(settings.database_url)
+    try:
+        before = await current_revision(db.engine)
+        await upgrade(db.engine)
+        after = await current_revision(db.engine)
+    finally:
+        await db.dispose()
+    if before == after:
+        return f"schema already at {after}"
+    return f"schema upgraded from {before or 'empty'} to {after}"
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Upgrade the database schema to head."""
+    settings = _settings()
+    try:
+        print(asyncio.run(_migrate(settings)))
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return _fail(f"migration failed: {reason}")
+    return 0
+
+
+async def _import_org(settings: Settings, text: str, dry_run: bool, replace: bool) -> list[str]:
+    rows = parse_org_csv(text)
+    db = Database(settings.database_url)
+    try:
+        revision = await current_revision(db.engine)
+        if revision != head_revision():
+            if not settings.is_sqlite:
+                raise StartupError("the database schema is not at head: run `nudgebot migrate`")
+            await upgrade(db.engine)
+        async with db.session() as session:
+            plan = await apply_org(session, rows, dry_run=dry_run, replace=replace)
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+    finally:
+        await db.dispose()
+    lines = plan.summary()
+    verb = "would change" if dry_run else "changed"
+    if not lines:
+        return [f"{len(rows)} rows read; nothing to change"]
+    return [*lines, f"{len(rows)} rows read; {verb} {len(lines)} thing(s)"]
+
+
+def cmd_import_org(args: argparse.Namespace) -> int:
+    """Import reporting lines from a CSV file."""
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _fail(f"{path}: no such file")
+    except UnicodeDecodeError:
+        return _fail(f"{path}: not UTF-8 text; save the CSV as UTF-8")
+    except OSError as exc:
+        return _fail(f"{path}: {exc.strerror}")
+    settings = _settings()
+    try:
+        for line in asyncio.run(_import_org(settings, text, args.dry_run, args.replace)):
+            print(line)
+    except OrgFileError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        return _fail("nothing was imported; fix the lines above and run again")
+    except StartupError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_generate_key(_args: argparse.Namespace) -> int:
+    """Print a new NUDGEBOT_SECRET_KEY."""
+    print(Fernet.generate_key().decode())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand and its options."""
+    parser = argparse.ArgumentParser(
+        prog="nudgebot",
+        description="Self-hosted Slack and Teams bot that nudges managers towards small moments "
+        "of connection. Settings come from the environment (see .env.example).",
+    )
+    parser.add_argument("--version", action="version", version=f"nudgebot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the service (HTTP on PORT)",
+        description="Run the web service: /healthz, /readyz, /metrics and the enabled platforms. "
+        "On the embedded SQLite default the schema is created on first start.",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="upgrade the database schema to the newest revision",
+        description="Upgrade the database at DATABASE_URL to the newest schema revision.",
+    )
+    migrate.set_defaults(func=cmd_migrate)
+
+    imp = sub.add_parser(
+        "import-org",
+        help="import who reports to whom from a CSV file",
+        description="Import reporting lines. Columns: platform,workspace,manager,member,team "
+        "(platform user ids). Every row is checked first; on any problem nothing is written. "
+        "Importing the same file twice changes nothing.",
+    )
+    imp.add_argument("file", metavar="FILE.csv", help="the CSV file")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="also remove reporting lines of the file's workspaces that the file does not list",
+    )
+    imp.set_defaults(func=cmd_import_org)
+
+    key = sub.add_parser(
+        "generate-key",
+        help="print a new NUDGEBOT_SECRET_KEY",
+        description="Print a new random key for NUDGEBOT_SECRET_KEY (encrypts bot tokens at rest).",
+    )
+    key.set_defaults(func=cmd_generate_key)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"nudgebot: configuration: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Read and validate the service's settings from the environment (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nudges.domain import DEFAULT_COUNTRY, DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES
+from nudges.store.database import DatabaseUrlError, normalize_url
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/nudgebot.sqlite3"
+
+# One correct example per variable, shown whenever a value is missing or malformed.
+EXAMPLES: dict[str, str] = {
+    "DATABASE_URL": "postgresql+asyncpg://nudgebot:secret@db:5432/nudgebot",
+    "HOST": "0.0.0.0",
+    "PORT": "3000",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
+    "SLACK_BOT_TOKEN": "xoxb-1234-5678-abcdef",
+    "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+    "SLACK_APP_TOKEN": "xapp-1-A0123-456-abcdef",
+    "SLACK_CLIENT_ID": "1234567890.1234567890",
+    "SLACK_CLIENT_SECRET": "0123456789abcdef0123456789abcdef",
+    "SLACK_API_URL": "https://slack.com/api/",
+    "MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000000",
+    "MICROSOFT_APP_PASSWORD": "your-client-secret",
+    "MICROSOFT_APP_TENANT_ID": "00000000-0000-0000-0000-000000000000",
+    "MICROSOFT_APP_TYPE": "MultiTenant",
+    "TEAMS_ENABLED": "true",
+    "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
+    "DEFAULT_LOCALE": "nl",
+    "DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    "DEFAULT_COUNTRY": "NL",
+    "TICK_SECONDS": "30",
+    "SEND_RATE_PER_WORKSPACE": "1.0",
+    "MAX_SEND_ATTEMPTS": "6",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_api_url: str | None = None
+
+    microsoft_app_id: str | None = None
+    microsoft_app_password: str | None = None
+    microsoft_app_tenant_id: str | None = None
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+    teams_enabled: bool = False
+
+    nudgebot_secret_key: str | None = None
+
+    default_locale: str = DEFAULT_LOCALE
+    default_timezone: str = DEFAULT_TIMEZONE
+    default_country: str = DEFAULT_COUNTRY
+
+    tick_seconds: int = Field(default=30, ge=5, le=3600)
+    send_rate_per_workspace: float = Field(default=1.0, gt=0, le=50)
+    max_send_attempts: int = Field(default=6, ge=1, le=20)
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_api_url",
+        "microsoft_app_id",
+        "microsoft_app_password",
+        "microsoft_app_tenant_id",
+        "nudgebot_secret_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # An empty line in .env (SLACK_BOT_TOKEN=) means "not configured", not "empty token".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            normalize_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _check_bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _check_app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("nudgebot_secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                Fernet(value.encode())
+            except ValueError as exc:
+                raise ValueError("must be a 32-byte url-safe base64 key") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone name") from exc
+        return value
+
+    @field_validator("default_country")
+    @classmethod
+    def _check_country(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Tell whether multi-workspace OAuth installs are configured."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def slack_socket_mode(self) -> bool:
+        """Tell whether Slack should connect over Socket Mode."""
+        return bool(self.slack_app_token)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the store is the embedded SQLite file."""
+        return normalize_url(self.database_url).get_backend_name() == "sqlite"
+
+
+@dataclass(frozen=True)
+class PlatformStatus:
+    """Whether a platform is on, and the one-line reason."""
+
+    name: str
+    enabled: bool
+    reason: str
+
+
+def platform_status(settings: Settings) -> list[PlatformStatus]:
+    """Explain which platforms are on and why the others are off."""
+    out: list[PlatformStatus] = []
+    s = settings
+    if s.slack_socket_mode and s.slack_bot_token:
+        out.append(PlatformStatus("slack", True, "Socket Mode (SLACK_APP_TOKEN + SLACK_BOT_TOKEN)"))
+    elif s.slack_oauth and s.slack_signing_secret and s.nudgebot_secret_key:
+        out.append(PlatformStatus("slack", True, "HTTP with OAuth installs at /slack/install"))
+    elif s.slack_bot_token and s.slack_signing_secret:
+        out.append(PlatformStatus("slack", True, "HTTP, single workspace, at /slack/events"))
+    else:
+        out.append(PlatformStatus("slack", False, _slack_off_reason(s)))
+    if s.microsoft_app_id and s.microsoft_app_password:
+        out.append(PlatformStatus("teams", True, "Bot Framework at /api/messages"))
+    elif s.teams_enabled:
+        out.append(
+            PlatformStatus("teams", True, "at /api/messages WITHOUT auth (local Emulator only)")
+        )
+    elif s.microsoft_app_id:
+        out.append(PlatformStatus("teams", False, "MICROSOFT_APP_ID is set but not its password"))
+    else:
+        out.append(
+            PlatformStatus(
+                "teams", False, "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD are not set"
+            )
+        )
+    return out
+
+
+def _slack_off_reason(s: Settings) -> str:
+    if s.slack_socket_mode:
+        return "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not"
+    if s.slack_oauth and not s.slack_signing_secret:
+        return "OAuth needs SLACK_SIGNING_SECRET too"
+    if s.slack_oauth and not s.nudgebot_secret_key:
+        return "OAuth needs NUDGEBOT_SECRET_KEY to encrypt bot tokens at rest"
+    if s.slack_bot_token and not s.slack_signing_secret:
+        return "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not"
+    if s.slack_signing_secret and not s.slack_bot_token:
+        return "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not"
+    return "no SLACK_BOT_TOKEN, SLACK_APP_TOKEN or SLACK_CLIENT_ID set"
+
+
+class SettingsError(Exception):
+    """Raised with one readable line per bad setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _describe(error: Any) -> str:
+    loc = error.get("loc") or ("?",)
+    name = str(loc[0]).upper()
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ").replace("Input should be", "must be")
+    example = EXAMPLES.get(name)
+    hint = f" (for example {name}={example})" if example else ""
+    return f"{name}: {message}{hint}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning validation errors into a ``SettingsError`` naming each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError([_describe(err) for err in exc.errors()]) from None

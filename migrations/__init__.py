@@ -1,0 +1,1 @@
+"""Alembic environment and reviewed revisions for the Nudgebot schema."""

@@ -1,0 +1,20 @@
+"""Import every mapped table so the metadata is complete for Alembic and queries."""
+
+from nudges.store.audit import AuditEntry
+from nudges.store.base import Base
+from nudges.store.cadence import CadenceRule
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, ReportingLine, Workspace
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CadenceRule",
+    "Delivery",
+    "Person",
+    "ReportingLine",
+    "Workspace",
+    "metadata",
+]

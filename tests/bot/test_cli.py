@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKEND
+
+CLI = [sys.executable, "-m", "bot.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "MICROSOFT_", "NUDGEBOT_", "TEAMS_"))
+        and k not in {"DATABASE_URL", "PORT"}
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], cwd=tmp_path, env=_env(tmp_path, **env), capture_output=True, text=True
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    out = run(tmp_path, "--version")
+    assert out.returncode == 0
+    assert out.stdout.startswith("nudgebot ")
+    top = run(tmp_path, "--help")
+    for command in ("serve", "migrate", "import-org", "generate-key"):
+        assert command in top.stdout
+        sub = run(tmp_path, command, "--help")
+        assert sub.returncode == 0, sub.stderr
+        assert "usage: nudgebot " + command in sub.stdout
+
+
+def test_no_command_prints_help(tmp_path: Path) -> None:
+    out = run(tmp_path)
+    assert out.returncode == 2
+    assert "usage: nudgebot" in out.stdout
+
+
+def test_bad_settings_give_one_line_each_and_no_traceback(tmp_path: Path) -> None:
+    out = run(tmp_path, "serve", PORT="eighty", SLACK_BOT_TOKEN="xoxp-oops")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("nudgebot: configuration: PORT:")
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    db = tmp_path / "data" / "bot.sqlite3"
+    proc = subprocess.Popen(
+        [*CLI, "serve"],
+        cwd=tmp_path,
+        env=_env(tmp_path, PORT=str(port), DATABASE_URL=f"sqlite:///{db}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            assert b'"ready"' in r.read()
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "slack: off" in output
+    assert "teams: off" in output
+    assert "stopped" in output
+    assert db.exists()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="the refusal applies to PostgreSQL")
+def test_serve_refuses_an_out_of_date_postgres_schema(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    out = run(tmp_path, "serve", DATABASE_URL=empty_database_url, PORT=str(_free_port()))
+    assert out.returncode == 1
+    assert "run `nudgebot migrate` first" in out.stderr
+    migrated = run(tmp_path, "migrate", DATABASE_URL=empty_database_url)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "schema upgraded from empty to" in migrated.stdout
+    again = run(tmp_path, "migrate", DATABASE_URL=empty_database_url)
+    assert "schema already at" in again.stdout
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{_free_port()}/nowhere"
+    out = run(tmp_path, "serve", DATABASE_URL=url)
+    assert out.returncode == 1
+    assert "cannot reach the database at postgresql+asyncpg://postgres@127.0.0.1" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_import_org_validates_then_applies_once(tmp_path: Path, empty_database_url: str) -> None:
+    env = {"DATABASE_URL": empty_database_url}
+    if BACKEND == "postgres":
+        assert run(tmp_path, "migrate", **env).returncode == 0
+    good = tmp_path / "org.csv"
+    good.write_text("platform,workspace,manager,member,team\nslack,T1,U1,U2,Blue\n")
+    dry = run(tmp_path, "import-org", str(good), "--dry-run", **env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would change" in dry.stdout
+    first = run(tmp_path, "import-org", str(good), **env)
+    assert first.returncode == 0
+    assert "add U2 -> U1 (team Blue)" in first.stdout
+    second = run(tmp_path, "import-org", str(good), **env)
+    assert "nothing to change" in second.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("platform,workspace,manager,member,team\nslack,T1,U1,U3,\nirc,T1,U1,U4,\n")
+    out = run(tmp_path, "import-org", str(bad), **env)
+    assert out.returncode == 1
+    assert f"{bad}: line 3: platform 'irc' must be one of: slack, teams" in out.stderr
+    assert "nothing was imported" in out.stderr
+    # The valid row of the bad file was not written either.
+    again = run(tmp_path, "import-org", str(good), "--replace", "--dry-run", **env)
+    assert "nothing to change" in again.stdout
+
+
+def test_import_org_missing_file(tmp_path: Path) -> None:
+    out = run(tmp_path, "import-org", "nope.csv")
+    assert out.returncode == 1
+    assert "nope.csv: no such file" in out.stderr

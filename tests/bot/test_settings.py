@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.settings import SettingsError, load_settings, platform_status
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    # Tests must not pick up a developer's .env or exported variables.
+    monkeypatch.chdir(tmp_path)
+    for name in list(__import__("os").environ):
+        if name.startswith(("SLACK_", "MICROSOFT_", "NUDGEBOT_", "DEFAULT_", "TEAMS_")) or name in {
+            "PORT",
+            "HOST",
+            "DATABASE_URL",
+        }:
+            monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_need_nothing() -> None:
+    s = load_settings()
+    assert s.port == 3000
+    assert s.is_sqlite
+    assert [p.enabled for p in platform_status(s)] == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PORT": "abc"}, "PORT: must be a valid integer"),
+        ({"PORT": "70000"}, "PORT: must be less than or equal to 65535"),
+        ({"SLACK_BOT_TOKEN": "xoxp-123"}, "SLACK_BOT_TOKEN: a bot token starts with xoxb-"),
+        ({"SLACK_APP_TOKEN": "abc"}, "SLACK_APP_TOKEN: an app-level token starts with xapp-"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL: unsupported database 'mysql'"),
+        ({"DEFAULT_TIMEZONE": "Mars/Olympus"}, "DEFAULT_TIMEZONE: must be an IANA time zone"),
+        ({"DEFAULT_LOCALE": "fr"}, "DEFAULT_LOCALE: must be one of en, nl"),
+        ({"NUDGEBOT_SECRET_KEY": "short"}, "NUDGEBOT_SECRET_KEY: must be a 32-byte"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: must be"),
+    ],
+)
+def test_bad_values_name_the_variable_and_give_an_example(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    (line,) = info.value.problems
+    assert line.startswith(expected)
+    assert "(for example " in line
+
+
+def test_several_problems_are_all_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "nope")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert [p.split(":")[0] for p in info.value.problems] == ["PORT", "SLACK_BOT_TOKEN"]
+
+
+def test_blank_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "  ")
+    assert load_settings().slack_bot_token is None
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("PORT=3123\n")
+    assert load_settings().port == 3123
+
+
+@pytest.mark.parametrize(
+    ("env", "slack", "reason"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, True, "single workspace"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, True, "Socket Mode"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, False, "SLACK_SIGNING_SECRET is not"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, False, "SLACK_BOT_TOKEN is not"),
+        (
+            {"SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2", "SLACK_SIGNING_SECRET": "3"},
+            False,
+            "NUDGEBOT_SECRET_KEY",
+        ),
+    ],
+)
+def test_platform_status_explains_itself(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], slack: bool, reason: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    status = platform_status(load_settings())[0]
+    assert status.enabled is slack
+    assert reason in status.reason
+
+
+def test_oauth_with_key_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "2")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "3")
+    monkeypatch.setenv("NUDGEBOT_SECRET_KEY", Fernet.generate_key().decode())
+    assert platform_status(load_settings())[0].enabled

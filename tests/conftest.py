@@ -1,0 +1,114 @@
+"""Provide a real database to every test: SQLite, or PostgreSQL when NUDGEBOT_TEST_DB=postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from nudges.store.database import Database
+from nudges.store.migrate import upgrade
+from nudges.store.models import metadata
+
+BACKEND = os.environ.get("NUDGEBOT_TEST_DB", "sqlite")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+if BACKEND not in {"sqlite", "postgres"}:
+    raise pytest.UsageError(f"NUDGEBOT_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
+
+
+def pytest_report_header() -> str:
+    """Say which database the run uses, so a log shows it at a glance."""
+    return f"nudgebot test database: {BACKEND}" + (f" ({PG_URL})" if BACKEND == "postgres" else "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip PostgreSQL-only tests on SQLite, saying why."""
+    if BACKEND == "postgres":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with NUDGEBOT_TEST_DB=postgres)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db.engine)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of a database migrated to head, fresh for this test session."""
+    if BACKEND == "postgres":
+        asyncio.run(_reset_postgres(PG_URL))
+        url = PG_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'nudgebot.sqlite3'}"
+    asyncio.run(_migrate(url))
+    return url
+
+
+async def _clear(db: Database) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """Hand a test an empty, migrated database."""
+    database = Database(database_url)
+    await _clear(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """Create a database with no schema at all, dropped again afterwards."""
+    if BACKEND == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"nudgebot_empty_{uuid.uuid4().hex[:10]}"
+    admin_url = make_url(PG_URL).set(database="postgres")
+
+    async def run(statement: str) -> None:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

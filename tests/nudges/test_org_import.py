@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from nudges.org_import import OrgFileError, apply_org, parse_org_csv
+from nudges.store.audit import AuditEntry
+from nudges.store.database import Database
+from nudges.store.org import Person, ReportingLine, Workspace
+
+GOOD = """platform,workspace,manager,member,team
+slack,T01,UMGR1,UMEM1,Blue
+slack,T01,UMGR1,UMEM2,Blue
+slack,T01,UMGR2,UMEM3,
+teams,tenant-1,29:mgr,29:mem,Red
+"""
+
+
+async def _counts(db: Database) -> tuple[int, int, int]:
+    async with db.session() as s:
+        return (
+            await s.scalar(select(func.count()).select_from(Workspace)) or 0,
+            await s.scalar(select(func.count()).select_from(Person)) or 0,
+            await s.scalar(select(func.count()).select_from(ReportingLine)) or 0,
+        )
+
+
+async def _import(db: Database, text: str, *, dry_run: bool = False, replace: bool = False):
+    rows = parse_org_csv(text)
+    async with db.session() as s:
+        plan = await apply_org(s, rows, dry_run=dry_run, replace=replace)
+        if dry_run:
+            await s.rollback()
+        else:
+            await s.commit()
+    return plan
+
+
+async def test_import_creates_workspaces_people_and_lines(db: Database) -> None:
+    plan = await _import(db, GOOD)
+    assert len(plan.new_workspaces) == 2
+    assert len(plan.new_lines) == 4
+    assert await _counts(db) == (2, 7, 4)
+
+
+async def test_reimporting_the_same_file_changes_nothing(db: Database) -> None:
+    await _import(db, GOOD)
+    async with db.session() as s:
+        audits = await s.scalar(select(func.count()).select_from(AuditEntry))
+    plan = await _import(db, GOOD)
+    assert plan.is_empty
+    assert await _counts(db) == (2, 7, 4)
+    async with db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(AuditEntry)) == audits
+
+
+async def test_dry_run_reports_but_writes_nothing(db: Database) -> None:
+    plan = await _import(db, GOOD, dry_run=True)
+    assert len(plan.new_lines) == 4
+    assert len(plan.new_people) == 7
+    assert await _counts(db) == (0, 0, 0)
+
+
+async def test_team_change_is_an_update_not_a_new_line(db: Database) -> None:
+    await _import(db, GOOD)
+    plan = await _import(db, GOOD.replace("UMEM2,Blue", "UMEM2,Green"))
+    assert [(r.member, old) for r, old in plan.team_changes] == [("UMEM2", "Blue")]
+    async with db.session() as s:
+        teams = sorted((await s.scalars(select(ReportingLine.team))).all())
+    assert teams == ["", "Blue", "Green", "Red"]
+
+
+async def test_replace_removes_lines_missing_from_the_file(db: Database) -> None:
+    await _import(db, GOOD)
+    smaller = "\n".join(line for line in GOOD.splitlines() if "UMEM3" not in line)
+    plan = await _import(db, smaller, dry_run=True, replace=True)
+    assert plan.removed_lines == [("slack", "T01", "UMGR2", "UMEM3")]
+    assert (await _counts(db))[2] == 4
+    await _import(db, smaller, replace=True)
+    assert (await _counts(db))[2] == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the file is empty"),
+        ("platform,workspace,manager\nslack,T1,U1\n", "missing column(s) member"),
+        ("platform,workspace,manager,member,boss\n", "unknown column(s) boss"),
+        ("platform,workspace,manager,member,team\n", "has a header but no rows"),
+        ("platform,workspace,manager,member,team\nirc,T1,U1,U2,\n", "line 2: platform 'irc'"),
+        ("platform,workspace,manager,member,team\nslack,T1,U1,U1,\n", "report to themselves"),
+        ("platform,workspace,manager,member,team\nslack,T1,U1,,\n", "line 2: member is empty"),
+        ("platform,workspace,manager,member,team\nslack,T1,<@U1>,U2,\n", "not a platform user id"),
+        ("platform,workspace,manager,member,team\nslack,T1,U1,U2\n", "has 4 fields, expected 5"),
+        ("platform,workspace,manager,member,team\nslack,T1,U1,U2,\nslack,T1,U1,U2,\n", "repeats"),
+    ],
+)
+def test_bad_files_name_the_line_and_problem(text: str, expected: str) -> None:
+    with pytest.raises(OrgFileError) as info:
+        parse_org_csv(text)
+    assert expected in str(info.value)
+
+
+def test_every_bad_row_is_reported_not_only_the_first() -> None:
+    text = "platform,workspace,manager,member,team\nirc,T1,U1,U2,\nslack,T1,U1,U2,\nslack,,U3,U4,\n"
+    with pytest.raises(OrgFileError) as info:
+        parse_org_csv(text)
+    lines = [str(p) for p in info.value.problems]
+    assert lines == [
+        "line 2: platform 'irc' must be one of: slack, teams",
+        "line 4: workspace is empty",
+    ]
+
+
+def test_a_byte_order_mark_and_blank_lines_are_fine() -> None:
+    rows = parse_org_csv("\ufeffPlatform,Workspace,Manager,Member,Team\n\nslack,T1,U1,U2,Blue\n")
+    assert [(r.line, r.member, r.team) for r in rows] == [(3, "U2", "Blue")]
