@@ -1,0 +1,1 @@
+"""Microsoft Teams adapter: everything botbuilder lives here and nowhere else."""
