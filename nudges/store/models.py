@@ -2,7 +2,9 @@
 
 from nudges.store.audit import AuditEntry
 from nudges.store.base import Base
+from nudges.store.blackouts import BlackoutDate
 from nudges.store.cadence import CadenceRule
+from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, ReportingLine, Workspace
 
@@ -11,7 +13,9 @@ metadata = Base.metadata
 __all__ = [
     "AuditEntry",
     "Base",
+    "BlackoutDate",
     "CadenceRule",
+    "Commitment",
     "Delivery",
     "Person",
     "ReportingLine",

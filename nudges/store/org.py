@@ -48,6 +48,10 @@ class Person(Base):
     paused_until: Mapped[date | None] = mapped_column(Date, default=None)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     unreachable_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # None means every kind; a list limits the planner to those kinds.
+    enabled_kinds: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    programme: Mapped[str | None] = mapped_column(String(64), default=None)
+    programme_started_on: Mapped[date | None] = mapped_column(Date, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

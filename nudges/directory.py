@@ -1,0 +1,274 @@
+"""Answer questions about a workspace's people: zones, languages, cadences, managers, reports."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges.domain import DEFAULT_TIMEZONE, DeliveryKind, DeliveryStatus, Frequency, Kind, Scope
+from nudges.i18n import resolve_locale
+from nudges.planner import PastNudge, PlannerInput, ReportInfo
+from nudges.policy import WorkspacePolicy
+from nudges.scheduling.calendar import (
+    DEFAULT_NUDGE_CADENCE,
+    DEFAULT_PULSE_CADENCE,
+    Availability,
+    CadenceSpec,
+)
+from nudges.store.blackouts import BlackoutDate
+from nudges.store.cadence import CadenceRule
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, ReportingLine, Workspace
+
+NUDGE = "nudge"
+PULSE = "pulse"
+
+
+def zone_of(workspace: Workspace, person: Person | None = None) -> ZoneInfo:
+    """Return the person's zone, else the workspace default, else the product default."""
+    for name in (person.timezone if person else None, workspace.default_timezone):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def locale_of(workspace: Workspace, person: Person | None = None) -> str:
+    """Return the person's language, else the workspace default."""
+    return resolve_locale(person.locale if person else None, workspace.default_locale)
+
+
+def policy_of(workspace: Workspace) -> WorkspacePolicy:
+    """Return the workspace's policy."""
+    return WorkspacePolicy.from_settings(workspace.settings)
+
+
+def local_today(workspace: Workspace, person: Person, now: datetime) -> date:
+    """Return the person's calendar date at ``now``."""
+    return now.astimezone(zone_of(workspace, person)).date()
+
+
+async def blackout_days(session: AsyncSession, workspace_id: int) -> frozenset[date]:
+    """Return the workspace's blackout dates."""
+    rows = await session.scalars(
+        select(BlackoutDate.day).where(BlackoutDate.workspace_id == workspace_id)
+    )
+    return frozenset(rows.all())
+
+
+def availability(workspace: Workspace, person: Person, blackouts: frozenset[date]) -> Availability:
+    """Say when ``person`` may receive messages."""
+    policy = policy_of(workspace)
+    return Availability(
+        timezone=zone_of(workspace, person),
+        country=workspace.country or None,
+        blackout=blackouts,
+        work_start=policy.work_start,
+        work_end=policy.work_end,
+    )
+
+
+def spec_of(rule: CadenceRule) -> CadenceSpec:
+    """Turn a stored rule into a cadence spec."""
+    return CadenceSpec(
+        frequency=Frequency(rule.frequency),
+        weekday=rule.weekday,
+        at=time.fromisoformat(rule.at_time),
+        ordinal=rule.ordinal,
+    )
+
+
+def scope_key(scope: Scope, *, team: str | None = None, person_id: int | None = None) -> str:
+    """Build the unique key of a cadence rule's scope."""
+    if scope is Scope.PERSON:
+        return f"person:{person_id}"
+    if scope is Scope.TEAM:
+        return f"team:{team}"
+    return "workspace"
+
+
+async def teams_of(session: AsyncSession, person: Person) -> list[str]:
+    """Return the team names a person leads or belongs to, leading first, sorted."""
+    led = await session.scalars(
+        select(ReportingLine.team)
+        .where(ReportingLine.manager_id == person.id, ReportingLine.team != "")
+        .distinct()
+    )
+    member = await session.scalars(
+        select(ReportingLine.team)
+        .where(ReportingLine.member_id == person.id, ReportingLine.team != "")
+        .distinct()
+    )
+    led_list = sorted(set(led.all()))
+    return led_list + sorted(set(member.all()) - set(led_list))
+
+
+async def effective_cadence(
+    session: AsyncSession, workspace: Workspace, person: Person, purpose: str = NUDGE
+) -> tuple[CadenceSpec, str]:
+    """Return the most specific cadence (person > team > workspace > default) and its source."""
+    rules = (
+        await session.scalars(
+            select(CadenceRule).where(
+                CadenceRule.workspace_id == workspace.id,
+                CadenceRule.purpose == purpose,
+                CadenceRule.enabled.is_(True),
+            )
+        )
+    ).all()
+    by_key = {r.scope_key: r for r in rules}
+    rule = by_key.get(scope_key(Scope.PERSON, person_id=person.id))
+    if rule is not None:
+        return spec_of(rule), "person"
+    for team in await teams_of(session, person):
+        rule = by_key.get(scope_key(Scope.TEAM, team=team))
+        if rule is not None:
+            return spec_of(rule), f"team:{team}"
+    rule = by_key.get("workspace")
+    if rule is not None:
+        return spec_of(rule), "workspace"
+    return (DEFAULT_NUDGE_CADENCE if purpose == NUDGE else DEFAULT_PULSE_CADENCE), "default"
+
+
+async def managers(session: AsyncSession, workspace_id: int) -> Sequence[Person]:
+    """Return who gets nudges: people with reports, a cadence of their own, or a programme."""
+    with_reports = select(ReportingLine.manager_id).where(
+        ReportingLine.workspace_id == workspace_id
+    )
+    with_rule = select(CadenceRule.person_id).where(
+        CadenceRule.workspace_id == workspace_id,
+        CadenceRule.purpose == NUDGE,
+        CadenceRule.person_id.is_not(None),
+    )
+    rows = await session.scalars(
+        select(Person)
+        .where(
+            Person.workspace_id == workspace_id,
+            or_(
+                Person.id.in_(with_reports),
+                Person.id.in_(with_rule),
+                Person.programme.is_not(None),
+            ),
+        )
+        .order_by(Person.id)
+    )
+    return rows.all()
+
+
+async def reports_of(session: AsyncSession, manager: Person) -> list[Person]:
+    """Return the people who report to ``manager``."""
+    rows = await session.scalars(
+        select(Person)
+        .join(ReportingLine, ReportingLine.member_id == Person.id)
+        .where(ReportingLine.manager_id == manager.id)
+        .order_by(Person.id)
+    )
+    return list(rows.all())
+
+
+async def planner_input(
+    session: AsyncSession, workspace: Workspace, manager: Person, now: datetime
+) -> PlannerInput:
+    """Gather what the planner needs about ``manager``."""
+    reports = [p for p in await reports_of(session, manager) if p.reachable and not p.opted_out]
+    sent = [DeliveryStatus.SENT.value]
+    last: dict[int, datetime] = {
+        subject: sent_at
+        for subject, sent_at in (
+            await session.execute(
+                select(Delivery.subject_id, func.max(Delivery.sent_at))
+                .where(
+                    Delivery.recipient_id == manager.id,
+                    Delivery.kind == DeliveryKind.NUDGE.value,
+                    Delivery.status.in_(sent),
+                    Delivery.subject_id.is_not(None),
+                )
+                .group_by(Delivery.subject_id)
+            )
+        ).all()
+        if subject is not None and sent_at is not None
+    }
+    history_rows = (
+        await session.execute(
+            select(Delivery.content_key, Delivery.payload, Delivery.sent_at, Delivery.outcome)
+            .where(
+                Delivery.recipient_id == manager.id,
+                Delivery.kind == DeliveryKind.NUDGE.value,
+                Delivery.status.in_(sent),
+            )
+            .order_by(Delivery.sent_at)
+        )
+    ).all()
+    history = [
+        PastNudge(key, Kind(payload["kind"]), sent_at, outcome)
+        for key, payload, sent_at, outcome in history_rows
+        if sent_at is not None and payload.get("kind") in Kind.__members__.values()
+    ]
+    kinds = (
+        frozenset(Kind(k) for k in manager.enabled_kinds if k in Kind.__members__.values())
+        if manager.enabled_kinds
+        else None
+    )
+    return PlannerInput(
+        manager_id=manager.id,
+        today=local_today(workspace, manager, now),
+        reports=[ReportInfo(p.id, p.external_id, last.get(p.id)) for p in reports],
+        history=history,
+        enabled_kinds=kinds,
+        programme=manager.programme,
+        programme_started_on=manager.programme_started_on,
+        repeat_window_weeks=policy_of(workspace).repeat_window_weeks,
+    )
+
+
+async def find_person(session: AsyncSession, workspace_id: int, external_id: str) -> Person | None:
+    """Return the person with this platform id in the workspace, if known."""
+    found: Person | None = await session.scalar(
+        select(Person).where(Person.workspace_id == workspace_id, Person.external_id == external_id)
+    )
+    return found
+
+
+async def ensure_person(session: AsyncSession, workspace: Workspace, external_id: str) -> Person:
+    """Return the person with this platform id, creating them when new."""
+    person = await find_person(session, workspace.id, external_id)
+    if person is None:
+        person = Person(workspace_id=workspace.id, external_id=external_id)
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def find_workspace(
+    session: AsyncSession, platform: str, external_id: str
+) -> Workspace | None:
+    """Return the workspace with this platform id, if known."""
+    found: Workspace | None = await session.scalar(
+        select(Workspace).where(
+            Workspace.platform == platform, Workspace.external_id == external_id
+        )
+    )
+    return found
+
+
+async def ensure_workspace(
+    session: AsyncSession,
+    platform: str,
+    external_id: str,
+    *,
+    defaults: dict[str, str] | None = None,
+) -> Workspace:
+    """Return the workspace with this platform id, creating it with ``defaults`` when new."""
+    workspace = await find_workspace(session, platform, external_id)
+    if workspace is None:
+        workspace = Workspace(platform=platform, external_id=external_id, **(defaults or {}))
+        session.add(workspace)
+        await session.flush()
+    return workspace
