@@ -1,0 +1,143 @@
+"""Read who a Slack user is (time zone, locale, admin rights) and remember it for a while."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack import ClientFor
+from nudges.ports import Clock, SystemClock
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TTL_SECONDS = 3600
+DEFAULT_MAX_ENTRIES = 10_000
+# Slack's answers for an id that does not name a person this app may see.
+NOT_FOUND_ERRORS = frozenset({"user_not_found", "user_not_visible"})
+
+
+@dataclass(frozen=True, slots=True)
+class SlackProfile:
+    """What the bot needs to know about one Slack user."""
+
+    user_id: str
+    tz: str | None
+    locale: str | None
+    is_admin: bool
+    deleted: bool
+    is_bot: bool
+
+    @classmethod
+    def from_user(cls, user: Mapping[str, Any]) -> SlackProfile:
+        """Build from the ``user`` object of a ``users.info`` answer."""
+        return cls(
+            user_id=str(user.get("id", "")),
+            tz=_optional_str(user.get("tz")),
+            locale=_optional_str(user.get("locale")),
+            is_admin=any(
+                bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
+            ),
+            deleted=bool(user.get("deleted", False)),
+            is_bot=bool(user.get("is_bot", False)),
+        )
+
+
+class ProfileLookupError(Exception):
+    """Raised when Slack could not say who a user is (rate limit, outage, revoked token)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    profile: SlackProfile | None
+    expires: datetime
+
+
+class ProfileCache:
+    """Look up Slack profiles with ``users.info``, caching each answer for ``ttl_seconds``."""
+
+    def __init__(
+        self,
+        client_for: ClientFor,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Clock | None = None,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._client_for = client_for
+        self._ttl = timedelta(seconds=ttl_seconds)
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, workspace_id: str, user_id: str) -> SlackProfile | None:
+        """Return the user's profile, or None when Slack does not know the user."""
+        key = (workspace_id, user_id)
+        now = self._clock.now()
+        entry = self._entries.get(key)
+        if entry is not None and entry.expires > now:
+            self._entries.move_to_end(key)
+            return entry.profile
+        profile = await self._fetch(workspace_id, user_id)
+        self._store(key, _Entry(profile, self._clock.now() + self._ttl))
+        return profile
+
+    def forget(self, workspace_id: str, user_id: str) -> None:
+        """Drop a cached profile, e.g. after a ``user_change`` event."""
+        self._entries.pop((workspace_id, user_id), None)
+
+    async def _fetch(self, workspace_id: str, user_id: str) -> SlackProfile | None:
+        client = await self._client_for(workspace_id)
+        try:
+            response = await client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as exc:
+            data = getattr(exc.response, "data", None)
+            code = str(data.get("error", "")) if isinstance(data, Mapping) else ""
+            if code in NOT_FOUND_ERRORS:
+                return None
+            reason = code or f"http_{getattr(exc.response, 'status_code', 0)}"
+            logger.warning(
+                "slack users.info failed workspace=%s user=%s reason=%s",
+                workspace_id,
+                user_id,
+                reason,
+            )
+            raise ProfileLookupError(reason) from exc
+        except (SlackClientError, aiohttp.ClientError, OSError) as exc:
+            logger.warning(
+                "slack users.info failed workspace=%s user=%s reason=%s",
+                workspace_id,
+                user_id,
+                type(exc).__name__,
+            )
+            raise ProfileLookupError(type(exc).__name__) from exc
+        user = response.get("user")
+        if not isinstance(user, Mapping):
+            raise ProfileLookupError("unexpected_response:user")
+        return SlackProfile.from_user(user)
+
+    def _store(self, key: tuple[str, str], entry: _Entry) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+def _optional_str(value: Any) -> str | None:
+    # Slack sends "" rather than leaving the field out when a profile has no zone or locale.
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.messenger import SlackMessenger, with_retry_handlers
+from nudges.messages import Actions, Button, Header, Message, Text
+from nudges.ports import DeliveryError, MessageRef, Messenger, Recipient
+from tests.fakes.slack_api import FakeSlackApi
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+
+ALICE = Recipient(platform="slack", workspace_external_id="T0NUDGE01", user_external_id="U0ALICE")
+
+
+def nudge(state: str = "open") -> Message:
+    return Message(
+        fallback=f"Coffee check-in ({state})",
+        blocks=(
+            Header("Two minutes with Sam"),
+            Text(f"**State:** {state}"),
+            Actions("nudge:1", (Button("Done", "nudge_done", "1", "primary"),)),
+        ),
+        metadata={"delivery_id": "dlv-1"},
+    )
+
+
+@pytest.fixture
+def messenger(client_for: ClientFor) -> SlackMessenger:
+    return SlackMessenger(client_for)
+
+
+def test_slack_messenger_is_a_messenger(messenger: SlackMessenger) -> None:
+    port: Messenger = messenger
+    assert port is messenger
+
+
+async def test_send_then_update_round_trip(
+    messenger: SlackMessenger, slack_api: FakeSlackApi, client: AsyncWebClient
+) -> None:
+    ref = await messenger.send(ALICE, nudge())
+
+    assert ref.channel == slack_api.dm_channel("U0ALICE")
+    assert [c.method for c in slack_api.calls] == ["conversations.open", "chat.postMessage"]
+    assert slack_api.calls_to("conversations.open")[0].params["users"] == "U0ALICE"
+    assert all(c.token == client.token for c in slack_api.calls)
+    posted = slack_api.message(ref.channel, ref.message_id)
+    assert posted["text"] == "Coffee check-in (open)"
+    assert posted["metadata"] == {
+        "event_type": "nudgebot_delivery",
+        "event_payload": {"delivery_id": "dlv-1"},
+    }
+
+    await messenger.update(ALICE, MessageRef.decode(ref.encode()), nudge("done"))
+
+    current = slack_api.message(ref.channel, ref.message_id)
+    assert current["text"] == "Coffee check-in (done)"
+    assert current["blocks"][1]["text"]["text"] == "*State:* done"
+    assert current["metadata"]["event_payload"]["delivery_id"] == "dlv-1"
+    assert slack_api.calls_to("chat.update")[0].params["ts"] == ref.message_id
+
+
+async def test_rate_limit_is_retried_after_retry_after(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=1)
+    started = time.monotonic()
+    ref = await messenger.send(ALICE, nudge())
+    assert time.monotonic() - started >= 1.0
+    assert len(slack_api.calls_to("chat.postMessage")) == 2
+    assert (ref.channel, ref.message_id) in slack_api.messages
+
+
+async def test_server_error_is_retried(messenger: SlackMessenger, slack_api: FakeSlackApi) -> None:
+    slack_api.fail_next("chat.postMessage", status=500)
+    await messenger.send(ALICE, nudge())
+    assert len(slack_api.calls_to("chat.postMessage")) == 2
+    assert len(slack_api.messages) == 1
+
+
+async def test_dropped_connection_is_retried(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("conversations.open", disconnect=True)
+    await messenger.send(ALICE, nudge())
+    assert len(slack_api.calls_to("conversations.open")) == 2
+
+
+async def test_unknown_user_is_permanent(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("conversations.open", "user_not_found")
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("user_not_found", True)
+    assert slack_api.calls_to("chat.postMessage") == []
+
+
+async def test_deactivated_user_is_permanent(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.add_user("U0ALICE", deleted=True)
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("user_disabled", True)
+
+
+@pytest.mark.parametrize(
+    "error", ["invalid_blocks", "channel_not_found", "token_revoked", "missing_scope"]
+)
+async def test_post_errors_are_permanent(
+    messenger: SlackMessenger, slack_api: FakeSlackApi, error: str
+) -> None:
+    slack_api.fail_next("chat.postMessage", error)
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == (error, True)
+
+
+async def test_slack_side_failure_code_is_transient(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("chat.postMessage", "fatal_error")
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("fatal_error", False)
+
+
+async def test_persistent_rate_limit_is_transient_with_retry_after(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("chat.postMessage", retry_after=0, times=10)
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert caught.value.reason == "ratelimited"
+    assert caught.value.permanent is False
+    assert caught.value.retry_after == 0
+    assert len(slack_api.calls_to("chat.postMessage")) == 3  # the first try and two retries
+
+
+async def test_long_retry_after_is_left_to_the_scheduler(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("chat.postMessage", retry_after=30)
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.permanent, caught.value.retry_after) == (False, 30)
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+
+
+async def test_persistent_server_error_is_transient(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("chat.postMessage", status=503, times=10)
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("http_503", False)
+
+
+async def test_persistent_disconnect_is_transient(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("chat.postMessage", disconnect=True, times=10)
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("connection_error", False)
+
+
+async def test_unreachable_slack_is_transient() -> None:
+    # A server that has been stopped leaves a port nobody listens on.
+    async with FakeSlackApi() as gone:
+        base_url = gone.base_url
+    client = with_retry_handlers(
+        AsyncWebClient(token="xoxb-t", base_url=base_url), max_retries=1, backoff_factor=0, jitter=0
+    )
+
+    async def client_for(workspace_id: str) -> AsyncWebClient:
+        return client
+
+    with pytest.raises(DeliveryError) as caught:
+        await SlackMessenger(client_for).send(ALICE, nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("connection_error", False)
+
+
+async def test_update_of_a_missing_message_is_permanent(messenger: SlackMessenger) -> None:
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.update(ALICE, MessageRef("D0NOPE", "1.000001"), nudge())
+    assert (caught.value.reason, caught.value.permanent) == ("message_not_found", True)
+
+
+async def test_each_workspace_uses_its_own_token() -> None:
+    async with FakeSlackApi(valid_tokens={"xoxb-one", "xoxb-two"}) as slack_api:
+        clients = {
+            "T1": AsyncWebClient(token="xoxb-one", base_url=slack_api.base_url),
+            "T2": AsyncWebClient(token="xoxb-two", base_url=slack_api.base_url),
+            "T3": AsyncWebClient(token="xoxb-revoked", base_url=slack_api.base_url),
+        }
+
+        async def client_for(workspace_id: str) -> AsyncWebClient:
+            return clients[workspace_id]
+
+        messenger = SlackMessenger(client_for)
+        await messenger.send(Recipient("slack", "T1", "U0ALICE"), nudge())
+        await messenger.send(Recipient("slack", "T2", "U0BOB"), nudge())
+        with pytest.raises(DeliveryError) as caught:
+            await messenger.send(Recipient("slack", "T3", "U0CAROL"), nudge())
+
+    assert [c.token for c in slack_api.calls_to("chat.postMessage")] == ["xoxb-one", "xoxb-two"]
+    assert (caught.value.reason, caught.value.permanent) == ("invalid_auth", True)
+
+
+async def test_other_platforms_are_refused(messenger: SlackMessenger) -> None:
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(Recipient("teams", "tenant", "29:abc"), nudge())
+    assert caught.value.permanent is True
+
+
+async def test_logs_never_contain_the_token(
+    messenger: SlackMessenger,
+    slack_api: FakeSlackApi,
+    client: AsyncWebClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    slack_api.fail_next("chat.postMessage", status=500)
+    ref = await messenger.send(ALICE, nudge())
+    slack_api.fail_next("chat.update", "invalid_auth")
+    with pytest.raises(DeliveryError):
+        await messenger.update(ALICE, ref, nudge("done"))
+    assert caplog.records
+    assert client.token
+    assert client.token not in caplog.text
+    assert "invalid_auth" in caplog.text

@@ -1,0 +1,763 @@
+"""Play the Slack Web API on loopback: a real aiohttp server with Slack's answers and checks.
+
+Answer shapes follow ``platform-samples/slack/web_api``. Every message and view is checked
+against Block Kit's limits (``platform-samples/slack/block_kit_limits.md``) with limits written
+down here independently of the renderer, so a renderer bug surfaces as Slack's ``invalid_blocks``.
+
+Use it as an async context manager::
+
+    async with FakeSlackApi(users={"U1": {"tz": "Europe/Amsterdam"}}) as slack:
+        client = AsyncWebClient(token="xoxb-test", base_url=slack.base_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import re
+from collections import defaultdict, deque
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+TEAM_ID = "T0NUDGE01"
+BOT_USER_ID = "U0NUDGEBOT"
+BOT_ID = "B0NUDGEBOT"
+APP_ID = "A0NUDGEAPP"
+
+# Block Kit limits as Slack documents them; kept apart from bot.slack.blocks on purpose.
+_MESSAGE_BLOCKS = 50
+_VIEW_BLOCKS = 100
+_MESSAGE_TEXT = 40_000
+_SECTION_TEXT = 3000
+_SECTION_FIELDS = 10
+_FIELD_TEXT = 2000
+_HEADER_TEXT = 150
+_CONTEXT_ELEMENTS = 10
+_CONTEXT_TEXT = 2000
+_ACTIONS_ELEMENTS = 25
+_BUTTON_TEXT = 75
+_BUTTON_VALUE = 2000
+_BUTTON_URL = 3000
+_ACTION_ID = 255
+_BLOCK_ID = 255
+_SELECT_OPTIONS = 100
+_OPTION_TEXT = 75
+_OPTION_VALUE = 150
+_PLACEHOLDER = 150
+_INPUT_LABEL = 2000
+_TEXT_INPUT_LENGTH = 3000
+_MODAL_TEXT = 24
+_PRIVATE_METADATA = 3000
+_CALLBACK_ID = 255
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,}$")
+_JSON_FIELDS = ("blocks", "view", "metadata", "attachments")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+
+
+@dataclass(slots=True)
+class _Failure:
+    error: str
+    status: int
+    retry_after: int | None
+    disconnect: bool
+    remaining: int
+
+
+@dataclass(slots=True)
+class _Answer:
+    body: dict[str, Any]
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def slack_user(user_id: str, **overrides: Any) -> dict[str, Any]:
+    """Build a full ``users.info`` user object shaped like Slack's, with ``overrides`` applied."""
+    name = user_id.lower()
+    user: dict[str, Any] = {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "deleted": False,
+        "color": "9f69e7",
+        "real_name": name,
+        "tz": "Europe/Amsterdam",
+        "tz_label": "Central European Time",
+        "tz_offset": 3600,
+        "profile": {
+            "avatar_hash": "ge3b51ca72de",
+            "display_name": name,
+            "display_name_normalized": name,
+            "real_name": name,
+            "real_name_normalized": name,
+            "status_text": "",
+            "status_emoji": "",
+            "team": TEAM_ID,
+        },
+        "is_admin": False,
+        "is_owner": False,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": False,
+        "is_app_user": False,
+        "updated": 1502138686,
+        "locale": "en-US",
+        "has_2fa": False,
+    }
+    user.update(overrides)
+    if user["deleted"]:
+        # Slack no longer reports a zone for deactivated accounts.
+        for key in ("tz", "tz_label", "tz_offset"):
+            user.pop(key, None)
+    return user
+
+
+class FakeSlackApi:
+    """A local Slack Web API that records calls, keeps messages and can be told to fail."""
+
+    def __init__(
+        self,
+        *,
+        users: Mapping[str, Mapping[str, Any]] | None = None,
+        valid_tokens: Collection[str] | None = None,
+    ) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+        for user_id, fields in (users or {}).items():
+            self.add_user(user_id, **fields)
+        self.valid_tokens = set(valid_tokens) if valid_tokens is not None else None
+        self.calls: list[ApiCall] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.opened_views: list[dict[str, Any]] = []
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+        self._view_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._handlers: dict[str, Callable[[dict[str, Any]], _Answer]] = {
+            "auth.test": self._auth_test,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "users.info": self._users_info,
+            "views.publish": self._views_publish,
+            "views.open": self._views_open,
+        }
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """Return the URL to pass as ``AsyncWebClient(base_url=...)``."""
+        if self._base_url is None:
+            raise RuntimeError("FakeSlackApi is not started")
+        return self._base_url
+
+    async def start(self) -> None:
+        """Listen on a free loopback port."""
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self._base_url = f"http://{host}:{port}/api/"
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlackApi:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- test helpers -------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, **fields: Any) -> None:
+        """Make ``users.info`` know a user; ``fields`` override the default shape."""
+        self.users[user_id] = slack_user(user_id, **fields)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        """Return the calls made to one API method, oldest first."""
+        return [call for call in self.calls if call.method == method]
+
+    def fail_next(
+        self,
+        method: str,
+        error: str | None = None,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        disconnect: bool = False,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` fail.
+
+        ``fail_next(m)`` rate-limits (HTTP 429, Retry-After 1); ``fail_next(m, status=500)``
+        answers a server error; ``fail_next(m, "user_not_found")`` answers HTTP 200 with
+        ``ok: false`` as Slack does for most errors; ``disconnect=True`` drops the connection.
+        """
+        if status is None:
+            status = 429 if error in (None, "ratelimited") else 200
+        if error is None:
+            error = {429: "ratelimited"}.get(status, "internal_error" if status >= 500 else "")
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._failures[method].append(_Failure(error, status, retry_after, disconnect, times))
+
+    def dm_channel(self, user_id: str) -> str:
+        """Return the DM channel ``conversations.open`` gives for ``user_id``."""
+        return "D" + hashlib.sha1(user_id.encode()).hexdigest()[:10].upper()
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """Return the current state of a posted message."""
+        return self.messages[(channel, ts)]
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        token = _bearer(request.headers.get("Authorization")) or params.pop("token", None)
+        self.calls.append(ApiCall(method, params, token))
+
+        failure = self._take_failure(method)
+        if failure is not None:
+            if failure.disconnect:
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response()
+            return _respond(_failure_answer(failure))
+
+        if not token:
+            return _respond(_Answer({"ok": False, "error": "not_authed"}))
+        if self.valid_tokens is not None and token not in self.valid_tokens:
+            return _respond(_Answer({"ok": False, "error": "invalid_auth"}))
+        handler = self._handlers.get(method)
+        if handler is None:
+            return _respond(_Answer({"ok": False, "error": "unknown_method", "req_method": method}))
+        return _respond(handler(params))
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.remaining -= 1
+        if failure.remaining <= 0:
+            queue.popleft()
+        return failure
+
+    # -- methods ------------------------------------------------------------------------------
+
+    def _auth_test(self, params: dict[str, Any]) -> _Answer:
+        return _Answer(
+            {
+                "ok": True,
+                "url": "https://nudgebot-test.slack.com/",
+                "team": "Nudgebot Test",
+                "user": "nudgebot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        )
+
+    def _conversations_open(self, params: dict[str, Any]) -> _Answer:
+        if params.get("channel"):
+            return _Answer({"ok": True, "channel": {"id": str(params["channel"])}})
+        users = [u for u in str(params.get("users", "")).split(",") if u]
+        if not users:
+            return _error("users_list_not_supplied")
+        for user_id in users:
+            if not _USER_ID.match(user_id):
+                return _error("user_not_found")
+            known = self.users.get(user_id)
+            if known is not None and known["deleted"]:
+                return _error("user_disabled")
+            if known is not None and known["is_bot"]:
+                return _error("cannot_dm_bot")
+        if len(users) > 1:
+            channel = "G" + self.dm_channel(",".join(sorted(users)))[1:]
+        else:
+            channel = self.dm_channel(users[0])
+        return _Answer(
+            {"ok": True, "no_op": True, "already_open": True, "channel": {"id": channel}}
+        )
+
+    def _chat_post_message(self, params: dict[str, Any]) -> _Answer:
+        channel = self._resolve_channel(params.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        problem = _message_problem(params)
+        if problem is not None:
+            return problem
+        ts = self._next_ts()
+        message = self._stored_message(params, ts)
+        self.messages[(channel, ts)] = message
+        return _Answer({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _chat_update(self, params: dict[str, Any]) -> _Answer:
+        channel = str(params.get("channel", ""))
+        ts = str(params.get("ts", ""))
+        if not channel:
+            return _error("channel_not_found")
+        current = self.messages.get((channel, ts))
+        if current is None:
+            return _error("message_not_found")
+        problem = _message_problem(params)
+        if problem is not None:
+            return problem
+        for key in ("text", "blocks", "metadata"):
+            if key in params:
+                current[key] = params[key]
+        current["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+        return _Answer(
+            {"ok": True, "channel": channel, "ts": ts, "text": current["text"], "message": current}
+        )
+
+    def _chat_post_ephemeral(self, params: dict[str, Any]) -> _Answer:
+        channel = self._resolve_channel(params.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        if not _USER_ID.match(str(params.get("user", ""))):
+            return _error("user_not_found")
+        problem = _message_problem(params)
+        if problem is not None:
+            return problem
+        ts = self._next_ts()
+        self.ephemerals.append({**self._stored_message(params, ts), "channel": channel})
+        return _Answer({"ok": True, "message_ts": ts})
+
+    def _users_info(self, params: dict[str, Any]) -> _Answer:
+        user = self.users.get(str(params.get("user", "")))
+        if user is None:
+            return _error("user_not_found")
+        shown = dict(user)
+        if not _truthy(params.get("include_locale")):
+            shown.pop("locale", None)
+        return _Answer({"ok": True, "user": shown})
+
+    def _views_publish(self, params: dict[str, Any]) -> _Answer:
+        user_id = str(params.get("user_id", ""))
+        if not _USER_ID.match(user_id):
+            return _Answer(
+                {
+                    "ok": False,
+                    "error": "invalid_arguments",
+                    "response_metadata": {"messages": ["invalid `user_id`"]},
+                }
+            )
+        view = params.get("view")
+        problem = _view_problem(view, "home")
+        if problem is not None:
+            return problem
+        assert isinstance(view, dict)
+        stored = self._stored_view(view)
+        self.home_views[user_id] = stored
+        return _Answer({"ok": True, "view": stored})
+
+    def _views_open(self, params: dict[str, Any]) -> _Answer:
+        if not params.get("trigger_id"):
+            return _error("invalid_trigger_id")
+        view = params.get("view")
+        problem = _view_problem(view, "modal")
+        if problem is not None:
+            return problem
+        assert isinstance(view, dict)
+        stored = self._stored_view(view)
+        self.opened_views.append(stored)
+        return _Answer({"ok": True, "view": stored})
+
+    # -- state --------------------------------------------------------------------------------
+
+    def _resolve_channel(self, raw: Any) -> str | None:
+        channel = str(raw or "")
+        if _USER_ID.match(channel):
+            # Posting to a user id lands in the app's DM with that user.
+            return self.dm_channel(channel)
+        return channel if _CHANNEL_ID.match(channel) else None
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    def _stored_message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "subtype": "bot_message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "text": str(params.get("text", "")),
+            "ts": ts,
+        }
+        for key in ("blocks", "metadata", "thread_ts"):
+            if key in params:
+                message[key] = params[key]
+        return message
+
+    def _stored_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        view_id = f"V{next(self._view_ids):09d}"
+        return {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "type": view["type"],
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "state": {"values": {}},
+            "hash": f"{view_id}.hash",
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "previous_view_id": None,
+            "root_view_id": view_id,
+        }
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def block_kit_errors(blocks: Any, *, max_blocks: int = _MESSAGE_BLOCKS) -> list[str]:
+    """List Slack-style errors for a ``blocks`` array; empty when Slack would accept it."""
+    errors: list[str] = []
+    if not isinstance(blocks, list):
+        return ["must be an array [json-pointer:/blocks]"]
+    if len(blocks) > max_blocks:
+        errors.append(f"must contain at most {max_blocks} items [json-pointer:/blocks]")
+    block_ids: set[str] = set()
+    for index, block in enumerate(blocks):
+        pointer = f"/blocks/{index}"
+        if not isinstance(block, dict):
+            errors.append(f"must be an object [json-pointer:{pointer}]")
+            continue
+        checker = _BLOCK_CHECKERS.get(str(block.get("type")))
+        if checker is None:
+            errors.append(f"unsupported type {block.get('type')!r} [json-pointer:{pointer}/type]")
+            continue
+        if "block_id" in block:
+            block_id = block["block_id"]
+            _string(block_id, f"{pointer}/block_id", errors, 1, _BLOCK_ID)
+            if block_id in block_ids:
+                errors.append(f"duplicate block_id [json-pointer:{pointer}/block_id]")
+            block_ids.add(block_id)
+        checker(block, pointer, errors)
+    return errors
+
+
+def view_errors(view: Any, kind: str) -> list[str]:
+    """List Slack-style errors for a ``home`` or ``modal`` view."""
+    if not isinstance(view, dict):
+        return ["must be an object [json-pointer:/view]"]
+    errors: list[str] = []
+    if view.get("type") != kind:
+        errors.append(f"must be {kind!r} [json-pointer:/view/type]")
+    allowed = {"type", "blocks", "private_metadata", "callback_id", "external_id"}
+    if kind == "modal":
+        allowed |= {"title", "submit", "close", "clear_on_close", "notify_on_close"}
+        allowed |= {"submit_disabled"}
+        _text_object(view.get("title"), "/view/title", errors, _MODAL_TEXT, plain=True)
+        for key in ("submit", "close"):
+            if key in view:
+                _text_object(view[key], f"/view/{key}", errors, _MODAL_TEXT, plain=True)
+        blocks = view.get("blocks")
+        has_inputs = isinstance(blocks, list) and any(
+            isinstance(b, dict) and b.get("type") == "input" for b in blocks
+        )
+        if has_inputs and "submit" not in view:
+            errors.append("a modal with inputs needs submit [json-pointer:/view/submit]")
+    _unknown_keys(view, allowed, "/view", errors)
+    if "private_metadata" in view:
+        _string(view["private_metadata"], "/view/private_metadata", errors, 0, _PRIVATE_METADATA)
+    if "callback_id" in view:
+        _string(view["callback_id"], "/view/callback_id", errors, 0, _CALLBACK_ID)
+    errors.extend(
+        e.replace("json-pointer:/blocks", "json-pointer:/view/blocks")
+        for e in block_kit_errors(view.get("blocks", []), max_blocks=_VIEW_BLOCKS)
+    )
+    return errors
+
+
+def _message_problem(params: dict[str, Any]) -> _Answer | None:
+    text = params.get("text")
+    blocks = params.get("blocks")
+    if not text and not blocks:
+        return _error("no_text")
+    if text is not None and (not isinstance(text, str) or len(text) > _MESSAGE_TEXT):
+        return _error("msg_too_long")
+    if blocks is not None:
+        errors = block_kit_errors(blocks)
+        if errors:
+            return _invalid_blocks(errors)
+    metadata = params.get("metadata")
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and isinstance(metadata.get("event_payload"), dict)
+    ):
+        return _error("invalid_metadata_format")
+    return None
+
+
+def _view_problem(view: Any, kind: str) -> _Answer | None:
+    errors = view_errors(view, kind)
+    return _invalid_blocks(errors) if errors else None
+
+
+def _invalid_blocks(errors: list[str]) -> _Answer:
+    return _Answer(
+        {
+            "ok": False,
+            "error": "invalid_blocks",
+            "errors": errors,
+            "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]},
+        }
+    )
+
+
+def _check_section(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    _unknown_keys(
+        block, {"type", "block_id", "text", "fields", "accessory", "expand"}, pointer, errors
+    )
+    if "text" not in block and "fields" not in block:
+        errors.append(f"must provide text or fields [json-pointer:{pointer}]")
+    if "text" in block:
+        _text_object(block["text"], f"{pointer}/text", errors, _SECTION_TEXT)
+    if "fields" in block:
+        fields = block["fields"]
+        if not isinstance(fields, list) or not 1 <= len(fields) <= _SECTION_FIELDS:
+            errors.append(f"must hold 1 to {_SECTION_FIELDS} fields [json-pointer:{pointer}]")
+        else:
+            for i, item in enumerate(fields):
+                _text_object(item, f"{pointer}/fields/{i}", errors, _FIELD_TEXT)
+    if "accessory" in block:
+        _element(block["accessory"], f"{pointer}/accessory", errors)
+
+
+def _check_header(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    _unknown_keys(block, {"type", "block_id", "text"}, pointer, errors)
+    _text_object(block.get("text"), f"{pointer}/text", errors, _HEADER_TEXT, plain=True)
+
+
+def _check_context(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    _unknown_keys(block, {"type", "block_id", "elements"}, pointer, errors)
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 1 <= len(elements) <= _CONTEXT_ELEMENTS:
+        errors.append(f"must hold 1 to {_CONTEXT_ELEMENTS} elements [json-pointer:{pointer}]")
+        return
+    for i, element in enumerate(elements):
+        _text_object(element, f"{pointer}/elements/{i}", errors, _CONTEXT_TEXT)
+
+
+def _check_divider(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    _unknown_keys(block, {"type", "block_id"}, pointer, errors)
+
+
+def _check_actions(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    _unknown_keys(block, {"type", "block_id", "elements"}, pointer, errors)
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 1 <= len(elements) <= _ACTIONS_ELEMENTS:
+        errors.append(f"must hold 1 to {_ACTIONS_ELEMENTS} elements [json-pointer:{pointer}]")
+        return
+    action_ids: set[Any] = set()
+    for i, element in enumerate(elements):
+        _element(element, f"{pointer}/elements/{i}", errors)
+        if isinstance(element, dict) and "action_id" in element:
+            if element["action_id"] in action_ids:
+                errors.append(f"duplicate action_id [json-pointer:{pointer}/elements/{i}]")
+            action_ids.add(element["action_id"])
+
+
+def _check_input(block: dict[str, Any], pointer: str, errors: list[str]) -> None:
+    allowed = {"type", "block_id", "label", "element", "hint", "optional", "dispatch_action"}
+    _unknown_keys(block, allowed, pointer, errors)
+    _text_object(block.get("label"), f"{pointer}/label", errors, _INPUT_LABEL, plain=True)
+    _element(block.get("element"), f"{pointer}/element", errors)
+
+
+_BLOCK_CHECKERS: dict[str, Callable[[dict[str, Any], str, list[str]], None]] = {
+    "section": _check_section,
+    "header": _check_header,
+    "context": _check_context,
+    "divider": _check_divider,
+    "actions": _check_actions,
+    "input": _check_input,
+}
+
+
+def _element(element: Any, pointer: str, errors: list[str]) -> None:
+    if not isinstance(element, dict):
+        errors.append(f"must be an object [json-pointer:{pointer}]")
+        return
+    kind = element.get("type")
+    if "action_id" in element:
+        _string(element["action_id"], f"{pointer}/action_id", errors, 1, _ACTION_ID)
+    if kind == "button":
+        allowed = {"type", "text", "action_id", "value", "style", "url", "confirm"}
+        _unknown_keys(element, allowed | {"accessibility_label"}, pointer, errors)
+        _text_object(element.get("text"), f"{pointer}/text", errors, _BUTTON_TEXT, plain=True)
+        if "value" in element:
+            _string(element["value"], f"{pointer}/value", errors, 1, _BUTTON_VALUE)
+        if "url" in element:
+            _string(element["url"], f"{pointer}/url", errors, 1, _BUTTON_URL)
+        if "style" in element and element["style"] not in ("primary", "danger"):
+            errors.append(f"must be primary or danger [json-pointer:{pointer}/style]")
+    elif kind == "static_select":
+        allowed = {"type", "action_id", "placeholder", "options", "initial_option", "confirm"}
+        _unknown_keys(element, allowed | {"focus_on_load"}, pointer, errors)
+        if "placeholder" in element:
+            _text_object(
+                element["placeholder"], f"{pointer}/placeholder", errors, _PLACEHOLDER, plain=True
+            )
+        options = element.get("options")
+        if not isinstance(options, list) or not 1 <= len(options) <= _SELECT_OPTIONS:
+            errors.append(f"must hold 1 to {_SELECT_OPTIONS} options [json-pointer:{pointer}]")
+            return
+        for i, option in enumerate(options):
+            _option(option, f"{pointer}/options/{i}", errors)
+    elif kind == "plain_text_input":
+        allowed = {"type", "action_id", "placeholder", "initial_value", "multiline"}
+        allowed |= {"min_length", "max_length", "focus_on_load", "dispatch_action_config"}
+        _unknown_keys(element, allowed, pointer, errors)
+        if "placeholder" in element:
+            _text_object(
+                element["placeholder"], f"{pointer}/placeholder", errors, _PLACEHOLDER, plain=True
+            )
+        max_length = element.get("max_length", _TEXT_INPUT_LENGTH)
+        if not isinstance(max_length, int) or not 1 <= max_length <= _TEXT_INPUT_LENGTH:
+            errors.append(f"must be 1 to {_TEXT_INPUT_LENGTH} [json-pointer:{pointer}/max_length]")
+        elif "initial_value" in element:
+            _string(element["initial_value"], f"{pointer}/initial_value", errors, 0, max_length)
+    elif kind == "datepicker":
+        allowed = {"type", "action_id", "initial_date", "placeholder", "confirm", "focus_on_load"}
+        _unknown_keys(element, allowed, pointer, errors)
+        if "initial_date" in element:
+            try:
+                date.fromisoformat(str(element["initial_date"]))
+            except ValueError:
+                errors.append(f"must be YYYY-MM-DD [json-pointer:{pointer}/initial_date]")
+    else:
+        errors.append(f"unsupported element type {kind!r} [json-pointer:{pointer}/type]")
+
+
+def _option(option: Any, pointer: str, errors: list[str]) -> None:
+    if not isinstance(option, dict):
+        errors.append(f"must be an object [json-pointer:{pointer}]")
+        return
+    _unknown_keys(option, {"text", "value", "description"}, pointer, errors)
+    _text_object(option.get("text"), f"{pointer}/text", errors, _OPTION_TEXT, plain=True)
+    _string(option.get("value"), f"{pointer}/value", errors, 1, _OPTION_VALUE)
+
+
+def _text_object(
+    obj: Any, pointer: str, errors: list[str], max_length: int, *, plain: bool = False
+) -> None:
+    if not isinstance(obj, dict):
+        errors.append(f"must be a text object [json-pointer:{pointer}]")
+        return
+    kind = obj.get("type")
+    if kind == "plain_text":
+        _unknown_keys(obj, {"type", "text", "emoji"}, pointer, errors)
+    elif kind == "mrkdwn" and not plain:
+        _unknown_keys(obj, {"type", "text", "verbatim"}, pointer, errors)
+    else:
+        errors.append(f"unsupported text type {kind!r} [json-pointer:{pointer}/type]")
+    _string(obj.get("text"), f"{pointer}/text", errors, 1, max_length)
+
+
+def _string(value: Any, pointer: str, errors: list[str], min_length: int, max_length: int) -> None:
+    if not isinstance(value, str):
+        errors.append(f"must be a string [json-pointer:{pointer}]")
+    elif len(value) > max_length:
+        errors.append(f"must be less than {max_length + 1} characters [json-pointer:{pointer}]")
+    elif len(value.strip()) < min_length:
+        errors.append(f"must be more than {min_length - 1} characters [json-pointer:{pointer}]")
+
+
+def _unknown_keys(obj: dict[str, Any], allowed: set[str], pointer: str, errors: list[str]) -> None:
+    for key in obj:
+        if key not in allowed:
+            errors.append(f"unknown property {key!r} [json-pointer:{pointer}]")
+
+
+# -- plumbing -------------------------------------------------------------------------------
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                params.update(body)
+        else:
+            params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+    for key in _JSON_FIELDS:
+        # Form-encoded calls carry structured arguments as JSON strings.
+        if isinstance(params.get(key), str):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+    return params
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip() or None
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _error(code: str) -> _Answer:
+    return _Answer({"ok": False, "error": code})
+
+
+def _failure_answer(failure: _Failure) -> _Answer:
+    headers = {}
+    if failure.retry_after is not None:
+        headers["Retry-After"] = str(failure.retry_after)
+    return _Answer({"ok": False, "error": failure.error}, failure.status, headers)
+
+
+def _respond(answer: _Answer) -> web.Response:
+    return web.json_response(answer.body, status=answer.status, headers=answer.headers)
