@@ -272,3 +272,30 @@ async def ensure_workspace(
         session.add(workspace)
         await session.flush()
     return workspace
+
+
+async def record_profile(
+    session: AsyncSession,
+    workspace: Workspace,
+    external_id: str,
+    *,
+    timezone: str | None,
+    locale: str | None,
+    deleted: bool = False,
+) -> Person:
+    """Store what the platform says about a person: zone, language, whether they still exist."""
+    person = await ensure_person(session, workspace, external_id)
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+            person.timezone = timezone
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    lang = resolve_locale(locale, None) if locale else None
+    if lang and person.locale is None:
+        # An explicit `language` choice wins over the platform's locale, so only fill a gap.
+        person.locale = lang
+    if deleted and person.reachable:
+        person.reachable = False
+        person.unreachable_reason = "deactivated on the platform"
+    return person

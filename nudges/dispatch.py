@@ -13,7 +13,7 @@ import logging
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -101,7 +101,7 @@ class Dispatcher:
         self.db = db
         self.clock = clock
         self.catalogue = catalogue
-        self.messengers = messengers
+        self.messengers: MutableMapping[str, Messenger] = dict(messengers)
         self.config = config or EngineConfig()
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self.rng = rng or random.Random()
@@ -488,7 +488,7 @@ class Dispatcher:
                 )
             except NoAllowedDayError:
                 return (DeliveryStatus.CANCELLED.value, "no allowed day ahead", None)
-        if kind in BUDGETED:
+        if kind in BUDGETED and not (delivery.payload or {}).get("requested"):
             policy = directory.policy_of(workspace)
             if await self.sent_this_week(session, workspace, person, now) >= policy.budget:
                 return (DeliveryStatus.CANCELLED.value, "weekly message budget reached", None)

@@ -1,0 +1,322 @@
+"""Handle clicks on nudge and follow-up buttons, and the commitment forms; every one idempotent."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges import directory
+from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
+from nudges.compose import (
+    MAX_COMMITMENT_CHARS,
+    move_commitment_form,
+    moved_notice,
+    note_commitment_form,
+)
+from nudges.dispatch import Dispatcher, idempotency_key, outcome_is_final
+from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
+from nudges.i18n import format_day, t
+from nudges.messages import Form, Message
+from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
+from nudges.store.commitments import Commitment
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, Workspace
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_COMMITMENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who clicked or submitted, as the platform names them."""
+
+    platform: str
+    workspace_external_id: str
+    user_external_id: str
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What the platform should show after an interaction."""
+
+    message: Message | None = None
+    form: Form | None = None
+    notice: str | None = None
+    changed: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Loaded:
+    delivery: Delivery
+    person: Person
+    workspace: Workspace
+    locale: str
+
+
+class Interactions:
+    """Apply what people do with the bot's messages to the store."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.db = dispatcher.db
+        self.clock = dispatcher.clock
+
+    async def _load(
+        self, session: AsyncSession, actor: Actor, raw_id: str
+    ) -> _Loaded | ActionResult:
+        try:
+            delivery_id = int(raw_id)
+        except (TypeError, ValueError):
+            return ActionResult(notice=t("en", "messages.notice.unknown"))
+        delivery = await session.get(Delivery, delivery_id)
+        workspace = await directory.find_workspace(
+            session, actor.platform, actor.workspace_external_id
+        )
+        if delivery is None or workspace is None or delivery.workspace_id != workspace.id:
+            locale = directory.locale_of(workspace) if workspace else "en"
+            return ActionResult(notice=t(locale, "messages.notice.unknown"))
+        person = await session.get(Person, delivery.recipient_id)
+        assert person is not None
+        if person.external_id != actor.user_external_id:
+            clicker = await directory.find_person(session, workspace.id, actor.user_external_id)
+            return ActionResult(
+                notice=t(directory.locale_of(workspace, clicker), "messages.notice.not_yours")
+            )
+        return _Loaded(delivery, person, workspace, directory.locale_of(workspace, person))
+
+    async def _render(self, session: AsyncSession, loaded: _Loaded) -> Message | None:
+        return await self.dispatcher.compose(
+            session, loaded.delivery, loaded.workspace, loaded.person
+        )
+
+    async def on_action(self, actor: Actor, action_id: str, value: str) -> ActionResult:
+        """Apply a button click and say what to show."""
+        try:
+            action = Action(action_id)
+        except ValueError:
+            return ActionResult(notice=t("en", "messages.notice.unknown"))
+        async with self.db.session() as session:
+            loaded = await self._load(session, actor, value)
+            if isinstance(loaded, ActionResult):
+                return loaded
+            delivery = loaded.delivery
+            if action is Action.NUDGE_NOTE_COMMITMENT:
+                today = directory.local_today(loaded.workspace, loaded.person, self.clock.now())
+                return ActionResult(
+                    form=note_commitment_form(
+                        delivery.id, loaded.locale, today + timedelta(days=DEFAULT_COMMITMENT_DAYS)
+                    )
+                )
+            if action is Action.FOLLOWUP_MOVE:
+                commitment = await self._commitment_of(session, delivery)
+                if commitment is None:
+                    return ActionResult(notice=t(loaded.locale, "messages.notice.unknown"))
+                return ActionResult(
+                    form=move_commitment_form(
+                        delivery.id,
+                        loaded.locale,
+                        max(commitment.due_on, self._today(loaded)) + timedelta(days=7),
+                    )
+                )
+            if action in (Action.FOLLOWUP_DONE, Action.FOLLOWUP_DROP):
+                changed = await self._close_commitment(session, loaded, action)
+            else:
+                changed = await self._nudge_outcome(session, loaded, action)
+            await session.commit()
+            message = await self._render(session, loaded)
+        if changed:
+            await self.dispatcher.update_message(delivery.id)
+        return ActionResult(message=message, changed=changed)
+
+    def _today(self, loaded: _Loaded) -> date:
+        return directory.local_today(loaded.workspace, loaded.person, self.clock.now())
+
+    async def _nudge_outcome(self, session: AsyncSession, loaded: _Loaded, action: Action) -> bool:
+        delivery = loaded.delivery
+        if outcome_is_final(delivery.outcome):
+            return False
+        now = self.clock.now()
+        payload = dict(delivery.payload or {})
+        if action in (Action.NUDGE_SNOOZE_TOMORROW, Action.NUDGE_SNOOZE_WEEK):
+            days = 1 if action is Action.NUDGE_SNOOZE_TOMORROW else 7
+            when = await self._snooze_moment(session, loaded, days)
+            if when is None:
+                return False
+            await self._schedule_snooze(session, loaded, when)
+            payload["snoozed_until"] = when.date().isoformat()
+            delivery.payload = payload
+            delivery.outcome = NudgeState.SNOOZED.value
+            delivery.outcome_at = now
+            return True
+        outcome = {
+            Action.NUDGE_DONE: NudgeState.DONE,
+            Action.NUDGE_SKIP: NudgeState.SKIPPED,
+            Action.NUDGE_NOT_RELEVANT: NudgeState.NOT_RELEVANT,
+        }[action]
+        delivery.outcome = outcome.value
+        delivery.outcome_at = now
+        await self._cancel_snooze(session, delivery)
+        return True
+
+    async def _snooze_moment(
+        self, session: AsyncSession, loaded: _Loaded, days: int
+    ) -> datetime | None:
+        blackouts = await directory.blackout_days(session, loaded.workspace.id)
+        avail = directory.availability(loaded.workspace, loaded.person, blackouts)
+        local_slot = loaded.delivery.scheduled_at.astimezone(avail.timezone)
+        target = datetime.combine(
+            self._today(loaded) + timedelta(days=days), local_slot.timetz().replace(tzinfo=None)
+        ).replace(tzinfo=avail.timezone)
+        try:
+            return next_allowed_moment(target, avail)
+        except NoAllowedDayError:
+            return None
+
+    def _snooze_key(self, delivery: Delivery) -> str:
+        return idempotency_key(DeliveryKind.NUDGE, delivery.recipient_id, f"snooze:{delivery.id}")
+
+    async def _schedule_snooze(
+        self, session: AsyncSession, loaded: _Loaded, when: datetime
+    ) -> None:
+        delivery = loaded.delivery
+        existing = await session.scalar(
+            select(Delivery).where(Delivery.idempotency_key == self._snooze_key(delivery))
+        )
+        if existing is not None:
+            if existing.status == DeliveryStatus.PENDING.value:
+                existing.scheduled_at = existing.next_attempt_at = when
+            return
+        payload = {k: v for k, v in (delivery.payload or {}).items() if k != "snoozed_until"}
+        payload["snooze_of"] = delivery.id
+        payload["requested"] = True
+        await self.dispatcher.insert_delivery(
+            session,
+            idempotency_key=self._snooze_key(delivery),
+            workspace_id=delivery.workspace_id,
+            recipient_id=delivery.recipient_id,
+            kind=delivery.kind,
+            content_key=delivery.content_key,
+            period_key=delivery.period_key,
+            subject_id=delivery.subject_id,
+            reason=delivery.reason,
+            payload=payload,
+            scheduled_at=when,
+        )
+
+    async def _cancel_snooze(self, session: AsyncSession, delivery: Delivery) -> None:
+        copy = await session.scalar(
+            select(Delivery).where(Delivery.idempotency_key == self._snooze_key(delivery))
+        )
+        if copy is not None and copy.status == DeliveryStatus.PENDING.value:
+            copy.status = DeliveryStatus.CANCELLED.value
+            copy.last_error = "the original was answered"
+
+    async def _commitment_of(self, session: AsyncSession, delivery: Delivery) -> Commitment | None:
+        commitment_id = (delivery.payload or {}).get("commitment_id")
+        if delivery.kind != DeliveryKind.FOLLOWUP.value or commitment_id is None:
+            return None
+        return await session.get(Commitment, commitment_id)
+
+    async def _close_commitment(
+        self, session: AsyncSession, loaded: _Loaded, action: Action
+    ) -> bool:
+        commitment = await self._commitment_of(session, loaded.delivery)
+        if commitment is None:
+            return False
+        open_states = (CommitmentState.OPEN.value, CommitmentState.MOVED.value)
+        if (
+            loaded.delivery.outcome not in (None, *open_states)
+            or commitment.state not in open_states
+        ):
+            return False
+        state = CommitmentState.DONE if action is Action.FOLLOWUP_DONE else CommitmentState.DROPPED
+        commitment.state = state.value
+        loaded.delivery.outcome = state.value
+        loaded.delivery.outcome_at = self.clock.now()
+        return True
+
+    async def on_form(
+        self, actor: Actor, form_id: str, private_metadata: str, values: dict[str, str]
+    ) -> ActionResult:
+        """Apply a submitted form; field problems come back in ``errors`` by input id."""
+        try:
+            form = FormId(form_id)
+        except ValueError:
+            return ActionResult(notice=t("en", "messages.notice.unknown"))
+        async with self.db.session() as session:
+            loaded = await self._load(session, actor, private_metadata)
+            if isinstance(loaded, ActionResult):
+                return loaded
+            errors: dict[str, str] = {}
+            due = _parse_day(values.get(COMMITMENT_DUE, ""))
+            if due is None or due < self._today(loaded):
+                errors[COMMITMENT_DUE] = t(loaded.locale, "messages.notice.due_in_past")
+            if form is FormId.NOTE_COMMITMENT:
+                text = " ".join(values.get(COMMITMENT_TEXT, "").split())
+                if not text or len(text) > MAX_COMMITMENT_CHARS:
+                    errors[COMMITMENT_TEXT] = t(
+                        loaded.locale, "messages.notice.empty_commitment", max=MAX_COMMITMENT_CHARS
+                    )
+                if errors or due is None:
+                    return ActionResult(errors=errors)
+                await self._save_commitment(session, loaded, text, due)
+                await session.commit()
+                return ActionResult(
+                    notice=t(
+                        loaded.locale,
+                        "messages.notice.saved_commitment",
+                        day=format_day(loaded.locale, due),
+                    ),
+                    changed=True,
+                )
+            if errors or due is None:
+                return ActionResult(errors=errors)
+            commitment = await self._commitment_of(session, loaded.delivery)
+            if commitment is None:
+                return ActionResult(notice=t(loaded.locale, "messages.notice.unknown"))
+            changed = commitment.due_on != due or commitment.state != CommitmentState.MOVED.value
+            commitment.due_on = due
+            commitment.state = CommitmentState.MOVED.value
+            loaded.delivery.outcome = CommitmentState.MOVED.value
+            loaded.delivery.outcome_at = self.clock.now()
+            await session.commit()
+            delivery_id = loaded.delivery.id
+            notice = moved_notice(loaded.locale, due)
+        if changed:
+            await self.dispatcher.update_message(delivery_id)
+        return ActionResult(notice=notice, changed=changed)
+
+    async def _save_commitment(
+        self, session: AsyncSession, loaded: _Loaded, text: str, due: date
+    ) -> None:
+        # One commitment per nudge: a second submission (a retry, a double click) edits it.
+        existing = await session.scalar(
+            select(Commitment).where(Commitment.source_delivery_id == loaded.delivery.id)
+        )
+        if existing is not None:
+            existing.text = text
+            existing.due_on = due
+            return
+        session.add(
+            Commitment(
+                workspace_id=loaded.workspace.id,
+                manager_id=loaded.person.id,
+                member_id=loaded.delivery.subject_id,
+                text=text,
+                due_on=due,
+                source_delivery_id=loaded.delivery.id,
+            )
+        )
+
+
+def _parse_day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,26 @@
+"""Hold the core services an edge (Slack, Teams, the CLI) talks to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nudges.content.catalogue import Catalogue
+from nudges.dispatch import Dispatcher
+from nudges.interactions import Interactions
+from nudges.ports import Clock, Messenger
+from nudges.store.database import Database
+
+
+@dataclass
+class Services:
+    """The core, assembled once by the composition root."""
+
+    db: Database
+    clock: Clock
+    catalogue: Catalogue
+    dispatcher: Dispatcher
+    interactions: Interactions
+
+    def register_messenger(self, platform: str, messenger: Messenger) -> None:
+        """Let the dispatcher deliver on ``platform``."""
+        self.dispatcher.messengers[platform] = messenger
