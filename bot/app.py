@@ -12,6 +12,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.server import create_web_app
 from bot.settings import Settings, platform_status
+from nudges.content.catalogue import default_catalogue
+from nudges.dispatch import Dispatcher, EngineConfig
+from nudges.interactions import Interactions
+from nudges.ports import SystemClock
+from nudges.scheduling.ticker import Ticker
+from nudges.services import Services
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, head_revision, upgrade
 
@@ -68,28 +74,60 @@ async def _wait_for_stop() -> None:
     await stop.wait()
 
 
-async def run_service(settings: Settings) -> None:
-    """Serve HTTP until SIGINT or SIGTERM, then shut down cleanly."""
+def build_services(settings: Settings, db: Database) -> Services:
+    """Assemble the core services; platforms register their messengers afterwards."""
+    clock = SystemClock()
+    catalogue = default_catalogue()
+    config = EngineConfig(
+        max_attempts=settings.max_send_attempts,
+        send_rate_per_workspace=settings.send_rate_per_workspace,
+    )
+    dispatcher = Dispatcher(db, clock, catalogue, {}, config)
+    return Services(
+        db=db,
+        clock=clock,
+        catalogue=catalogue,
+        dispatcher=dispatcher,
+        interactions=Interactions(dispatcher),
+    )
+
+
+async def run_service(
+    settings: Settings, *, web_server: bool = True, scheduler: bool = True
+) -> None:
+    """Serve HTTP and/or run the scheduler until SIGINT or SIGTERM, then shut down cleanly."""
     log_platforms(settings)
     db = await prepare_database(settings)
-    app = create_web_app(db)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    services = build_services(settings, db)
+    runner: web.AppRunner | None = None
+    ticker: Ticker | None = None
     try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        await db.dispose()
-        raise StartupError(
-            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
-            "set PORT to a free port, e.g. PORT=3001"
-        ) from None
-    logger.info("listening on http://%s:%s (health: /healthz)", settings.host, settings.port)
-    try:
+        if web_server:
+            app = create_web_app(db)
+            runner = web.AppRunner(app, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, settings.host, settings.port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+                    "set PORT to a free port, e.g. PORT=3001"
+                ) from None
+            logger.info(
+                "listening on http://%s:%s (health: /healthz)", settings.host, settings.port
+            )
+        if scheduler:
+            ticker = Ticker(services.dispatcher, settings.tick_seconds)
+            ticker.start()
+        else:
+            logger.info("scheduler: off in this process (run `nudgebot scheduler` elsewhere)")
         await _wait_for_stop()
         logger.info("shutting down")
     finally:
-        await runner.cleanup()
+        if ticker is not None:
+            await ticker.stop()
+        if runner is not None:
+            await runner.cleanup()
         await db.dispose()
         logger.info("stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,10 @@ from bot import __version__
 from bot.app import StartupError, run_service
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
+from nudges.ports import SystemClock
+from nudges.preview import PlannedItem, PreviewError, preview
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, head_revision, upgrade
 
@@ -33,11 +37,11 @@ def _settings() -> Settings:
     return settings
 
 
-def cmd_serve(_args: argparse.Namespace) -> int:
-    """Run the web service."""
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the web service (and the scheduler unless told not to)."""
     settings = _settings()
     try:
-        asyncio.run(run_service(settings))
+        asyncio.run(run_service(settings, scheduler=not args.no_scheduler))
     except StartupError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
@@ -117,6 +121,59 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(_args: argparse.Namespace) -> int:
+    """Run only the scheduler."""
+    settings = _settings()
+    try:
+        asyncio.run(run_service(settings, web_server=False, scheduler=True))
+    except StartupError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _preview(settings: Settings, args: argparse.Namespace) -> list[PlannedItem]:
+    db = Database(settings.database_url)
+    try:
+        if await current_revision(db.engine) != head_revision():
+            raise StartupError("the database schema is not at head: run `nudgebot migrate`")
+        async with db.session() as session:
+            return await preview(
+                session,
+                default_catalogue(),
+                SystemClock().now(),
+                workspace_id=args.workspace,
+                person_id=args.person,
+                weeks=args.weeks,
+                platform=args.platform,
+                locale=args.language,
+            )
+    finally:
+        await db.dispose()
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """List a person's planned deliveries without sending anything."""
+    if not 1 <= args.weeks <= 104:
+        return _fail("--weeks must be a whole number from 1 to 104, e.g. --weeks 8", EXIT_USAGE)
+    settings = _settings()
+    try:
+        items = asyncio.run(_preview(settings, args))
+    except (PreviewError, StartupError) as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps([item.as_dict() for item in items], indent=2, ensure_ascii=False))
+        return 0
+    if not items:
+        print("nothing planned in that period")
+    for item in items:
+        moved = f" (moved: {item.moved})" if item.moved else ""
+        print(f"{item.local_time}  {item.utc_time} UTC  {item.kind:<16} {item.nudge_key}{moved}")
+        print(f"    {item.status}; {item.reason}")
+    return 0
+
+
 def cmd_generate_key(_args: argparse.Namespace) -> int:
     """Print a new NUDGEBOT_SECRET_KEY."""
     print(Fernet.generate_key().decode())
@@ -139,7 +196,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the web service: /healthz, /readyz, /metrics and the enabled platforms. "
         "On the embedded SQLite default the schema is created on first start.",
     )
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="serve HTTP only; run `nudgebot scheduler` in another process",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    sched = sub.add_parser(
+        "scheduler",
+        help="run only the scheduler (no HTTP)",
+        description="Run the tick that plans and sends due messages, without the web server. "
+        "On PostgreSQL only one scheduler is active at a time; others wait on standby.",
+    )
+    sched.set_defaults(func=cmd_scheduler)
+
+    prev = sub.add_parser(
+        "preview",
+        help="list a person's planned nudges without sending anything",
+        description="Show the nudges the planner would send a person in the coming weeks: "
+        "local time, UTC time, kind, nudge key and the reason.",
+    )
+    prev.add_argument("--workspace", required=True, help="workspace id, e.g. T0123ABCD")
+    prev.add_argument("--person", required=True, help="platform user id, e.g. U0MANAGER1")
+    prev.add_argument("--weeks", type=int, default=8, help="how many weeks ahead (default 8)")
+    prev.add_argument("--platform", choices=["slack", "teams"], help="when the id is ambiguous")
+    prev.add_argument("--language", choices=["en", "nl"], default="en", help="for the reasons")
+    prev.add_argument("--json", action="store_true", help="print JSON instead of text")
+    prev.set_defaults(func=cmd_preview)
 
     migrate = sub.add_parser(
         "migrate",

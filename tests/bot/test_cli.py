@@ -46,7 +46,7 @@ def test_version_and_help(tmp_path: Path) -> None:
     assert out.returncode == 0
     assert out.stdout.startswith("nudgebot ")
     top = run(tmp_path, "--help")
-    for command in ("serve", "migrate", "import-org", "generate-key"):
+    for command in ("serve", "scheduler", "migrate", "import-org", "preview", "generate-key"):
         assert command in top.stdout
         sub = run(tmp_path, command, "--help")
         assert sub.returncode == 0, sub.stderr
@@ -156,3 +156,32 @@ def test_import_org_missing_file(tmp_path: Path) -> None:
     out = run(tmp_path, "import-org", "nope.csv")
     assert out.returncode == 1
     assert "nope.csv: no such file" in out.stderr
+
+
+def test_preview_lists_planned_nudges_without_sending(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    env = {"DATABASE_URL": empty_database_url}
+    assert run(tmp_path, "migrate", **env).returncode == 0
+    org = tmp_path / "org.csv"
+    org.write_text("platform,workspace,manager,member,team\nslack,T1,UM,UA,\nslack,T1,UM,UB,\n")
+    assert run(tmp_path, "import-org", str(org), **env).returncode == 0
+    out = run(tmp_path, "preview", "--workspace", "T1", "--person", "UM", "--weeks", "3", **env)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if not line.startswith(" ")]
+    assert len(lines) == 3
+    assert all("UTC" in line for line in lines)
+    as_json = run(
+        tmp_path, "preview", "--workspace", "T1", "--person", "UM", "--weeks", "2", "--json", **env
+    )
+    import json
+
+    items = json.loads(as_json.stdout)
+    assert [item["status"] for item in items] == ["planned", "planned"]
+    assert {"local_time", "utc_time", "kind", "nudge_key", "reason"} <= set(items[0])
+    unknown = run(tmp_path, "preview", "--workspace", "T1", "--person", "NOPE", **env)
+    assert unknown.returncode == 1
+    assert "no person 'NOPE'" in unknown.stderr
+    bad = run(tmp_path, "preview", "--workspace", "T1", "--person", "UM", "--weeks", "0", **env)
+    assert bad.returncode == 2
+    assert "--weeks must be" in bad.stderr
