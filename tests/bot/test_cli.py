@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -174,7 +175,6 @@ def test_preview_lists_planned_nudges_without_sending(
     as_json = run(
         tmp_path, "preview", "--workspace", "T1", "--person", "UM", "--weeks", "2", "--json", **env
     )
-    import json
 
     items = json.loads(as_json.stdout)
     assert [item["status"] for item in items] == ["planned", "planned"]

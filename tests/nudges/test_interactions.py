@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
+from nudges.content.catalogue import default_catalogue
+from nudges.dispatch import Dispatcher, EngineConfig
+from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
+from nudges.interactions import Actor, Interactions
+from nudges.messages import Actions, Context
+from nudges.ports import FakeClock
+from nudges.store.commitments import Commitment
+from nudges.store.database import Database
+from nudges.store.deliveries import Delivery
+from tests.fakes.memory_messenger import InMemoryMessenger, Sent
+from tests.nudges.orgs import make_org
+
+TUESDAY_10_AMS = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+MGR = Actor("slack", "T1", "UMGR")
+
+
+async def _sent_nudge(
+    db: Database,
+) -> tuple[Interactions, Dispatcher, InMemoryMessenger, FakeClock, Sent]:
+    clock = FakeClock(TUESDAY_10_AMS)
+    messenger = InMemoryMessenger()
+    await make_org(db, created=TUESDAY_10_AMS - timedelta(days=1), managers={"UMGR": ["UA", "UB"]})
+    dispatcher = Dispatcher(
+        db,
+        clock,
+        default_catalogue(),
+        {"slack": messenger},
+        EngineConfig(send_rate_per_workspace=1000),
+        rng=random.Random(3),
+    )
+    await dispatcher.tick()
+    (sent,) = messenger.sent
+    return Interactions(dispatcher), dispatcher, messenger, clock, sent
+
+
+async def _delivery(db: Database, delivery_id: str) -> Delivery:
+    async with db.session() as s:
+        row = await s.get(Delivery, int(delivery_id))
+        assert row is not None
+        return row
+
+
+async def test_double_click_on_done_changes_state_once(db: Database) -> None:
+    interactions, _, _, _, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    first = await interactions.on_action(MGR, Action.NUDGE_DONE, did)
+    second = await interactions.on_action(MGR, Action.NUDGE_DONE, did)
+    assert first.changed and not second.changed
+    assert (await _delivery(db, did)).outcome == NudgeState.DONE
+    # The message was re-rendered once, showing the new state and no Done button any more.
+    assert len(sent.updates) == 1
+    blocks = sent.updates[0].blocks
+    assert any(isinstance(b, Context) and b.text.startswith("✅") for b in blocks)
+    buttons = [btn.action_id for b in blocks if isinstance(b, Actions) for btn in b.buttons]
+    assert buttons == [Action.NUDGE_NOTE_COMMITMENT]
+    # A later Skip cannot overwrite a final answer.
+    assert not (await interactions.on_action(MGR, Action.NUDGE_SKIP, did)).changed
+    assert second.message == first.message
+
+
+async def test_someone_else_cannot_click_my_nudge(db: Database) -> None:
+    interactions, _, _, _, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    result = await interactions.on_action(Actor("slack", "T1", "UA"), Action.NUDGE_DONE, did)
+    assert result.notice and "someone else" in result.notice
+    assert (await _delivery(db, did)).outcome is None
+    other_ws = await interactions.on_action(Actor("slack", "T2", "UMGR"), Action.NUDGE_DONE, did)
+    assert other_ws.notice and "no longer known" in other_ws.notice
+    junk = await interactions.on_action(MGR, Action.NUDGE_DONE, "not-a-number")
+    assert junk.notice and not junk.changed
+
+
+async def test_snooze_sends_again_tomorrow_and_done_cancels_the_copy(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    assert (await interactions.on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did)).changed
+    clock.advance(timedelta(days=1))
+    await dispatcher.tick()
+    assert len(messenger.sent) == 2
+    assert messenger.sent[1].message.blocks[0] == sent.message.blocks[0]  # same nudge again
+    # Snooze a second time from the copy's original, then answer: the pending copy goes away.
+    assert (await interactions.on_action(MGR, Action.NUDGE_SNOOZE_WEEK, did)).changed
+    assert (await interactions.on_action(MGR, Action.NUDGE_DONE, did)).changed
+    async with db.session() as s:
+        statuses = sorted((await s.scalars(select(Delivery.status))).all())
+    assert statuses == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+
+
+async def test_not_relevant_makes_that_kind_less_likely(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    first_kind = (await _delivery(db, did)).payload["kind"]
+    await interactions.on_action(MGR, Action.NUDGE_NOT_RELEVANT, did)
+    kinds = []
+    for _ in range(6):
+        clock.advance(timedelta(days=7))
+        await dispatcher.tick()
+        last = messenger.sent[-1].message.metadata["delivery_id"]
+        kinds.append((await _delivery(db, last)).payload["kind"])
+    assert first_kind not in kinds
+
+
+async def test_note_commitment_validates_and_is_idempotent(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    opened = await interactions.on_action(MGR, Action.NUDGE_NOTE_COMMITMENT, did)
+    assert opened.form is not None and opened.form.callback_id == FormId.NOTE_COMMITMENT
+    bad = await interactions.on_form(
+        MGR, FormId.NOTE_COMMITMENT, did, {COMMITMENT_TEXT: "  ", COMMITMENT_DUE: "2020-01-01"}
+    )
+    assert set(bad.errors) == {COMMITMENT_TEXT, COMMITMENT_DUE}
+    async with db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Commitment)) == 0
+    due = date(2026, 11, 27)
+    values = {COMMITMENT_TEXT: "Send UA the onboarding notes", COMMITMENT_DUE: due.isoformat()}
+    ok = await interactions.on_form(MGR, FormId.NOTE_COMMITMENT, did, values)
+    again = await interactions.on_form(MGR, FormId.NOTE_COMMITMENT, did, values)
+    assert ok.notice and "Friday 27 November" in ok.notice
+    assert again.errors == {}
+    async with db.session() as s:
+        (commitment,) = (await s.scalars(select(Commitment))).all()
+    assert commitment.member_id is not None  # the nudge's member
+
+    # On the due day the follow-up arrives at 09:00; Move re-asks later, then Done closes it.
+    clock.set(datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    await dispatcher.tick()
+    followup = messenger.sent[-1]
+    fid = followup.message.metadata["delivery_id"]
+    assert (await _delivery(db, fid)).kind == DeliveryKind.FOLLOWUP
+    move = await interactions.on_action(MGR, Action.FOLLOWUP_MOVE, fid)
+    assert move.form is not None
+    moved = await interactions.on_form(
+        MGR, FormId.MOVE_COMMITMENT, fid, {COMMITMENT_DUE: "2026-12-01"}
+    )
+    assert moved.notice and "1 December" in moved.notice
+    clock.set(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    await dispatcher.tick()
+    second = messenger.sent[-1].message.metadata["delivery_id"]
+    assert second != fid
+    assert (await interactions.on_action(MGR, Action.FOLLOWUP_DONE, second)).changed
+    assert not (await interactions.on_action(MGR, Action.FOLLOWUP_DROP, second)).changed
+    async with db.session() as s:
+        (commitment,) = (await s.scalars(select(Commitment))).all()
+    assert commitment.state == CommitmentState.DONE
