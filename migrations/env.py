@@ -8,12 +8,15 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import nudges.store.slack_events  # noqa: F401  (registers processed_events on the metadata)
+from bot.slack.oauth_tables import slack_metadata
 from nudges.store.base import UTCDateTime
 from nudges.store.database import create_engine
 from nudges.store.models import metadata
 
 config = context.config
-target_metadata = metadata
+# The Slack OAuth tables follow slack_sdk's layout and live beside the core's metadata.
+target_metadata = [metadata, slack_metadata]
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -7,9 +7,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+import nudges.store.slack_events  # noqa: F401  (puts processed_events on the metadata)
+from bot.slack.oauth_tables import slack_metadata
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, downgrade, head_revision, is_at_head, upgrade
 from nudges.store.models import metadata
+
+# Everything the migrations create: the core's tables plus the Slack OAuth tables.
+ALL_METADATA = [metadata, slack_metadata]
+ALL_TABLES = set(metadata.tables) | set(slack_metadata.tables)
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -17,7 +23,8 @@ def _tables(conn: Connection) -> set[str]:
 
 
 def _diff(conn: Connection) -> list[Any]:
-    return list(compare_metadata(MigrationContext.configure(conn), metadata))
+    # compare_metadata accepts a sequence of MetaData like env.py's target_metadata.
+    return list(compare_metadata(MigrationContext.configure(conn), ALL_METADATA))
 
 
 async def test_upgrade_to_head_and_downgrade_to_base_on_an_empty_database(
@@ -29,7 +36,7 @@ async def test_upgrade_to_head_and_downgrade_to_base_on_an_empty_database(
         await upgrade(db.engine)
         assert await is_at_head(db.engine)
         async with db.engine.connect() as conn:
-            assert await conn.run_sync(_tables) == set(metadata.tables)
+            assert await conn.run_sync(_tables) == ALL_TABLES
         await downgrade(db.engine, "base")
         assert await current_revision(db.engine) is None
         async with db.engine.connect() as conn:
@@ -47,6 +54,8 @@ async def test_models_and_migrations_agree(db: Database) -> None:
 
 
 def test_constraint_names_follow_the_naming_convention() -> None:
-    names = {c.name for table in metadata.tables.values() for c in table.constraints}
+    tables = [*metadata.tables.values(), *slack_metadata.tables.values()]
+    names = {c.name for table in tables for c in table.constraints}
     assert None not in names
     assert "uq_deliveries_idempotency_key" in names
+    assert "uq_processed_events_platform_event_id" in names
