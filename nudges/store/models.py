@@ -7,6 +7,13 @@ from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, ReportingLine, Workspace
+from nudges.store.pulse import (
+    PulseAnswer,
+    PulseCustomQuestion,
+    PulseParticipation,
+    PulsePoll,
+    PulseRetiredQuestion,
+)
 
 metadata = Base.metadata
 
@@ -18,6 +25,11 @@ __all__ = [
     "Commitment",
     "Delivery",
     "Person",
+    "PulseAnswer",
+    "PulseCustomQuestion",
+    "PulseParticipation",
+    "PulsePoll",
+    "PulseRetiredQuestion",
     "ReportingLine",
     "Workspace",
     "metadata",
