@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges.domain import DEFAULT_TIMEZONE, DeliveryKind, DeliveryStatus, Frequency, Kind, Scope
+from nudges.cadences import NUDGE, PULSE, CadenceBook, spec_of
+from nudges.domain import DEFAULT_TIMEZONE, DeliveryKind, DeliveryStatus, Kind, Scope
 from nudges.i18n import resolve_locale
 from nudges.planner import PastNudge, PlannerInput, ReportInfo
 from nudges.policy import WorkspacePolicy
 from nudges.scheduling.calendar import (
-    DEFAULT_NUDGE_CADENCE,
-    DEFAULT_PULSE_CADENCE,
     Availability,
     CadenceSpec,
 )
@@ -25,8 +24,7 @@ from nudges.store.cadence import CadenceRule
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, ReportingLine, Workspace
 
-NUDGE = "nudge"
-PULSE = "pulse"
+__all__ = ["NUDGE", "PULSE", "spec_of"]
 
 
 def zone_of(workspace: Workspace, person: Person | None = None) -> ZoneInfo:
@@ -75,16 +73,6 @@ def availability(workspace: Workspace, person: Person, blackouts: frozenset[date
     )
 
 
-def spec_of(rule: CadenceRule) -> CadenceSpec:
-    """Turn a stored rule into a cadence spec."""
-    return CadenceSpec(
-        frequency=Frequency(rule.frequency),
-        weekday=rule.weekday,
-        at=time.fromisoformat(rule.at_time),
-        ordinal=rule.ordinal,
-    )
-
-
 def scope_key(scope: Scope, *, team: str | None = None, person_id: int | None = None) -> str:
     """Build the unique key of a cadence rule's scope."""
     if scope is Scope.PERSON:
@@ -114,27 +102,8 @@ async def effective_cadence(
     session: AsyncSession, workspace: Workspace, person: Person, purpose: str = NUDGE
 ) -> tuple[CadenceSpec, str]:
     """Return the most specific cadence (person > team > workspace > default) and its source."""
-    rules = (
-        await session.scalars(
-            select(CadenceRule).where(
-                CadenceRule.workspace_id == workspace.id,
-                CadenceRule.purpose == purpose,
-                CadenceRule.enabled.is_(True),
-            )
-        )
-    ).all()
-    by_key = {r.scope_key: r for r in rules}
-    rule = by_key.get(scope_key(Scope.PERSON, person_id=person.id))
-    if rule is not None:
-        return spec_of(rule), "person"
-    for team in await teams_of(session, person):
-        rule = by_key.get(scope_key(Scope.TEAM, team=team))
-        if rule is not None:
-            return spec_of(rule), f"team:{team}"
-    rule = by_key.get("workspace")
-    if rule is not None:
-        return spec_of(rule), "workspace"
-    return (DEFAULT_NUDGE_CADENCE if purpose == NUDGE else DEFAULT_PULSE_CADENCE), "default"
+    book = await CadenceBook.load(session, workspace.id, purpose)
+    return book.spec_for(person.id)
 
 
 async def managers(session: AsyncSession, workspace_id: int) -> Sequence[Person]:

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
+from nudges.cadences import NUDGE, CadenceBook, OccurrenceMemo
 from nudges.compose import followup_message, nudge_message
 from nudges.content.catalogue import Catalogue
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
@@ -32,9 +33,9 @@ from nudges.planner import Choice, choose
 from nudges.ports import Clock, DeliveryError, MessageRef, Messenger, Recipient
 from nudges.scheduling.calendar import (
     NoAllowedDayError,
+    Occurrence,
     is_allowed_day,
     next_allowed_moment,
-    occurrences_between,
 )
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
@@ -130,12 +131,16 @@ class Dispatcher:
         return new_id
 
     async def _existing_keys(self, session: AsyncSession, keys: Sequence[str]) -> set[str]:
-        if not keys:
-            return set()
-        rows = await session.scalars(
-            select(Delivery.idempotency_key).where(Delivery.idempotency_key.in_(keys))
-        )
-        return set(rows.all())
+        found: set[str] = set()
+        # Chunked so the IN list stays within every backend's parameter limit.
+        for i in range(0, len(keys), 500):
+            rows = await session.scalars(
+                select(Delivery.idempotency_key).where(
+                    Delivery.idempotency_key.in_(keys[i : i + 500])
+                )
+            )
+            found.update(rows.all())
+        return found
 
     def choice_payload(self, choice: Choice) -> dict[str, Any]:
         """Store what the message needs to be rendered again later."""
@@ -149,45 +154,46 @@ class Dispatcher:
     async def plan_nudges(self, session: AsyncSession, workspace: Workspace) -> int:
         """Create the nudge deliveries that fell due for every manager of ``workspace``."""
         now = self.clock.now()
-        planned = 0
         blackouts = await directory.blackout_days(session, workspace.id)
+        book = await CadenceBook.load(session, workspace.id, NUDGE)
+        memo = OccurrenceMemo()
+        due: dict[str, tuple[Person, Occurrence]] = {}
         for manager in await directory.managers(session, workspace.id):
             if manager.opted_out or not manager.reachable:
                 continue
-            spec, _source = await directory.effective_cadence(session, workspace, manager)
+            spec, _source = book.spec_for(manager.id)
             avail = directory.availability(workspace, manager, blackouts)
             start = max(now - self.config.lookback, manager.created_at)
-            occurrences = occurrences_between(spec, avail, start, now + timedelta(seconds=1))
-            if not occurrences:
-                continue
-            keys = {
-                idempotency_key(DeliveryKind.NUDGE, manager.id, o.period_key): o
-                for o in occurrences
-            }
-            existing = await self._existing_keys(session, list(keys))
-            for key, occ in keys.items():
-                if key in existing:
-                    continue
+            for occ in memo.between(spec, avail, start, now + timedelta(seconds=1)):
                 if manager.paused_until and occ.local.date() <= manager.paused_until:
                     continue
-                inp = await directory.planner_input(session, workspace, manager, now)
-                choice = choose(inp, self.catalogue, now)
-                if choice is None:
-                    continue
-                new_id = await self.insert_delivery(
-                    session,
-                    idempotency_key=key,
-                    workspace_id=workspace.id,
-                    recipient_id=manager.id,
-                    kind=DeliveryKind.NUDGE.value,
-                    content_key=choice.nudge_key,
-                    period_key=occ.period_key,
-                    subject_id=choice.subject_id,
-                    reason=choice.explain("en"),
-                    payload=self.choice_payload(choice),
-                    scheduled_at=occ.utc,
+                due[idempotency_key(DeliveryKind.NUDGE, manager.id, occ.period_key)] = (
+                    manager,
+                    occ,
                 )
-                planned += new_id is not None
+        existing = await self._existing_keys(session, list(due))
+        planned = 0
+        for key, (manager, occ) in due.items():
+            if key in existing:
+                continue
+            inp = await directory.planner_input(session, workspace, manager, now)
+            choice = choose(inp, self.catalogue, now)
+            if choice is None:
+                continue
+            new_id = await self.insert_delivery(
+                session,
+                idempotency_key=key,
+                workspace_id=workspace.id,
+                recipient_id=manager.id,
+                kind=DeliveryKind.NUDGE.value,
+                content_key=choice.nudge_key,
+                period_key=occ.period_key,
+                subject_id=choice.subject_id,
+                reason=choice.explain("en"),
+                payload=self.choice_payload(choice),
+                scheduled_at=occ.utc,
+            )
+            planned += new_id is not None
         return planned
 
     async def plan_followups(self, session: AsyncSession, workspace: Workspace) -> int:

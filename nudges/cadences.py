@@ -1,0 +1,110 @@
+"""Resolve cadences in bulk: one workspace's rules and team memberships, loaded once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges.domain import Frequency
+from nudges.scheduling.calendar import (
+    DEFAULT_NUDGE_CADENCE,
+    DEFAULT_PULSE_CADENCE,
+    Availability,
+    CadenceSpec,
+    Occurrence,
+    occurrences_between,
+)
+from nudges.store.cadence import CadenceRule
+from nudges.store.org import ReportingLine
+
+NUDGE = "nudge"
+PULSE = "pulse"
+
+
+def spec_of(rule: CadenceRule) -> CadenceSpec:
+    """Turn a stored rule into a cadence spec."""
+    return CadenceSpec(
+        frequency=Frequency(rule.frequency),
+        weekday=rule.weekday,
+        at=time.fromisoformat(rule.at_time),
+        ordinal=rule.ordinal,
+    )
+
+
+@dataclass
+class CadenceBook:
+    """Every enabled rule of one purpose in a workspace, and who leads or belongs to which team."""
+
+    purpose: str
+    rules: dict[str, CadenceRule]
+    led: dict[int, set[str]] = field(default_factory=dict)
+    member_of: dict[int, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, session: AsyncSession, workspace_id: int, purpose: str) -> CadenceBook:
+        """Read the rules and team memberships with two queries."""
+        rules = (
+            await session.scalars(
+                select(CadenceRule).where(
+                    CadenceRule.workspace_id == workspace_id,
+                    CadenceRule.purpose == purpose,
+                    CadenceRule.enabled.is_(True),
+                )
+            )
+        ).all()
+        led: dict[int, set[str]] = defaultdict(set)
+        member_of: dict[int, set[str]] = defaultdict(set)
+        if any(r.scope_key.startswith("team:") for r in rules):
+            lines = await session.execute(
+                select(ReportingLine.manager_id, ReportingLine.member_id, ReportingLine.team).where(
+                    ReportingLine.workspace_id == workspace_id, ReportingLine.team != ""
+                )
+            )
+            for manager_id, member_id, team in lines:
+                led[manager_id].add(team)
+                member_of[member_id].add(team)
+        return cls(purpose, {r.scope_key: r for r in rules}, dict(led), dict(member_of))
+
+    def teams_of(self, person_id: int) -> list[str]:
+        """Return the teams a person leads, then those they belong to, each sorted."""
+        led = sorted(self.led.get(person_id, ()))
+        return led + sorted(self.member_of.get(person_id, set()) - set(led))
+
+    def spec_for(self, person_id: int) -> tuple[CadenceSpec, str]:
+        """Return the most specific cadence (person > team > workspace > default) and its source."""
+        rule = self.rules.get(f"person:{person_id}")
+        if rule is not None:
+            return spec_of(rule), "person"
+        for team in self.teams_of(person_id):
+            rule = self.rules.get(f"team:{team}")
+            if rule is not None:
+                return spec_of(rule), f"team:{team}"
+        rule = self.rules.get("workspace")
+        if rule is not None:
+            return spec_of(rule), "workspace"
+        return (
+            DEFAULT_NUDGE_CADENCE if self.purpose == NUDGE else DEFAULT_PULSE_CADENCE
+        ), "default"
+
+
+class OccurrenceMemo:
+    """Compute each (cadence, availability, window) once: most people share all three."""
+
+    def __init__(self) -> None:
+        self._seen: dict[
+            tuple[CadenceSpec, Availability, datetime, datetime], list[Occurrence]
+        ] = {}
+
+    def between(
+        self, spec: CadenceSpec, avail: Availability, start: datetime, end: datetime
+    ) -> list[Occurrence]:
+        """Return the occurrences in ``[start, end)``."""
+        key = (spec, avail, start, end)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = occurrences_between(spec, avail, start, end)
+        return found
