@@ -37,16 +37,20 @@ def _settings() -> Settings:
     return settings
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the web service (and the scheduler unless told not to)."""
+def _run(*, web_server: bool, scheduler: bool) -> int:
     settings = _settings()
     try:
-        asyncio.run(run_service(settings, scheduler=not args.no_scheduler))
+        asyncio.run(run_service(settings, web_server=web_server, scheduler=scheduler))
     except StartupError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the web service (and the scheduler unless told not to)."""
+    return _run(web_server=True, scheduler=not args.no_scheduler)
 
 
 async def _migrate(settings: Settings) -> str:
@@ -123,14 +127,7 @@ def cmd_import_org(args: argparse.Namespace) -> int:
 
 def cmd_scheduler(_args: argparse.Namespace) -> int:
     """Run only the scheduler."""
-    settings = _settings()
-    try:
-        asyncio.run(run_service(settings, web_server=False, scheduler=True))
-    except StartupError as exc:
-        return _fail(str(exc))
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return _run(web_server=False, scheduler=True)
 
 
 async def _preview(settings: Settings, args: argparse.Namespace) -> list[PlannedItem]:
