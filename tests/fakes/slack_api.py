@@ -12,6 +12,8 @@ Use it as an async context manager::
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
 import hashlib
 import itertools
@@ -147,6 +149,17 @@ class FakeSlackApi:
         self.ephemerals: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}
         self.opened_views: list[dict[str, Any]] = []
+        # Bodies posted to response_url addresses (see ``response_url``), oldest first.
+        self.responses: list[dict[str, Any]] = []
+        # OAuth codes ``oauth.v2.access`` accepts, mapped to the answer it gives for each.
+        self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.oauth_client: tuple[str, str] | None = None
+        # Socket Mode: the open WebSocket connections and the acks received per envelope id.
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self._socket_ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._socket_connected = asyncio.Event()
+        self._envelopes = itertools.count(1)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
@@ -176,6 +189,8 @@ class FakeSlackApi:
         """Listen on a free loopback port."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/hooks/{path:.*}", self._handle_response_url)
+        app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -185,6 +200,8 @@ class FakeSlackApi:
 
     async def stop(self) -> None:
         """Stop listening."""
+        for ws in list(self.sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -235,6 +252,60 @@ class FakeSlackApi:
             retry_after = 1
         self._failures[method].append(_Failure(error, status, retry_after, disconnect, times))
 
+    def response_url(self, name: str = "1") -> str:
+        """Return a ``response_url`` that lands in ``responses`` (as hooks.slack.com would)."""
+        root = self.base_url.removesuffix("/api/")
+        return f"{root}/hooks/commands/{TEAM_ID}/{name}"
+
+    def add_oauth_code(
+        self,
+        code: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        token: str,
+        team_id: str = TEAM_ID,
+        team_name: str = "Nudgebot Test",
+        scope: str = "chat:write,commands",
+        installer: str = "U0INSTALLER",
+    ) -> None:
+        """Make ``oauth.v2.access`` exchange ``code`` for a bot token, like Slack's answer."""
+        self.oauth_client = (client_id, client_secret)
+        self.oauth_codes[code] = {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": scope,
+            "bot_user_id": BOT_USER_ID,
+            "app_id": APP_ID,
+            "team": {"name": team_name, "id": team_id},
+            "enterprise": None,
+            "authed_user": {"id": installer},
+            "is_enterprise_install": False,
+        }
+
+    async def wait_for_socket(self, limit: float = 5.0) -> None:
+        """Wait until a Socket Mode client has connected."""
+        await asyncio.wait_for(self._socket_connected.wait(), limit)
+
+    async def socket_send(
+        self, kind: str, payload: Mapping[str, Any], *, retry_attempt: int = 0, limit: float = 5.0
+    ) -> dict[str, Any]:
+        """Push an envelope over Socket Mode as Slack does and return the client's ack."""
+        envelope_id = f"env-{next(self._envelopes)}"
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._socket_ack_waiters[envelope_id] = waiter
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": dict(payload),
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": retry_attempt,
+            "retry_reason": "timeout" if retry_attempt else "",
+        }
+        await self.sockets[-1].send_str(json.dumps(envelope))
+        return await asyncio.wait_for(waiter, limit)
+
     def dm_channel(self, user_id: str) -> str:
         """Return the DM channel ``conversations.open`` gives for ``user_id``."""
         return "D" + hashlib.sha1(user_id.encode()).hexdigest()[:10].upper()
@@ -259,8 +330,16 @@ class FakeSlackApi:
                 return web.Response()
             return _respond(_failure_answer(failure))
 
+        if method == "oauth.v2.access":
+            # Exchanged with the app's client id and secret (HTTP Basic), not with a token.
+            return _respond(self._oauth_v2_access(params, request.headers.get("Authorization")))
         if not token:
             return _respond(_Answer({"ok": False, "error": "not_authed"}))
+        if method == "apps.connections.open":
+            # Only an app-level token opens a Socket Mode connection.
+            if not token.startswith("xapp-"):
+                return _respond(_error("not_allowed_token_type"))
+            return _respond(self._apps_connections_open(params))
         if self.valid_tokens is not None and token not in self.valid_tokens:
             return _respond(_Answer({"ok": False, "error": "invalid_auth"}))
         handler = self._handlers.get(method)
@@ -278,7 +357,46 @@ class FakeSlackApi:
             queue.popleft()
         return failure
 
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}
+        await ws.send_str(json.dumps(hello))
+        self._socket_connected.set()
+        async for frame in ws:
+            if frame.type != web.WSMsgType.TEXT:
+                continue
+            ack = json.loads(frame.data)
+            envelope_id = str(ack.get("envelope_id", ""))
+            self.socket_acks[envelope_id] = ack
+            waiter = self._socket_ack_waiters.pop(envelope_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(ack)
+        self.sockets.remove(ws)
+        return ws
+
+    async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json() if request.can_read_body else {}
+        self.responses.append({"path": request.match_info["path"], **body})
+        return web.Response(text="ok")
+
     # -- methods ------------------------------------------------------------------------------
+
+    def _oauth_v2_access(self, params: dict[str, Any], authorization: str | None) -> _Answer:
+        client = (str(params.get("client_id", "")), str(params.get("client_secret", "")))
+        if authorization and authorization.startswith("Basic "):
+            decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            client_id, _, secret = decoded.partition(":")
+            client = (client_id, secret)
+        if self.oauth_client is not None and client != self.oauth_client:
+            return _error("invalid_client_id")
+        answer = self.oauth_codes.pop(str(params.get("code", "")), None)
+        return _Answer(answer) if answer is not None else _error("invalid_code")
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> _Answer:
+        root = self.base_url.removesuffix("/api/").replace("http://", "ws://", 1)
+        return _Answer({"ok": True, "url": f"{root}/socket?ticket=fake"})
 
     def _auth_test(self, params: dict[str, Any]) -> _Answer:
         return _Answer(
