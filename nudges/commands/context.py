@@ -1,0 +1,160 @@
+"""Hold what every command handler needs: the session, the actor, their language, the reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges import directory
+from nudges.commands.ast import PersonRef, SelfRef
+from nudges.commands.topics import echo
+from nudges.content.catalogue import Catalogue
+from nudges.dispatch import Dispatcher
+from nudges.i18n import t
+from nudges.store.audit import AuditEntry
+from nudges.store.org import Person, Workspace
+
+REPLIES = "replies."
+
+# Column widths of the store: longer values would fail on PostgreSQL, so refuse them politely.
+MAX_EXTERNAL_ID = 128
+MAX_TEAM_NAME = 100
+
+
+@dataclass(frozen=True)
+class Send:
+    """Ask the service to send a delivery once the transaction is committed."""
+
+    delivery_id: int
+    # Turns the dispatcher's status and the delivery's last error into the reply text.
+    describe: Callable[[str, str | None], str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Say what a handler did: the reply, whether it succeeded, and what to send afterwards."""
+
+    text: str
+    ok: bool = True
+    send: Send | None = None
+
+
+class Failure(Exception):
+    """Stop a handler with a refusal or error; the service rolls the transaction back."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class Context:
+    """Carry one command's session, workspace, actor and reply language."""
+
+    session: AsyncSession
+    dispatcher: Dispatcher
+    workspace: Workspace
+    actor: Person
+    platform_admin: bool
+    prefix: str
+    now: datetime
+
+    @property
+    def locale(self) -> str:
+        """Return the actor's language, read anew so a language change shows at once."""
+        return directory.locale_of(self.workspace, self.actor)
+
+    @property
+    def is_admin(self) -> bool:
+        """Tell whether the actor may run admin commands."""
+        return self.actor.is_admin or self.platform_admin
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """Return the nudge catalogue the dispatcher sends from."""
+        return self.dispatcher.catalogue
+
+    def say(self, key: str, /, **params: object) -> str:
+        """Translate a reply key into the actor's language."""
+        return t(self.locale, REPLIES + key, prefix=self.prefix, **params)
+
+    def about(self, person: Person, key: str, /, **params: object) -> str:
+        """Translate ``key.you`` when ``person`` is the actor, else ``key.person``."""
+        if person.id == self.actor.id:
+            return self.say(f"{key}.you", **params)
+        return self.say(f"{key}.person", person=person.external_id, **params)
+
+    def fail(self, key: str, /, **params: object) -> Failure:
+        """Build a Failure carrying a translated reply."""
+        return Failure(self.say(key, **params))
+
+    def today_of(self, person: Person) -> date:
+        """Return ``person``'s calendar date now."""
+        return directory.local_today(self.workspace, person, self.now)
+
+    def audit(self, action: str, target: str, **details: Any) -> None:
+        """Record an admin change in the same transaction as the change itself."""
+        self.session.add(
+            AuditEntry(
+                workspace_id=self.workspace.id,
+                actor_id=self.actor.id,
+                action=action,
+                target=target[:200],
+                details=details,
+                created_at=self.now,
+            )
+        )
+
+    def check_id(self, external_id: str) -> str:
+        """Return a mentioned platform id, or fail when it cannot be a real one."""
+        if not external_id.isprintable() or len(external_id) > MAX_EXTERNAL_ID:
+            raise self.fail("common.bad_mention", word=shown(external_id))
+        return external_id
+
+    async def find(self, ref: PersonRef) -> Person | None:
+        """Return the mentioned person if the store knows them."""
+        external_id = self.check_id(ref.user_id)
+        return await directory.find_person(self.session, self.workspace.id, external_id)
+
+    async def known(self, ref: PersonRef) -> Person:
+        """Return the mentioned person, or fail with a hint on how to add them."""
+        person = await self.find(ref)
+        if person is None:
+            raise self.fail("common.unknown_person", person=ref.user_id)
+        return person
+
+    async def person(self, ref: PersonRef | SelfRef) -> Person:
+        """Return the mentioned person (created when new), or the actor for a self reference."""
+        if isinstance(ref, SelfRef):
+            return self.actor
+        external_id = self.check_id(ref.user_id)
+        return await directory.ensure_person(self.session, self.workspace, external_id)
+
+    async def stored_admins(self) -> list[Person]:
+        """Return the people made admin with ``admins add``, oldest first."""
+        rows = await self.session.scalars(
+            select(Person)
+            .where(Person.workspace_id == self.workspace.id, Person.is_admin.is_(True))
+            .order_by(Person.id)
+        )
+        return list(rows.all())
+
+
+def shown(text: str) -> str:
+    """Echo typed text safely, with control characters replaced."""
+    return echo("".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text))
+
+
+def person_target(person: Person) -> str:
+    """Name a person in the audit log's target column."""
+    return f"person:{person.external_id}"
+
+
+def mention(external_id: str) -> str:
+    """Write a mention in the neutral markup."""
+    return f"<@{external_id}>"

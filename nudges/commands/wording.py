@@ -1,0 +1,130 @@
+"""Put schedules, lists, languages and countries into words, and find the next nudge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from sqlalchemy import select
+
+from nudges import directory
+from nudges.commands.ast import LAST
+from nudges.commands.context import Context, mention
+from nudges.dispatch import idempotency_key
+from nudges.domain import DeliveryKind, Frequency
+from nudges.i18n import format_moment, t
+from nudges.scheduling.calendar import (
+    Availability,
+    CadenceSpec,
+    NoAllowedDayError,
+    Occurrence,
+    next_occurrence,
+)
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, Workspace
+
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ORDINAL_KEYS = {1: "first", 2: "second", 3: "third", 4: "fourth", LAST: "last"}
+# Already-used periods (a send-now ahead of time) are skipped; a handful is plenty.
+_MAX_SKIPPED_PERIODS = 8
+
+
+def clock_time(at: time) -> str:
+    """Write a wall-clock time as 24-hour HH:MM."""
+    return at.strftime("%H:%M")
+
+
+def day_name(locale: str, weekday: int) -> str:
+    """Name a weekday (0 is Monday) in ``locale``."""
+    return t(locale, f"replies.day.{_DAY_KEYS[weekday]}")
+
+
+def cadence_words(locale: str, spec: CadenceSpec) -> str:
+    """Describe a cadence, e.g. 'weekly on Tuesday at 10:00'."""
+    at = clock_time(spec.at)
+    if spec.frequency is Frequency.WEEKDAYS or spec.weekday is None:
+        return t(locale, "replies.cadence.words.weekdays", time=at)
+    day = day_name(locale, spec.weekday)
+    if spec.frequency is Frequency.MONTHLY:
+        ordinal = t(locale, f"replies.ordinal.{_ORDINAL_KEYS.get(spec.ordinal or 1, 'first')}")
+        return t(locale, "replies.cadence.words.monthly", ordinal=ordinal, day=day, time=at)
+    return t(locale, f"replies.cadence.words.{spec.frequency.value}", day=day, time=at)
+
+
+def join_words(locale: str, items: Sequence[str], conjunction: str = "and") -> str:
+    """Join items as 'a, b and c' (or 'or') in ``locale``."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    word = t(locale, f"replies.common.{conjunction}")
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def mentions(locale: str, external_ids: Sequence[str], conjunction: str = "and") -> str:
+    """Mention people as 'a, b and c'."""
+    return join_words(locale, [mention(e) for e in external_ids], conjunction)
+
+
+def language_name(locale: str, language: str) -> str:
+    """Name a supported language in ``locale``."""
+    return t(locale, f"replies.language.name.{language}")
+
+
+def country_name(locale: str, code: str) -> str:
+    """Name a country in ``locale`` from Babel's territory data, else return the code."""
+    try:
+        names = Locale.parse(locale).territories
+    except (UnknownLocaleError, ValueError):
+        return code
+    name = names.get(code)
+    return f"{name} ({code})" if isinstance(name, str) else code
+
+
+def workspace_availability(workspace: Workspace, blackouts: frozenset[date]) -> Availability:
+    """Say when someone on the workspace defaults may receive messages."""
+    policy = directory.policy_of(workspace)
+    return Availability(
+        timezone=directory.zone_of(workspace),
+        country=workspace.country or None,
+        blackout=blackouts,
+        work_start=policy.work_start,
+        work_end=policy.work_end,
+    )
+
+
+def moment_words(locale: str, occurrence: Occurrence) -> str:
+    """Write an occurrence's local moment with its zone, e.g. 'Tuesday 24 November, 10:00'."""
+    return format_moment(locale, occurrence.local)
+
+
+def zone_name(occurrence: Occurrence) -> str:
+    """Name the zone an occurrence is placed in."""
+    zone = occurrence.local.tzinfo
+    return zone.key if isinstance(zone, ZoneInfo) else str(zone)
+
+
+async def next_nudge(ctx: Context, person: Person) -> Occurrence | None:
+    """Return when ``person``'s next scheduled nudge goes out, as the dispatcher would plan it."""
+    spec, _source = await directory.effective_cadence(ctx.session, ctx.workspace, person)
+    blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
+    availability = directory.availability(ctx.workspace, person, blackouts)
+    after = ctx.now
+    today = ctx.today_of(person)
+    if person.paused_until is not None and person.paused_until >= today:
+        # The dispatcher skips every occurrence on or before the last paused day.
+        resume = datetime.combine(person.paused_until + timedelta(days=1), time(0))
+        after = max(after, resume.replace(tzinfo=availability.timezone) - timedelta(seconds=1))
+    for _ in range(_MAX_SKIPPED_PERIODS):
+        try:
+            occurrence = next_occurrence(spec, availability, after)
+        except NoAllowedDayError:
+            return None
+        key = idempotency_key(DeliveryKind.NUDGE, person.id, occurrence.period_key)
+        taken = await ctx.session.scalar(select(Delivery.id).where(Delivery.idempotency_key == key))
+        if taken is None:
+            return occurrence
+        after = occurrence.utc
+    return None
