@@ -254,7 +254,8 @@ async def record_profile(
 ) -> Person:
     """Store what the platform says about a person: zone, language, whether they still exist."""
     person = await ensure_person(session, workspace, external_id)
-    if timezone:
+    # Like the language, the platform's zone only fills a gap: an admin's `timezone` choice wins.
+    if timezone and person.timezone is None:
         try:
             ZoneInfo(timezone)
             person.timezone = timezone
