@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 COMMAND = "/nudges"
 DEFAULT_ACK_BUDGET = 2.0
 DEFAULT_DM_COOLDOWN = timedelta(minutes=10)
+# Past this many remembered DM replies, the ones outside the cooldown are forgotten.
+DM_MEMORY = 10_000
 _ACTIONS = frozenset(a.value for a in Action)
 T = TypeVar("T")
 
@@ -215,7 +217,7 @@ class SlackListeners:
             logger.warning("slack command reply via response_url failed: %s", type(exc).__name__)
 
     async def _run_command(self, team_id: str, user_id: str, text: str) -> str:
-        locale = str(self.options.workspace_defaults.get("default_locale", "en"))
+        locale = await self._stored_locale(team_id, user_id)
         try:
             known = await self.know(team_id, user_id)
             locale = known.locale
@@ -317,7 +319,7 @@ class SlackListeners:
         if result.errors:
             await ack(response_action="errors", errors=_errors_by_block(view, result.errors))
         elif result.notice:
-            locale = (await self.know(team_id, user_id)).locale
+            locale = await self._stored_locale(team_id, user_id)
             await ack(response_action="update", view=_notice_view(view, result.notice, locale))
         else:
             await ack()
@@ -333,10 +335,15 @@ class SlackListeners:
         values: dict[str, str],
     ) -> ActionResult:
         actor = Actor(Platform.SLACK, team_id, user_id)
-        async with self._locks.hold(f"{team_id}:{private_metadata}"):
-            return await self.services.interactions.on_form(
-                actor, form_id, private_metadata, values
-            )
+        try:
+            async with self._locks.hold(f"{team_id}:{private_metadata}"):
+                return await self.services.interactions.on_form(
+                    actor, form_id, private_metadata, values
+                )
+        except Exception:
+            logger.exception("slack form %s failed team=%s", form_id, team_id)
+            locale = await self._stored_locale(team_id, user_id)
+            return ActionResult(notice=t(locale, "home.errors.failed"))
 
     async def _late_form_answer(
         self,
@@ -417,6 +424,9 @@ class SlackListeners:
         last = self._dm_replied.get((team_id, user_id))
         if last is not None and now - last < self.options.dm_cooldown:
             return
+        if len(self._dm_replied) >= DM_MEMORY:
+            cutoff = now - self.options.dm_cooldown
+            self._dm_replied = {k: v for k, v in self._dm_replied.items() if v >= cutoff}
         self._dm_replied[(team_id, user_id)] = now
         await self.inflight.run(self._dm_reply(client, team_id, user_id, str(event["channel"])))
 
@@ -453,6 +463,20 @@ class SlackListeners:
             locale = directory.locale_of(workspace, person)
             await session.commit()
         return Known(locale=locale, platform_admin=bool(profile and profile.is_admin))
+
+    async def _stored_locale(self, team_id: str, user_id: str) -> str:
+        """Return the person's language from the store alone (no Slack call)."""
+        fallback = str(self.options.workspace_defaults.get("default_locale", "en"))
+        try:
+            async with self.services.db.session() as session:
+                workspace = await directory.find_workspace(session, Platform.SLACK, team_id)
+                if workspace is None:
+                    return fallback
+                person = await directory.find_person(session, workspace.id, user_id)
+                return directory.locale_of(workspace, person)
+        except Exception:
+            logger.exception("reading the language of a slack user failed")
+            return fallback
 
     async def _profile(self, team_id: str, user_id: str) -> SlackProfile | None:
         try:
