@@ -17,6 +17,8 @@ class Action(StrEnum):
     FOLLOWUP_DONE = "followup.done"
     FOLLOWUP_MOVE = "followup.move"
     FOLLOWUP_DROP = "followup.drop"
+    # All five emoji buttons of a poll share this id; their value carries poll, key and score.
+    PULSE_ANSWER = "pulse.answer"
 
 
 class FormId(StrEnum):

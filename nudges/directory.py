@@ -185,6 +185,9 @@ async def planner_input(
         if manager.enabled_kinds
         else None
     )
+    # Imported here because the pulse package reads zones and policies from this module.
+    from nudges.pulse.signals import signals_for
+
     return PlannerInput(
         manager_id=manager.id,
         today=local_today(workspace, manager, now),
@@ -194,6 +197,7 @@ async def planner_input(
         programme=manager.programme,
         programme_started_on=manager.programme_started_on,
         repeat_window_weeks=policy_of(workspace).repeat_window_weeks,
+        signals=await signals_for(session, workspace, manager, now),
     )
 
 

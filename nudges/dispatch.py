@@ -14,7 +14,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,8 @@ from nudges.i18n import t
 from nudges.messages import Message
 from nudges.planner import Choice, choose
 from nudges.ports import Clock, DeliveryError, MessageRef, Messenger, Recipient
+from nudges.pulse import digest as pulse_digest
+from nudges.pulse import schedule as pulse_schedule
 from nudges.scheduling.calendar import (
     NoAllowedDayError,
     Occurrence,
@@ -108,6 +110,10 @@ class Dispatcher:
         self.rng = rng or random.Random()
 
     # --- planning -----------------------------------------------------------------
+
+    def key_for(self, kind: DeliveryKind, recipient_id: int, item: str) -> str:
+        """Build a delivery's idempotency key, for planners that live outside this module."""
+        return idempotency_key(kind, recipient_id, item)
 
     async def insert_delivery(self, session: AsyncSession, **values: Any) -> int | None:
         """Insert a delivery unless its idempotency key exists; return its id if inserted."""
@@ -194,7 +200,26 @@ class Dispatcher:
                 scheduled_at=occ.utc,
             )
             planned += new_id is not None
+            if new_id is not None and pulse_digest.digest_is_separate(workspace):
+                planned += await self.plan_digest(session, workspace, manager, occ)
         return planned
+
+    async def plan_digest(
+        self, session: AsyncSession, workspace: Workspace, manager: Person, occ: Occurrence
+    ) -> int:
+        """Create the pulse digest as its own message beside a manager's nudge."""
+        if not await pulse_digest.has_digest(session, workspace, manager):
+            return 0
+        new_id = await self.insert_delivery(
+            session,
+            idempotency_key=idempotency_key(DeliveryKind.DIGEST, manager.id, occ.period_key),
+            workspace_id=workspace.id,
+            recipient_id=manager.id,
+            kind=DeliveryKind.DIGEST.value,
+            period_key=occ.period_key,
+            scheduled_at=occ.utc,
+        )
+        return int(new_id is not None)
 
     async def plan_followups(self, session: AsyncSession, workspace: Workspace) -> int:
         """Create "Did it happen?" deliveries for commitments due today or earlier."""
@@ -244,7 +269,9 @@ class Dispatcher:
 
     async def plan(self) -> int:
         """Create every delivery that fell due, for every workspace on an enabled platform."""
+        now = self.clock.now()
         planned = 0
+        closed: list[int] = []
         async with self.db.session() as session:
             workspaces = (
                 await session.scalars(
@@ -254,7 +281,12 @@ class Dispatcher:
             for workspace in workspaces:
                 planned += await self.plan_nudges(session, workspace)
                 planned += await self.plan_followups(session, workspace)
+                closed += await pulse_schedule.close_due(session, workspace, now)
+                planned += await pulse_schedule.plan_pulses(self, session, workspace, now)
             await session.commit()
+        # Only once the closing is committed may the poll messages lose their buttons.
+        for delivery_id in closed:
+            await self.update_message(delivery_id)
         return planned
 
     # --- claiming -----------------------------------------------------------------
@@ -371,7 +403,7 @@ class Dispatcher:
             reason_key = payload.get("reason_key")
             reason = t(locale, reason_key, **payload.get("reason_params", {})) if reason_key else ""
             snoozed = payload.get("snoozed_until")
-            return nudge_message(
+            message = nudge_message(
                 delivery_id=delivery.id,
                 nudge=nudge,
                 locale=locale,
@@ -381,6 +413,13 @@ class Dispatcher:
                 outcome=delivery.outcome,
                 snoozed_until=date.fromisoformat(snoozed) if snoozed else None,
             )
+            weekly = kind is DeliveryKind.NUDGE and "snooze_of" not in payload
+            if weekly and not pulse_digest.digest_is_separate(workspace):
+                section = await pulse_digest.digest_section(
+                    session, workspace, person, locale, self.clock.now(), self.catalogue
+                )
+                message = replace(message, blocks=(*message.blocks, *section))
+            return message
         if kind is DeliveryKind.FOLLOWUP:
             commitment = await session.get(Commitment, payload.get("commitment_id"))
             if commitment is None:
@@ -396,6 +435,14 @@ class Dispatcher:
                 due_on=commitment.due_on,
                 member=member.external_id if member else None,
                 state=state,
+            )
+        if kind in pulse_schedule.PULSE_KINDS:
+            return await pulse_schedule.compose(
+                session, self.catalogue, delivery, workspace, person, self.clock.now()
+            )
+        if kind is DeliveryKind.DIGEST:
+            return await pulse_digest.digest_message(
+                session, workspace, person, locale, self.clock.now(), self.catalogue, delivery.id
             )
         return None
 
@@ -471,6 +518,9 @@ class Dispatcher:
             return (DeliveryStatus.CANCELLED.value, "recipient opted out", None)
         if not person.reachable:
             return (DeliveryStatus.CANCELLED.value, "recipient unreachable", None)
+        pulse_reason = await pulse_schedule.hold_back(session, delivery, now)
+        if pulse_reason is not None:
+            return (DeliveryStatus.CANCELLED.value, pulse_reason, None)
         if explicit:
             return None
         today = directory.local_today(workspace, person, now)
@@ -535,8 +585,12 @@ class Dispatcher:
                 person.unreachable_reason = reason[:200]
                 await session.commit()
 
-    async def update_message(self, delivery_id: int) -> bool:
-        """Re-render a sent delivery in place (after a click); return whether it was updated."""
+    async def update_message(self, delivery_id: int, message: Message | None = None) -> bool:
+        """Re-render a sent delivery in place (after a click); return whether it was updated.
+
+        ``message`` replaces the stored rendering when the caller holds what the store does
+        not, such as a poll's answer key from the click itself.
+        """
         async with self.db.session() as session:
             delivery = await session.get(Delivery, delivery_id)
             if delivery is None or not delivery.message_ref:
@@ -544,7 +598,8 @@ class Dispatcher:
             person = await session.get(Person, delivery.recipient_id)
             workspace = await session.get(Workspace, delivery.workspace_id)
             assert person is not None and workspace is not None
-            message = await self.compose(session, delivery, workspace, person)
+            if message is None:
+                message = await self.compose(session, delivery, workspace, person)
         messenger = self.messengers.get(workspace.platform)
         if message is None or messenger is None:
             return False

@@ -1,4 +1,4 @@
-"""Handle clicks on nudge and follow-up buttons, and the commitment forms; every one idempotent."""
+"""Handle clicks on nudge, follow-up and poll buttons, and the commitment forms; all idempotent."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from nudges.dispatch import Dispatcher, idempotency_key, outcome_is_final
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
 from nudges.i18n import format_day, t
 from nudges.messages import Form, Message
+from nudges.pulse.clicks import apply_click
 from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
@@ -101,6 +102,8 @@ class Interactions:
             action = Action(action_id)
         except ValueError:
             return ActionResult(notice=t("en", "messages.notice.unknown"))
+        if action is Action.PULSE_ANSWER:
+            return await self._pulse_answer(actor, value)
         async with self.db.session() as session:
             loaded = await self._load(session, actor, value)
             if isinstance(loaded, ActionResult):
@@ -133,6 +136,23 @@ class Interactions:
         if changed:
             await self.dispatcher.update_message(delivery.id)
         return ActionResult(message=message, changed=changed)
+
+    async def _pulse_answer(self, actor: Actor, value: str) -> ActionResult:
+        async with self.db.session() as session:
+            click = await apply_click(
+                session,
+                self.dispatcher.catalogue,
+                platform=actor.platform,
+                workspace_external_id=actor.workspace_external_id,
+                user_external_id=actor.user_external_id,
+                value=value,
+                now=self.clock.now(),
+            )
+        if click.notice is not None:
+            return ActionResult(notice=click.notice)
+        if click.delivery_id is not None and click.message is not None:
+            await self.dispatcher.update_message(click.delivery_id, click.message)
+        return ActionResult(message=click.message, changed=True)
 
     def _today(self, loaded: _Loaded) -> date:
         return directory.local_today(loaded.workspace, loaded.person, self.clock.now())

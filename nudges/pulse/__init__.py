@@ -1,0 +1,1 @@
+"""Run pulse polls: anonymous answers, results behind a threshold, and the loop back to nudges."""
