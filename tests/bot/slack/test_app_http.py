@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.slack.events_seen import EventLedger
 from bot.slack.verify import RequestVerifier, WallClock
+from nudges.ports import FakeClock
 from nudges.store.database import Database
 from nudges.store.org import Workspace
 from nudges.store.slack_events import ProcessedEvent
@@ -236,3 +239,15 @@ async def test_a_direct_message_gets_a_short_help_reply_then_a_quiet_spell(
     (reply,) = slack.api.calls_to("chat.postMessage")
     assert reply.params["channel"] == channel
     assert "/nudges help" in reply.params["text"]
+
+
+async def test_old_event_ids_are_forgotten_after_a_day(db: Database) -> None:
+    clock = FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    ledger = EventLedger(db, clock)
+    assert await ledger.first_time("Ev0OLD", TEAM_ID)
+    assert not await ledger.first_time("Ev0OLD", TEAM_ID)
+    clock.advance(timedelta(days=1, hours=2))
+    assert await ledger.first_time("Ev0NEW", TEAM_ID)
+    async with db.session() as s:
+        kept = (await s.scalars(select(ProcessedEvent.event_id))).all()
+    assert kept == ["Ev0NEW"]
