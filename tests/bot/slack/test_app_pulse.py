@@ -1,0 +1,82 @@
+"""A pulse poll in Slack: five emoji buttons that share one action id (rendered with #2…#5
+suffixes), one signed click, the message updated in place and one anonymous answer stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.slack.blocks import base_id
+from nudges.actions import Action
+from nudges.pulse.groups import groups_of_workspace
+from nudges.pulse.schedule import open_now
+from nudges.store.database import Database
+from nudges.store.org import Workspace
+from nudges.store.pulse import PulseAnswer
+from tests.bot.slack.app_harness import ADMIN, Harness, running_edge
+from tests.fakes.slack_api import TEAM_ID
+from tests.nudges.orgs import make_org
+
+MEMBERS = [f"U0PULSE0{n}" for n in range(1, 7)]
+
+
+@pytest.fixture
+async def slack(db: Database) -> AsyncIterator[Harness]:
+    async with running_edge(db, users={m: {} for m in MEMBERS}) as harness:
+        yield harness
+
+
+async def _poll_sent(slack: Harness) -> tuple[str, str]:
+    await make_org(
+        slack.db,
+        created=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+        managers={ADMIN: MEMBERS},
+        workspace=TEAM_ID,
+    )
+    async with slack.db.session() as s:
+        workspace = await s.scalar(select(Workspace))
+        assert workspace is not None
+        groups = await groups_of_workspace(s, workspace.id)
+        opened = await open_now(slack.services.dispatcher, s, workspace, groups, slack.clock.now())
+        await s.commit()
+    assert opened.polls
+    await slack.services.dispatcher.tick()
+    channel = slack.api.dm_channel(MEMBERS[0])
+    (ts,) = [t for (c, t) in slack.api.messages if c == channel]
+    return channel, ts
+
+
+def _answer_ids(message: dict[str, object]) -> list[str]:
+    blocks = message.get("blocks")
+    assert isinstance(blocks, list)
+    return [
+        element["action_id"]
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if base_id(element["action_id"]) == Action.PULSE_ANSWER
+    ]
+
+
+async def test_a_click_on_a_suffixed_emoji_button_records_one_answer(slack: Harness) -> None:
+    channel, ts = await _poll_sent(slack)
+    ids = _answer_ids(slack.api.message(channel, ts))
+    assert ids == [Action.PULSE_ANSWER] + [f"{Action.PULSE_ANSWER}#{n}" for n in range(2, 6)]
+
+    first, second = await asyncio.gather(
+        slack.click(channel, ts, ids[2], user=MEMBERS[0]),
+        slack.click(channel, ts, ids[2], user=MEMBERS[0]),
+    )
+    assert (first.status, second.status) == (200, 200)
+    await slack.settle()
+
+    async with slack.db.session() as s:
+        answers = (await s.scalars(select(PulseAnswer))).all()
+    assert [a.value for a in answers] == [3]
+    updates = [c for c in slack.api.calls_to("chat.update") if c.params["ts"] == ts]
+    assert updates
+    assert "You answered 😐" in str(slack.api.message(channel, ts)["blocks"])
