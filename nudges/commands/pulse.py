@@ -1,23 +1,16 @@
-"""Answer the pulse commands until pulse polls exist (a later issue replaces this module)."""
+"""Route every pulse command to the pulse package, inside the command's transaction."""
 
 from __future__ import annotations
 
-from nudges.commands import ast
 from nudges.commands.context import Context, Outcome
+from nudges.pulse.commands import PulseCommand, run_pulse_command
 
-PulseCommand = (
-    ast.PulseSchedule
-    | ast.PulseNow
-    | ast.PulseOff
-    | ast.PulseOn
-    | ast.PulseThreshold
-    | ast.PulseResults
-    | ast.PulseAsk
-    | ast.PulseQuestions
-    | ast.PulseRetire
-)
+__all__ = ["PulseCommand", "run_pulse"]
 
 
 async def run_pulse(ctx: Context, command: PulseCommand) -> Outcome:
-    """Say that pulse polls are not available yet, and change nothing."""
-    return Outcome(ctx.say("pulse.unavailable"), ok=False)
+    """Carry out a pulse command; a reply that is not ok makes the service roll back."""
+    reply = await run_pulse_command(
+        ctx.session, ctx.dispatcher, ctx.workspace, ctx.actor, ctx.now, ctx.prefix, command
+    )
+    return Outcome(reply.text, ok=reply.ok)

@@ -493,9 +493,12 @@ FAILS = [
     Case("cadence #" + "x" * 101 + " weekly tue 10:00", ("cannot be a team name",)),
     Case("cadence weekly sat 10:00", ("is in the weekend", "Example: `/nudges cadence")),
     Case("frobnicate", ("There is no command `frobnicate`",)),
-    Case("pulse now", ("Pulse polls are not available yet", "nothing was changed")),
-    Case("pulse threshold 4", ("Pulse polls are not available yet",)),
-    Case('pulse ask "How are you?" heard', ("Pulse polls are not available yet",)),
+    Case("pulse now", ("No poll was opened.", "has 2 people who can answer")),
+    Case("pulse retire clarity-2", ("There is no question `clarity-2`",)),
+    Case(
+        'pulse ask "This week I felt heard by my manager."',
+        ("already in the bank as `heard-by-manager`",),
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from nudges.actions import Action
+from nudges.commands.service import CommandReply, CommandService
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig, TickResult
 from nudges.domain import DeliveryKind, Dimension
@@ -122,6 +123,22 @@ class World:
         return await self.interactions.on_action(
             Actor("slack", "T1", user), Action.PULSE_ANSWER, button.value
         )
+
+    async def command(self, text: str, user: str = "UADMIN") -> CommandReply:
+        """Run an admin command; the admin is created on first use."""
+        if user not in self.ids:
+            async with self.db.session() as s:
+                admin = Person(
+                    workspace_id=self.workspace_id,
+                    external_id=user,
+                    is_admin=True,
+                    created_at=self.clock.now() - timedelta(days=7),
+                )
+                s.add(admin)
+                await s.commit()
+                self.ids[user] = admin.id
+        service = CommandService(self.dispatcher)
+        return await service.run(Actor("slack", "T1", user), text, prefix="/nudges ")
 
     async def deliveries(self, kind: DeliveryKind | None = None) -> list[Delivery]:
         async with self.db.session() as s:
