@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.server import create_web_app
 from bot.settings import Settings, platform_status
+from bot.slack.edge import SlackConfigError, SlackEdge, build_slack_edge
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
@@ -74,6 +75,17 @@ async def _wait_for_stop() -> None:
     await stop.wait()
 
 
+def build_slack(settings: Settings, services: Services) -> SlackEdge | None:
+    """Build the Slack edge when Slack is configured; it registers its messenger with the core."""
+    slack_on = any(s.enabled for s in platform_status(settings) if s.name == "slack")
+    if not slack_on:
+        return None
+    try:
+        return build_slack_edge(settings, services)
+    except SlackConfigError as exc:
+        raise StartupError(f"slack: {exc}") from None
+
+
 def build_services(settings: Settings, db: Database) -> Services:
     """Assemble the core services; platforms register their messengers afterwards."""
     clock = SystemClock()
@@ -101,9 +113,13 @@ async def run_service(
     services = build_services(settings, db)
     runner: web.AppRunner | None = None
     ticker: Ticker | None = None
+    slack: SlackEdge | None = None
     try:
+        slack = build_slack(settings, services)
         if web_server:
             app = create_web_app(db)
+            if slack is not None:
+                slack.add_routes(app)
             runner = web.AppRunner(app, handle_signals=False)
             await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
@@ -117,6 +133,9 @@ async def run_service(
             logger.info(
                 "listening on http://%s:%s (health: /healthz)", settings.host, settings.port
             )
+            if slack is not None:
+                # Socket Mode belongs to the process that answers Slack, not to a scheduler.
+                await slack.start()
         if scheduler:
             ticker = Ticker(services.dispatcher, settings.tick_seconds)
             ticker.start()
@@ -127,6 +146,8 @@ async def run_service(
     finally:
         if ticker is not None:
             await ticker.stop()
+        if slack is not None and web_server:
+            await slack.stop()
         if runner is not None:
             await runner.cleanup()
         await db.dispose()
