@@ -493,6 +493,9 @@ class SlackListeners:
         user_id: str,
         profile: SlackProfile | None = None,
     ) -> tuple[Workspace, Person]:
+        if not team_id or not user_id:
+            # An org-wide (Enterprise Grid) request names no workspace; there is nobody to file.
+            raise ValueError("a Slack request without a team or user id")
         for attempt in (1, 2):
             try:
                 workspace = await directory.ensure_workspace(
