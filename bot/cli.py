@@ -19,6 +19,7 @@ from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
 from nudges.preview import PlannedItem, PreviewError, preview
+from nudges.pulse import report as pulse_report
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, head_revision, upgrade
 
@@ -171,6 +172,38 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _report(settings: Settings, args: argparse.Namespace) -> str:
+    db = Database(settings.database_url)
+    try:
+        if await current_revision(db.engine) != head_revision():
+            raise StartupError("the database schema is not at head: run `nudgebot migrate`")
+        async with db.session() as session:
+            workspace = await pulse_report.find_workspace(session, args.workspace, args.platform)
+            rows = await pulse_report.build_report(session, workspace, team=args.team)
+    finally:
+        await db.dispose()
+    if args.format == "json":
+        return pulse_report.to_json(rows, generated_at=SystemClock().now()) + "\n"
+    return pulse_report.to_csv(rows)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print pulse results over time as CSV or JSON, only what the threshold allows."""
+    settings = _settings()
+    try:
+        text = asyncio.run(_report(settings, args))
+    except (pulse_report.ReportError, StartupError) as exc:
+        return _fail(str(exc))
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"{args.output}: {exc.strerror}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_generate_key(_args: argparse.Namespace) -> int:
     """Print a new NUDGEBOT_SECRET_KEY."""
     print(Fernet.generate_key().decode())
@@ -221,6 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
     prev.add_argument("--language", choices=["en", "nl"], default="en", help="for the reasons")
     prev.add_argument("--json", action="store_true", help="print JSON instead of text")
     prev.set_defaults(func=cmd_preview)
+
+    rep = sub.add_parser(
+        "report",
+        help="export pulse results over time as CSV or JSON",
+        description="Export pulse results per poll (and, for a whole workspace, per period). "
+        "A result below the anonymity threshold shows only how many answered. CSV cells that "
+        "a spreadsheet would run as a formula start with an apostrophe.",
+    )
+    rep.add_argument("--workspace", required=True, help="workspace id, e.g. T0123ABCD")
+    rep.add_argument("--team", help="only this team, e.g. Platform")
+    rep.add_argument("--platform", choices=["slack", "teams"], help="when the id is ambiguous")
+    rep.add_argument("--format", choices=["csv", "json"], default="csv", help="default csv")
+    rep.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    rep.set_defaults(func=cmd_report)
 
     migrate = sub.add_parser(
         "migrate",
