@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nudges.content.catalogue import default_catalogue  # noqa: E402
-from nudges.dispatch import Dispatcher, EngineConfig  # noqa: E402
-from nudges.ports import FakeClock  # noqa: E402
-from nudges.store.database import Database  # noqa: E402
-from nudges.store.migrate import downgrade, upgrade  # noqa: E402
-from nudges.store.org import Person, ReportingLine, Workspace  # noqa: E402
-from tests.fakes.memory_messenger import InMemoryMessenger  # noqa: E402
+from nudges.content.catalogue import default_catalogue
+from nudges.dispatch import Dispatcher, EngineConfig
+from nudges.ports import FakeClock
+from nudges.store.database import Database
+from nudges.store.migrate import downgrade, upgrade
+from nudges.store.org import Person, ReportingLine, Workspace
+from tests.fakes.memory_messenger import InMemoryMessenger
 
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SLOT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 Amsterdam

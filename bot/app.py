@@ -135,7 +135,10 @@ async def run_service(
             )
             if slack is not None:
                 # Socket Mode belongs to the process that answers Slack, not to a scheduler.
-                await slack.start()
+                try:
+                    await slack.start()
+                except SlackConfigError as exc:
+                    raise StartupError(f"slack: {exc}") from None
         if scheduler:
             ticker = Ticker(services.dispatcher, settings.tick_seconds)
             ticker.start()

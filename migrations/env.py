@@ -8,7 +8,6 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import nudges.store.slack_events  # noqa: F401  (registers processed_events on the metadata)
 from bot.slack.oauth_tables import slack_metadata
 from nudges.store.base import UTCDateTime
 from nudges.store.database import create_engine

@@ -14,6 +14,7 @@ from nudges.store.pulse import (
     PulsePoll,
     PulseRetiredQuestion,
 )
+from nudges.store.slack_events import ProcessedEvent
 
 metadata = Base.metadata
 
@@ -25,6 +26,7 @@ __all__ = [
     "Commitment",
     "Delivery",
     "Person",
+    "ProcessedEvent",
     "PulseAnswer",
     "PulseCustomQuestion",
     "PulseParticipation",

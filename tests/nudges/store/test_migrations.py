@@ -7,7 +7,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-import nudges.store.slack_events  # noqa: F401  (puts processed_events on the metadata)
 from bot.slack.oauth_tables import slack_metadata
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, downgrade, head_revision, is_at_head, upgrade
