@@ -188,7 +188,7 @@ async def digest_lines(
         }
         lines += _too_small(groups, people, policy.anonymity_threshold, locale)
     if not polls:
-        return lines or None
+        return lines
     results = await results_of(session, polls, policy)
     zone = directory.zone_of(workspace, manager)
     lines += result_lines(results, locale, now, zone)
