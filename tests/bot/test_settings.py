@@ -100,3 +100,12 @@ def test_oauth_with_key_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "3")
     monkeypatch.setenv("NUDGEBOT_SECRET_KEY", Fernet.generate_key().decode())
     assert platform_status(load_settings())[0].enabled
+
+
+def test_teams_is_reported_off_until_its_adapter_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", "00000000-0000-0000-0000-000000000000")
+    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", "secret")
+    teams = platform_status(load_settings())[1]
+    assert teams.name == "teams"
+    assert teams.enabled is False
+    assert "not part of this version" in teams.reason
