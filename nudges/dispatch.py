@@ -148,6 +148,10 @@ class Dispatcher:
             found.update(rows.all())
         return found
 
+    async def existing_keys(self, session: AsyncSession, keys: Sequence[str]) -> set[str]:
+        """Return which of these idempotency keys already have a delivery."""
+        return await self._existing_keys(session, keys)
+
     def choice_payload(self, choice: Choice) -> dict[str, Any]:
         """Store what the message needs to be rendered again later."""
         return {

@@ -19,7 +19,7 @@ from nudges.content.catalogue import Catalogue, Nudge, default_catalogue
 from nudges.domain import DeliveryKind, DeliveryStatus, Dimension
 from nudges.i18n import t
 from nudges.messages import Block, Context, Divider, Header, Message, Text
-from nudges.pulse.groups import Group, groups_led_by
+from nudges.pulse.groups import Group, group_keys_led_by, groups_led_by, keys_led_by
 from nudges.pulse.messages import dimension_label, local_moment, rate_text, score_text
 from nudges.pulse.results import PollResult, load_polls, results_of, series, trend
 from nudges.pulse.schedule import eligible
@@ -173,13 +173,14 @@ async def digest_lines(
     include_small: bool,
 ) -> list[str] | None:
     """Return the digest's lines for ``manager``, or None when there is nothing to report."""
-    groups = await groups_led_by(session, manager)
-    if not groups:
-        return None
     policy = directory.policy_of(workspace)
-    polls = await load_polls(session, workspace.id, group_keys=[g.key for g in groups])
+    polls = await load_polls(session, workspace.id, group_keys=keys_led_by(manager.id))
+    # Without polls, only the App Home needs to know whether this person leads a team at all.
+    if not polls and not (include_small and await group_keys_led_by(session, manager)):
+        return None
     lines: list[str] = []
     if include_small:
+        groups = await groups_led_by(session, manager)
         people = {
             p.id: p
             for p in (
@@ -254,8 +255,7 @@ async def digest_message(
 
 async def has_digest(session: AsyncSession, workspace: Workspace, manager: Person) -> bool:
     """Tell whether ``manager`` leads a group that was ever polled."""
-    groups = await groups_led_by(session, manager)
-    return bool(await load_polls(session, workspace.id, group_keys=[g.key for g in groups]))
+    return bool(await load_polls(session, workspace.id, group_keys=keys_led_by(manager.id)))
 
 
 async def team_results_blocks(

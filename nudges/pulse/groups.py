@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from nudges.directory import scope_key, spec_of
 from nudges.domain import Scope
@@ -70,6 +71,23 @@ async def groups_of_workspace(session: AsyncSession, workspace_id: int) -> list[
     ]
 
 
+def keys_led_by(manager_id: int) -> ScalarSelect[str]:
+    """Return, as a subquery, the keys of the groups whose result a manager sees."""
+    key = case(
+        (ReportingLine.team != "", literal(TEAM_PREFIX) + ReportingLine.team),
+        else_=literal(MANAGER_PREFIX) + cast(ReportingLine.manager_id, String),
+    )
+    return select(key).where(ReportingLine.manager_id == manager_id).distinct().scalar_subquery()
+
+
+async def group_keys_led_by(session: AsyncSession, manager: Person) -> list[str]:
+    """Return the keys of the groups whose result ``manager`` sees."""
+    teams = await session.scalars(
+        select(ReportingLine.team).where(ReportingLine.manager_id == manager.id).distinct()
+    )
+    return sorted({group_key(manager.id, team) for team in teams.all()})
+
+
 async def groups_led_by(session: AsyncSession, manager: Person) -> list[Group]:
     """Return the groups whose result ``manager`` sees."""
     return [
@@ -108,6 +126,13 @@ class PulseCadences:
             )
         ).all()
         return cls({r.scope_key: r for r in rules})
+
+    def specs(self) -> set[CadenceSpec]:
+        """Return every cadence a group can have: each team rule, and the workspace's."""
+        found = {spec_of(rule) for key, rule in self.rules.items() if key.startswith(TEAM_PREFIX)}
+        workspace = self.rules.get(scope_key(Scope.WORKSPACE))
+        found.add(spec_of(workspace) if workspace is not None else DEFAULT_PULSE_CADENCE)
+        return found
 
     def spec_for(self, group: Group) -> tuple[CadenceSpec, str]:
         """Return the group's cadence (team rule > workspace rule > default) and its source.

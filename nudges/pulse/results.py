@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from nudges.domain import DeliveryStatus, Dimension
 from nudges.policy import WorkspacePolicy
@@ -77,12 +78,14 @@ async def load_polls(
     session: AsyncSession,
     workspace_id: int,
     *,
-    group_keys: Collection[str] | None = None,
+    group_keys: Collection[str] | ScalarSelect[str] | None = None,
     closed: bool | None = None,
 ) -> list[PulsePoll]:
     """Return the workspace's polls, oldest first, optionally of some groups or states only."""
     query = select(PulsePoll).where(PulsePoll.workspace_id == workspace_id)
-    if group_keys is not None:
+    if isinstance(group_keys, ScalarSelect):
+        query = query.where(PulsePoll.group_key.in_(group_keys))
+    elif group_keys is not None:
         if not group_keys:
             return []
         query = query.where(PulsePoll.group_key.in_(list(group_keys)))

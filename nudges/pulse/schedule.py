@@ -92,7 +92,7 @@ class PlanContext:
     blackouts: frozenset[Any]
     catalogue: Catalogue
     bank: Bank | None = None
-    avails: dict[int, Availability] = field(default_factory=dict)
+    avails: dict[str | None, Availability] = field(default_factory=dict)
 
     @classmethod
     async def load(
@@ -111,10 +111,12 @@ class PlanContext:
         )
 
     def avail(self, person: Person) -> Availability:
-        """Return when ``person`` may be messaged."""
-        if person.id not in self.avails:
-            self.avails[person.id] = directory.availability(self.workspace, person, self.blackouts)
-        return self.avails[person.id]
+        """Return when ``person`` may be messaged; it depends only on their zone."""
+        if person.timezone not in self.avails:
+            self.avails[person.timezone] = directory.availability(
+                self.workspace, person, self.blackouts
+            )
+        return self.avails[person.timezone]
 
     def members(self, group: Group) -> list[Person]:
         """Return the group's members who can be asked."""
@@ -210,6 +212,11 @@ async def _create_poll(
     )
 
 
+def poll_key(dispatcher: Dispatcher, person_id: int, group_key: str, period_key: str) -> str:
+    """Return the idempotency key of a person's poll, known before the poll itself exists."""
+    return dispatcher.key_for(DeliveryKind.PULSE, person_id, f"{group_key}@{period_key}")
+
+
 async def _invite(
     dispatcher: Dispatcher,
     session: AsyncSession,
@@ -219,7 +226,7 @@ async def _invite(
 ) -> int:
     delivery_id = await dispatcher.insert_delivery(
         session,
-        idempotency_key=dispatcher.key_for(DeliveryKind.PULSE, member.id, poll_item(poll.id)),
+        idempotency_key=poll_key(dispatcher, member.id, poll.group_key, poll.period_key),
         workspace_id=poll.workspace_id,
         recipient_id=member.id,
         kind=DeliveryKind.PULSE.value,
@@ -268,13 +275,39 @@ async def _scheduled_poll(
     )
 
 
+async def _may_be_due(
+    session: AsyncSession,
+    workspace: Workspace,
+    cadences: PulseCadences,
+    memo: OccurrenceMemo,
+    start: datetime,
+    end: datetime,
+) -> bool:
+    """Tell cheaply whether any cadence in use has a slot in ``[start, end)`` in any zone."""
+    zones = (
+        await session.scalars(
+            select(Person.timezone).where(Person.workspace_id == workspace.id).distinct()
+        )
+    ).all()
+    blackouts = await directory.blackout_days(session, workspace.id)
+    for zone in zones:
+        # Availability depends only on the zone, so a stand-in person with it will do.
+        avail = directory.availability(workspace, Person(timezone=zone), blackouts)
+        if any(memo.between(spec, avail, start, end) for spec in cadences.specs()):
+            return True
+    return False
+
+
 async def plan_polls(
-    dispatcher: Dispatcher, session: AsyncSession, ctx: PlanContext, now: datetime
+    dispatcher: Dispatcher,
+    session: AsyncSession,
+    ctx: PlanContext,
+    now: datetime,
+    cadences: PulseCadences,
+    memo: OccurrenceMemo,
 ) -> int:
     """Create the poll deliveries that fell due in one workspace."""
-    planned = 0
-    cadences = await PulseCadences.load(session, ctx.workspace.id)
-    memo = OccurrenceMemo()
+    due: dict[str, tuple[Group, list[Person], Person, Occurrence]] = {}
     for group in await groups_of_workspace(session, ctx.workspace.id):
         members = ctx.members(group)
         # A group smaller than the threshold could never see a result; asking it wastes time.
@@ -282,39 +315,53 @@ async def plan_polls(
             continue
         spec, _source = cadences.spec_for(group)
         for member in members:
-            avail = ctx.avail(member)
             start = max(now - dispatcher.config.lookback, member.created_at)
-            for occurrence in memo.between(spec, avail, start, now + timedelta(seconds=1)):
-                poll = await _scheduled_poll(session, ctx, group, members, occurrence, now)
-                if poll is None or poll.closed or occurrence.utc >= poll.closes_at:
-                    continue
-                planned += await _invite(dispatcher, session, poll, member, occurrence.utc)
+            end = now + timedelta(seconds=1)
+            for occurrence in memo.between(spec, ctx.avail(member), start, end):
+                key = poll_key(dispatcher, member.id, group.key, occurrence.period_key)
+                due[key] = (group, members, member, occurrence)
+    existing = await dispatcher.existing_keys(session, list(due))
+    planned = 0
+    for key, (group, members, member, occurrence) in due.items():
+        if key in existing:
+            continue
+        poll = await _scheduled_poll(session, ctx, group, members, occurrence, now)
+        if poll is None or poll.closed or occurrence.utc >= poll.closes_at:
+            continue
+        planned += await _invite(dispatcher, session, poll, member, occurrence.utc)
     return planned
 
 
+async def _reminder_rows(
+    session: AsyncSession, workspace: Workspace, now: datetime, count: int
+) -> list[Any]:
+    """Return (participation, poll, poll sent at) of people who may still need a reminder."""
+    rows = await session.execute(
+        select(PulseParticipation, PulsePoll, Delivery.sent_at)
+        .join(PulsePoll, PulsePoll.id == PulseParticipation.poll_id)
+        .join(Delivery, Delivery.id == PulseParticipation.delivery_id)
+        .where(
+            PulsePoll.workspace_id == workspace.id,
+            PulsePoll.closed.is_(False),
+            PulsePoll.closes_at > now,
+            PulseParticipation.answered.is_(False),
+            PulseParticipation.reminders_sent < count,
+            Delivery.status == DeliveryStatus.SENT.value,
+        )
+        .order_by(PulseParticipation.id)
+    )
+    return list(rows.all())
+
+
 async def plan_reminders(
-    dispatcher: Dispatcher, session: AsyncSession, ctx: PlanContext, now: datetime
+    dispatcher: Dispatcher,
+    session: AsyncSession,
+    ctx: PlanContext,
+    now: datetime,
+    rows: Sequence[Any],
 ) -> int:
     """Create the reminders that fell due for people who have not answered an open poll."""
     offsets = reminder_offsets(ctx.policy.pulse_window_days)
-    if not offsets:
-        return 0
-    rows = (
-        await session.execute(
-            select(PulseParticipation, PulsePoll, Delivery.sent_at)
-            .join(PulsePoll, PulsePoll.id == PulseParticipation.poll_id)
-            .join(Delivery, Delivery.id == PulseParticipation.delivery_id)
-            .where(
-                PulsePoll.workspace_id == ctx.workspace.id,
-                PulsePoll.closed.is_(False),
-                PulsePoll.closes_at > now,
-                PulseParticipation.answered.is_(False),
-                PulseParticipation.reminders_sent < len(offsets),
-                Delivery.status == DeliveryStatus.SENT.value,
-            )
-            .order_by(PulseParticipation.id)
-        )
-    ).all()
     planned = 0
     for participation, poll, sent_at in rows:
         person = ctx.people.get(participation.person_id)
@@ -362,13 +409,27 @@ async def plan_reminders(
 async def plan_pulses(
     dispatcher: Dispatcher, session: AsyncSession, workspace: Workspace, now: datetime
 ) -> int:
-    """Plan one workspace's polls and reminders that fell due."""
+    """Plan one workspace's polls and reminders that fell due.
+
+    Most ticks have nothing to do, so people and groups are read only when a slot or a
+    reminder may be due.
+    """
     policy = directory.policy_of(workspace)
     if not policy.pulse_enabled:
         return 0
-    ctx = await PlanContext.load(session, workspace, dispatcher.catalogue)
-    planned = await plan_polls(dispatcher, session, ctx, now)
-    planned += await plan_reminders(dispatcher, session, ctx, now)
+    planned = 0
+    ctx: PlanContext | None = None
+    cadences = await PulseCadences.load(session, workspace.id)
+    memo = OccurrenceMemo()
+    start, end = now - dispatcher.config.lookback, now + timedelta(seconds=1)
+    if await _may_be_due(session, workspace, cadences, memo, start, end):
+        ctx = await PlanContext.load(session, workspace, dispatcher.catalogue)
+        planned += await plan_polls(dispatcher, session, ctx, now, cadences, memo)
+    offsets = reminder_offsets(policy.pulse_window_days)
+    rows = await _reminder_rows(session, workspace, now, len(offsets)) if offsets else []
+    if rows:
+        ctx = ctx or await PlanContext.load(session, workspace, dispatcher.catalogue)
+        planned += await plan_reminders(dispatcher, session, ctx, now, rows)
     return planned
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges.domain import Dimension
 from nudges.planner import DimensionSignal
 from nudges.policy import WorkspacePolicy
-from nudges.pulse.groups import groups_led_by
+from nudges.pulse.groups import keys_led_by
 from nudges.pulse.results import Point, PollResult, load_polls, results_of, series
 from nudges.store.org import Person, Workspace
 
@@ -79,8 +79,7 @@ async def manager_results(
     session: AsyncSession, workspace: Workspace, manager: Person
 ) -> list[PollResult]:
     """Return the results of every poll of the groups ``manager`` leads."""
-    groups = await groups_led_by(session, manager)
-    polls = await load_polls(session, workspace.id, group_keys=[g.key for g in groups])
+    polls = await load_polls(session, workspace.id, group_keys=keys_led_by(manager.id))
     return await results_of(session, polls, WorkspacePolicy.from_settings(workspace.settings))
 
 
