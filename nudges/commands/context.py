@@ -16,7 +16,7 @@ from nudges.commands.topics import echo
 from nudges.content.catalogue import Catalogue
 from nudges.dispatch import Dispatcher
 from nudges.i18n import t
-from nudges.store.audit import AuditEntry
+from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace
 
 REPLIES = "replies."
@@ -100,13 +100,13 @@ class Context:
     def audit(self, action: str, target: str, **details: Any) -> None:
         """Record an admin change in the same transaction as the change itself."""
         self.session.add(
-            AuditEntry(
+            audit_entry(
                 workspace_id=self.workspace.id,
                 actor_id=self.actor.id,
                 action=action,
-                target=target[:200],
+                target=target,
                 details=details,
-                created_at=self.now,
+                when=self.now,
             )
         )
 

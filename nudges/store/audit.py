@@ -27,3 +27,26 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+TARGET_MAX = 200
+
+
+def audit_entry(
+    *,
+    workspace_id: int | None,
+    actor_id: int | None,
+    action: str,
+    target: str,
+    details: dict[str, Any],
+    when: datetime,
+) -> AuditEntry:
+    """Build an audit entry, cutting the target to the column's size."""
+    return AuditEntry(
+        workspace_id=workspace_id,
+        actor_id=actor_id,
+        action=action,
+        target=target[:TARGET_MAX],
+        details=details,
+        created_at=when,
+    )
