@@ -7,6 +7,7 @@ lock just saves the work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -47,8 +48,23 @@ class Ticker:
         await self._lock_conn.commit()
         return bool(got)
 
+    async def _still_leader(self) -> bool:
+        # A dropped lock connection means the lock is gone and another replica may hold it now.
+        if self._lock_conn is None:
+            return True
+        try:
+            await self._lock_conn.scalar(text("SELECT 1"))
+            await self._lock_conn.commit()
+        except Exception:
+            logger.warning("lost the scheduler lock connection; standing by")
+            await self._release()
+            return False
+        return True
+
     async def tick(self) -> TickResult | None:
         """Run one tick if this process is the active scheduler."""
+        if self.is_leader and not await self._still_leader():
+            return None
         if not self.is_leader:
             try:
                 self.is_leader = await self._acquire_leadership()
@@ -92,15 +108,22 @@ class Ticker:
         logger.info("scheduler started: a tick every %s s", self.interval_seconds)
 
     async def _release(self) -> None:
-        if self._lock_conn is not None:
-            try:
-                await self._lock_conn.close()
-            finally:
-                self._lock_conn = None
-                self.is_leader = False
+        conn, self._lock_conn = self._lock_conn, None
+        self.is_leader = False
+        if conn is None:
+            return
+        try:
+            # Closing only returns the connection to the pool, where a session lock lives on.
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            await conn.commit()
+            await conn.close()
+        except Exception:
+            await conn.invalidate()
 
     async def stop(self) -> None:
         """Stop ticking and give up leadership."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+            # The asyncio scheduler finishes shutting down on the next turn of the loop.
+            await asyncio.sleep(0)
         await self._release()

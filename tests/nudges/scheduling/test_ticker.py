@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from nudges.content.catalogue import default_catalogue
+from nudges.dispatch import Dispatcher, EngineConfig
+from nudges.ports import FakeClock
+from nudges.scheduling.ticker import Ticker
+from nudges.store.database import Database
+from tests.conftest import BACKEND
+from tests.fakes.memory_messenger import InMemoryMessenger
+from tests.nudges.orgs import make_org
+
+SLOT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def _ticker(db: Database, clock: FakeClock, messenger: InMemoryMessenger) -> Ticker:
+    dispatcher = Dispatcher(
+        db,
+        clock,
+        default_catalogue(),
+        {"slack": messenger},
+        EngineConfig(send_rate_per_workspace=1000),
+        rng=random.Random(0),
+    )
+    return Ticker(dispatcher, interval_seconds=30)
+
+
+async def test_one_active_scheduler_and_a_standby_that_takes_over(
+    db: Database, database_url: str
+) -> None:
+    await make_org(db, created=SLOT.replace(day=20), managers={"UMGR": ["UA"]})
+    clock = FakeClock(SLOT)
+    messenger = InMemoryMessenger()
+    other = Database(database_url)
+    first, second = _ticker(db, clock, messenger), _ticker(other, clock, messenger)
+    try:
+        assert await first.tick() is not None
+        assert first.is_leader
+        standby = await second.tick()
+        if BACKEND == "postgres":
+            # The advisory lock is held by the first: the second waits and does nothing.
+            assert standby is None
+            assert not second.is_leader
+            await first.stop()
+            assert await second.tick() is not None
+            assert second.is_leader
+        else:
+            # SQLite runs a single process; every ticker acts, and claims keep sends unique.
+            assert standby is not None
+        assert len(messenger.sent) == 1
+    finally:
+        await first.stop()
+        await second.stop()
+        await other.dispose()
+
+
+async def test_a_failing_tick_is_logged_and_the_next_one_runs(db: Database) -> None:
+    clock = FakeClock(SLOT)
+    ticker = _ticker(db, clock, InMemoryMessenger())
+    await db.dispose()
+    broken = Database("sqlite+aiosqlite:////nonexistent-dir/never.sqlite3")
+    ticker.dispatcher.db = broken
+    try:
+        assert await ticker.tick() is None  # an error, caught, not raised into APScheduler
+    finally:
+        await broken.dispose()
+        await ticker.stop()
+
+
+async def test_start_registers_one_coalescing_job(db: Database) -> None:
+    ticker = _ticker(db, FakeClock(SLOT), InMemoryMessenger())
+    ticker.start()
+    try:
+        (job,) = ticker.scheduler.get_jobs()
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time == 300
+    finally:
+        await ticker.stop()
+    assert not ticker.scheduler.running
+
+
+@pytest.mark.postgres_only
+async def test_a_leader_that_lost_its_lock_connection_steps_down(
+    db: Database, database_url: str
+) -> None:
+    clock = FakeClock(SLOT)
+    other = Database(database_url)
+    first, second = (
+        _ticker(db, clock, InMemoryMessenger()),
+        _ticker(other, clock, InMemoryMessenger()),
+    )
+    try:
+        assert await first.tick() is not None
+        assert first._lock_conn is not None
+        pid = await first._lock_conn.scalar(text("SELECT pg_backend_pid()"))
+        await first._lock_conn.commit()
+        async with other.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert await first.tick() is None
+        assert not first.is_leader
+        assert await second.tick() is not None
+        assert second.is_leader
+    finally:
+        await first.stop()
+        await second.stop()
+        await other.dispose()
