@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from nudges import directory
+from nudges.cadences import PULSE, CadenceBook, spec_of
 from nudges.commands.context import Context, Outcome
 from nudges.commands.topics import echo
 from nudges.commands.wording import (
@@ -22,8 +23,10 @@ from nudges.commands.wording import (
 )
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, Kind, NudgeState, Scope
 from nudges.i18n import format_day, normalize_locale
+from nudges.policy import WorkspacePolicy
 from nudges.scheduling.calendar import (
     DEFAULT_NUDGE_CADENCE,
+    DEFAULT_PULSE_CADENCE,
     NoAllowedDayError,
     next_occurrence,
 )
@@ -289,7 +292,7 @@ async def workspace_status(ctx: Context) -> Outcome:
             say("status.workspace.zone", zone=directory.zone_of(workspace).key),
             country,
             say("status.workspace.budget", budget=policy.budget),
-            say("status.workspace.pulse"),
+            await _pulse_line(ctx, policy),
         ]
     )
     lines.append(await _blackout_line(ctx))
@@ -328,3 +331,17 @@ async def _people_line(ctx: Context) -> str:
     )
     managers = len(await directory.managers(ctx.session, ctx.workspace.id))
     return ctx.say("status.workspace.people", people=int(people or 0), managers=managers)
+
+
+async def _pulse_line(ctx: Context, policy: WorkspacePolicy) -> str:
+    """Say whether pulse polls run, on which workspace cadence, and from how many answers."""
+    if not policy.pulse_enabled:
+        return ctx.say("status.workspace.pulse_off")
+    book = await CadenceBook.load(ctx.session, ctx.workspace.id, PULSE)
+    rule = book.rules.get("workspace")
+    spec = spec_of(rule) if rule is not None else DEFAULT_PULSE_CADENCE
+    return ctx.say(
+        "status.workspace.pulse_on",
+        cadence=cadence_words(ctx.locale, spec),
+        threshold=policy.anonymity_threshold,
+    )

@@ -176,3 +176,18 @@ async def test_workspace_status(harness: Harness) -> None:
     assert "- People: 4; getting nudges: 1" in lines
     assert "- Admins: <@UADMIN>" in lines
     assert (await harness.run("status workspace")).text == reply.text
+    assert (
+        "- Pulse polls: on, weekly on Thursday at 11:00 (workspace); results shown from 5 answers"
+        in lines
+    )
+
+    assert (await harness.run("pulse threshold 7")).ok
+    assert (await harness.run("pulse schedule weekly tue 14:00")).ok
+    lines = (await harness.run("status")).text.splitlines()
+    assert (
+        "- Pulse polls: on, weekly on Tuesday at 14:00 (workspace); results shown from 7 answers"
+        in lines
+    )
+    assert (await harness.run("pulse off")).ok
+    lines = (await harness.run("status")).text.splitlines()
+    assert "- Pulse polls: off (turn them on with `/nudges pulse on`)" in lines
