@@ -23,7 +23,7 @@ from nudges.pulse.messages import dimension_label, local_moment, team_label
 from nudges.pulse.results import load_polls, results_of
 from nudges.pulse.schedule import open_now
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, next_occurrence
-from nudges.store.audit import AuditEntry
+from nudges.store.audit import audit_entry
 from nudges.store.cadence import CadenceRule
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseCustomQuestion, PulseRetiredQuestion
@@ -77,13 +77,13 @@ class PulseContext:
     def audit(self, action: str, target: str, **details: Any) -> None:
         """Record the change in the same transaction."""
         self.session.add(
-            AuditEntry(
+            audit_entry(
                 workspace_id=self.workspace.id,
                 actor_id=self.actor.id,
                 action=action,
-                target=target[:200],
+                target=target,
                 details=details,
-                created_at=self.now,
+                when=self.now,
             )
         )
 

@@ -17,9 +17,12 @@ async def make_org(
     platform: str = "slack",
     workspace: str = "T1",
     country: str | None = "NL",
-    team: str = "",
+    team: str | dict[str, str] = "",
 ) -> dict[str, int]:
-    """Create a workspace with managers and their reports; return person ids by external id."""
+    """Create a workspace with managers and their reports; return person ids by external id.
+
+    ``team`` names every line's team, or, as a dict, each manager's team.
+    """
     ids: dict[str, int] = {}
     async with db.session() as s:
         ws = Workspace(
@@ -53,7 +56,7 @@ async def make_org(
                         workspace_id=ws.id,
                         manager_id=mid,
                         member_id=await person(member),
-                        team=team,
+                        team=team if isinstance(team, str) else team.get(manager, ""),
                     )
                 )
         ids["__workspace__"] = ws.id

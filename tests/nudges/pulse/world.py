@@ -21,9 +21,10 @@ from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import Opened, open_now
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
-from nudges.store.org import Person, ReportingLine, Workspace
+from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulsePoll, PulseRetiredQuestion
 from tests.fakes.memory_messenger import InMemoryMessenger, Sent
+from tests.nudges.orgs import make_org
 
 # Monday 1 February 2027, 08:00 UTC (09:00 in Amsterdam). Thursday is 4 February.
 MONDAY = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
@@ -175,45 +176,13 @@ async def make_world(
 ) -> World:
     """Create managers with reports; ``team_names`` names a manager's team (default: none)."""
     teams = teams or {"UMGR": members(6)}
-    created = start - timedelta(days=7)
-    ids: dict[str, int] = {}
-    async with db.session() as s:
-        ws = Workspace(
-            platform="slack",
-            external_id="T1",
-            country="NL",
-            default_timezone="Europe/Amsterdam",
-            created_at=created,
-        )
-        s.add(ws)
-        await s.flush()
-        ids["__workspace__"] = ws.id
-
-        async def person(ext: str) -> int:
-            if ext not in ids:
-                p = Person(
-                    workspace_id=ws.id,
-                    external_id=ext,
-                    timezone=(tz or {}).get(ext),
-                    created_at=created,
-                )
-                s.add(p)
-                await s.flush()
-                ids[ext] = p.id
-            return ids[ext]
-
-        for manager, reports in teams.items():
-            manager_id = await person(manager)
-            for member in reports:
-                s.add(
-                    ReportingLine(
-                        workspace_id=ws.id,
-                        manager_id=manager_id,
-                        member_id=await person(member),
-                        team=(team_names or {}).get(manager, ""),
-                    )
-                )
-        await s.commit()
+    ids = await make_org(
+        db,
+        created=start - timedelta(days=7),
+        managers=teams,
+        tz=tz,
+        team=team_names or {},
+    )
     clock = FakeClock(start)
     messenger = InMemoryMessenger()
     dispatcher = Dispatcher(
