@@ -212,7 +212,9 @@ class Interactions:
             if existing.status == DeliveryStatus.PENDING.value:
                 existing.scheduled_at = existing.next_attempt_at = when
             return
-        payload = {k: v for k, v in (delivery.payload or {}).items() if k != "snoozed_until"}
+        # A send-now's "explicit" skipped pauses and working hours once; the snooze must not.
+        dropped = ("snoozed_until", "explicit")
+        payload = {k: v for k, v in (delivery.payload or {}).items() if k not in dropped}
         payload["snooze_of"] = delivery.id
         payload["requested"] = True
         await self.dispatcher.insert_delivery(

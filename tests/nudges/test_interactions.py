@@ -15,6 +15,7 @@ from nudges.ports import FakeClock
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
+from nudges.store.org import Person
 from tests.fakes.memory_messenger import InMemoryMessenger, Sent
 from tests.nudges.orgs import make_org
 
@@ -150,3 +151,23 @@ async def test_note_commitment_validates_and_is_idempotent(db: Database) -> None
     async with db.session() as s:
         (commitment,) = (await s.scalars(select(Commitment))).all()
     assert commitment.state == CommitmentState.DONE
+
+
+async def test_a_snoozed_send_now_nudge_waits_for_the_end_of_a_pause(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    async with db.session() as s:
+        # What `send-now` stores: an explicit request that skips working hours and pauses.
+        row = await s.get(Delivery, int(did))
+        assert row is not None
+        row.payload = {**row.payload, "explicit": True}
+        await s.commit()
+    assert (await interactions.on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did)).changed
+    async with db.session() as s:
+        manager = await s.scalar(select(Person).where(Person.external_id == "UMGR"))
+        assert manager is not None
+        manager.paused_until = date(2026, 11, 30)
+        await s.commit()
+    clock.advance(timedelta(days=1))
+    await dispatcher.tick()
+    assert len(messenger.sent) == 1
