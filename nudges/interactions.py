@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
@@ -198,20 +198,33 @@ class Interactions:
         except NoAllowedDayError:
             return None
 
-    def _snooze_key(self, delivery: Delivery) -> str:
-        return idempotency_key(DeliveryKind.NUDGE, delivery.recipient_id, f"snooze:{delivery.id}")
+    def _snooze_key(self, delivery: Delivery, number: int = 1) -> str:
+        item = f"snooze:{delivery.id}" if number == 1 else f"snooze:{delivery.id}:{number}"
+        return idempotency_key(DeliveryKind.NUDGE, delivery.recipient_id, item)
+
+    async def _snooze_copies(self, session: AsyncSession, delivery: Delivery) -> list[Delivery]:
+        first = self._snooze_key(delivery)
+        rows = await session.scalars(
+            select(Delivery).where(
+                or_(
+                    Delivery.idempotency_key == first,
+                    Delivery.idempotency_key.like(f"{first}:%"),
+                )
+            )
+        )
+        return list(rows.all())
 
     async def _schedule_snooze(
         self, session: AsyncSession, loaded: _Loaded, when: datetime
     ) -> None:
         delivery = loaded.delivery
-        existing = await session.scalar(
-            select(Delivery).where(Delivery.idempotency_key == self._snooze_key(delivery))
-        )
-        if existing is not None:
-            if existing.status == DeliveryStatus.PENDING.value:
-                existing.scheduled_at = existing.next_attempt_at = when
+        copies = await self._snooze_copies(session, delivery)
+        pending = [c for c in copies if c.status == DeliveryStatus.PENDING.value]
+        if pending:
+            for copy in pending:
+                copy.scheduled_at = copy.next_attempt_at = when
             return
+        # Every earlier copy already went out (or was dropped): snoozing again needs a new one.
         # A send-now's "explicit" skipped pauses and working hours once; the snooze must not.
         dropped = ("snoozed_until", "explicit")
         payload = {k: v for k, v in (delivery.payload or {}).items() if k not in dropped}
@@ -219,7 +232,7 @@ class Interactions:
         payload["requested"] = True
         await self.dispatcher.insert_delivery(
             session,
-            idempotency_key=self._snooze_key(delivery),
+            idempotency_key=self._snooze_key(delivery, len(copies) + 1),
             workspace_id=delivery.workspace_id,
             recipient_id=delivery.recipient_id,
             kind=delivery.kind,
@@ -232,12 +245,10 @@ class Interactions:
         )
 
     async def _cancel_snooze(self, session: AsyncSession, delivery: Delivery) -> None:
-        copy = await session.scalar(
-            select(Delivery).where(Delivery.idempotency_key == self._snooze_key(delivery))
-        )
-        if copy is not None and copy.status == DeliveryStatus.PENDING.value:
-            copy.status = DeliveryStatus.CANCELLED.value
-            copy.last_error = "the original was answered"
+        for copy in await self._snooze_copies(session, delivery):
+            if copy.status == DeliveryStatus.PENDING.value:
+                copy.status = DeliveryStatus.CANCELLED.value
+                copy.last_error = "the original was answered"
 
     async def _commitment_of(self, session: AsyncSession, delivery: Delivery) -> Commitment | None:
         commitment_id = (delivery.payload or {}).get("commitment_id")

@@ -89,10 +89,13 @@ async def test_snooze_sends_again_tomorrow_and_done_cancels_the_copy(db: Databas
     assert messenger.sent[1].message.blocks[0] == sent.message.blocks[0]  # same nudge again
     # Snooze a second time from the copy's original, then answer: the pending copy goes away.
     assert (await interactions.on_action(MGR, Action.NUDGE_SNOOZE_WEEK, did)).changed
+    async with db.session() as s:
+        statuses = sorted((await s.scalars(select(Delivery.status))).all())
+    assert statuses == [DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.SENT]
     assert (await interactions.on_action(MGR, Action.NUDGE_DONE, did)).changed
     async with db.session() as s:
         statuses = sorted((await s.scalars(select(Delivery.status))).all())
-    assert statuses == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+    assert statuses == [DeliveryStatus.CANCELLED, DeliveryStatus.SENT, DeliveryStatus.SENT]
 
 
 async def test_not_relevant_makes_that_kind_less_likely(db: Database) -> None:
@@ -171,3 +174,20 @@ async def test_a_snoozed_send_now_nudge_waits_for_the_end_of_a_pause(db: Databas
     clock.advance(timedelta(days=1))
     await dispatcher.tick()
     assert len(messenger.sent) == 1
+
+
+async def test_snoozing_again_after_the_copy_went_out_sends_it_again(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    assert (await interactions.on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did)).changed
+    clock.advance(timedelta(days=1))
+    await dispatcher.tick()
+    assert len(messenger.sent) == 2
+    # The original still offers Snooze; the manager uses it once more and is told "next week".
+    again = await interactions.on_action(MGR, Action.NUDGE_SNOOZE_WEEK, did)
+    assert again.changed
+    assert (await _delivery(db, did)).payload["snoozed_until"] == "2026-12-02"
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    await dispatcher.tick()
+    assert len(messenger.sent) == 3
+    assert messenger.sent[2].message.blocks[0] == sent.message.blocks[0]
