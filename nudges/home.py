@@ -101,9 +101,9 @@ async def _next_nudge(
         return t(locale, "home.next.opted_out", command=command)
     today = directory.local_today(workspace, person, now)
     if person.paused_until is not None and person.paused_until >= today:
-        return t(
-            locale, "home.next.paused", day=format_day(locale, person.paused_until), command=command
-        )
+        # paused_until is the last quiet day; like the pause reply, name the day they start again.
+        resume_on = person.paused_until + timedelta(days=1)
+        return t(locale, "home.next.paused", day=format_day(locale, resume_on), command=command)
     # A nudge already planned (a snooze, a slot due shortly) is what comes next.
     pending = await session.scalar(
         select(Delivery)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nudges.commands.service import CommandService
+from nudges.content.catalogue import default_catalogue
+from nudges.dispatch import Dispatcher, EngineConfig
+from nudges.home import HomeContext, home_page
+from nudges.interactions import Actor
+from nudges.messages import Text
+from nudges.ports import FakeClock
+from nudges.store.database import Database
+from nudges.store.org import Person, Workspace
+from tests.fakes.memory_messenger import InMemoryMessenger
+from tests.nudges.orgs import make_org
+
+# Monday 2026-11-23 09:00 in Amsterdam.
+MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+async def test_home_names_the_day_a_pause_ends_as_the_pause_reply_did(db: Database) -> None:
+    clock = FakeClock(MONDAY)
+    ids = await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
+    dispatcher = Dispatcher(
+        db, clock, default_catalogue(), {"slack": InMemoryMessenger()}, EngineConfig()
+    )
+    reply = await CommandService(dispatcher).run(
+        Actor("slack", "T1", "UMGR"), "me pause until 2026-12-07", prefix="/nudges "
+    )
+    assert reply.ok and "Monday 7 December" in reply.text
+    async with db.session() as s:
+        workspace = await s.get(Workspace, ids["__workspace__"])
+        person = await s.get(Person, ids["UMGR"])
+        assert workspace is not None and person is not None
+        page = await home_page(
+            s, default_catalogue(), HomeContext(workspace, person, False, "/nudges"), MONDAY
+        )
+    texts = [b.text for b in page.blocks if isinstance(b, Text)]
+    (paused,) = [text for text in texts if text.startswith("Paused until")]
+    assert "Monday 7 December" in paused
