@@ -30,6 +30,7 @@ from nudges.store.org import Person, Workspace
 logger = logging.getLogger(__name__)
 
 DEFAULT_COMMITMENT_DAYS = 7
+OPEN_COMMITMENT = (CommitmentState.OPEN.value, CommitmentState.MOVED.value)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class Interactions:
                 commitment = await self._commitment_of(session, delivery)
                 if commitment is None:
                     return ActionResult(notice=t(loaded.locale, "messages.notice.unknown"))
+                if commitment.state not in OPEN_COMMITMENT:
+                    return ActionResult(notice=t(loaded.locale, "messages.notice.closed"))
                 return ActionResult(
                     form=move_commitment_form(
                         delivery.id,
@@ -262,10 +265,9 @@ class Interactions:
         commitment = await self._commitment_of(session, loaded.delivery)
         if commitment is None:
             return False
-        open_states = (CommitmentState.OPEN.value, CommitmentState.MOVED.value)
         if (
-            loaded.delivery.outcome not in (None, *open_states)
-            or commitment.state not in open_states
+            loaded.delivery.outcome not in (None, *OPEN_COMMITMENT)
+            or commitment.state not in OPEN_COMMITMENT
         ):
             return False
         state = CommitmentState.DONE if action is Action.FOLLOWUP_DONE else CommitmentState.DROPPED
@@ -313,6 +315,9 @@ class Interactions:
             commitment = await self._commitment_of(session, loaded.delivery)
             if commitment is None:
                 return ActionResult(notice=t(loaded.locale, "messages.notice.unknown"))
+            # A form opened before Done or Drop must not bring a closed promise back.
+            if commitment.state not in OPEN_COMMITMENT:
+                return ActionResult(notice=t(loaded.locale, "messages.notice.closed"))
             changed = commitment.due_on != due or commitment.state != CommitmentState.MOVED.value
             commitment.due_on = due
             commitment.state = CommitmentState.MOVED.value

@@ -191,3 +191,31 @@ async def test_snoozing_again_after_the_copy_went_out_sends_it_again(db: Databas
     await dispatcher.tick()
     assert len(messenger.sent) == 3
     assert messenger.sent[2].message.blocks[0] == sent.message.blocks[0]
+
+
+async def test_a_kept_promise_is_not_reopened_by_a_move_form_left_open(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    values = {COMMITMENT_TEXT: "Send UA the onboarding notes", COMMITMENT_DUE: "2026-11-27"}
+    assert (await interactions.on_form(MGR, FormId.NOTE_COMMITMENT, did, values)).changed
+    clock.set(datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    await dispatcher.tick()
+    fid = messenger.sent[-1].message.metadata["delivery_id"]
+    # The manager opens Move, then (in another window) clicks Done, then submits the form.
+    assert (await interactions.on_action(MGR, Action.FOLLOWUP_MOVE, fid)).form is not None
+    assert (await interactions.on_action(MGR, Action.FOLLOWUP_DONE, fid)).changed
+    late = await interactions.on_form(
+        MGR, FormId.MOVE_COMMITMENT, fid, {COMMITMENT_DUE: "2026-12-04"}
+    )
+    assert not late.changed and late.notice
+    reopen = await interactions.on_action(MGR, Action.FOLLOWUP_MOVE, fid)
+    assert reopen.form is None and reopen.notice
+    async with db.session() as s:
+        (commitment,) = (await s.scalars(select(Commitment))).all()
+    assert commitment.state == CommitmentState.DONE
+    assert commitment.due_on == date(2026, 11, 27)
+    assert (await _delivery(db, fid)).outcome == CommitmentState.DONE
+    clock.set(datetime(2026, 12, 4, 8, 0, tzinfo=UTC))
+    before = len(messenger.sent)
+    await dispatcher.tick()
+    assert not [m for m in messenger.sent[before:] if "Did it happen" in m.message.fallback]
