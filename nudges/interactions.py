@@ -192,10 +192,14 @@ class Interactions:
     ) -> datetime | None:
         blackouts = await directory.blackout_days(session, loaded.workspace.id)
         avail = directory.availability(loaded.workspace, loaded.person, blackouts)
-        local_slot = loaded.delivery.scheduled_at.astimezone(avail.timezone)
-        target = datetime.combine(
-            self._today(loaded) + timedelta(days=days), local_slot.timetz().replace(tzinfo=None)
-        ).replace(tzinfo=avail.timezone)
+        slot = loaded.delivery.scheduled_at.astimezone(avail.timezone).time()
+        # A nudge sent after hours on request (send-now, test) comes back at the day's start,
+        # not after hours again, which would push "tomorrow" to the day after.
+        if slot > avail.work_end:
+            slot = avail.work_start
+        target = datetime.combine(self._today(loaded) + timedelta(days=days), slot).replace(
+            tzinfo=avail.timezone
+        )
         try:
             return next_allowed_moment(target, avail)
         except NoAllowedDayError:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
+from nudges.commands.service import CommandService
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
@@ -219,3 +220,22 @@ async def test_a_kept_promise_is_not_reopened_by_a_move_form_left_open(db: Datab
     before = len(messenger.sent)
     await dispatcher.tick()
     assert not [m for m in messenger.sent[before:] if "Did it happen" in m.message.fallback]
+
+
+async def test_snooze_until_tomorrow_on_an_evening_sample_means_tomorrow(db: Database) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 18, 0, tzinfo=UTC))  # Monday 19:00 in Amsterdam
+    messenger = InMemoryMessenger()
+    await make_org(db, created=clock.now() - timedelta(days=1), managers={"UMGR": ["UA"]})
+    dispatcher = Dispatcher(
+        db, clock, default_catalogue(), {"slack": messenger}, EngineConfig(), rng=random.Random(3)
+    )
+    reply = await CommandService(dispatcher).run(
+        MGR, "test", prefix="/nudges ", is_platform_admin=True
+    )
+    assert reply.ok
+    (sent,) = messenger.sent
+    did = sent.message.metadata["delivery_id"]
+    assert (
+        await Interactions(dispatcher).on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did)
+    ).changed
+    assert (await _delivery(db, did)).payload["snoozed_until"] == "2026-11-24"
