@@ -26,6 +26,8 @@ from nudges.store.org import Person, ReportingLine, Workspace
 
 __all__ = ["NUDGE", "PULSE", "spec_of"]
 
+DEACTIVATED = "deactivated on the platform"
+
 
 def zone_of(workspace: Workspace, person: Person | None = None) -> ZoneInfo:
     """Return the person's zone, else the workspace default, else the product default."""
@@ -271,5 +273,9 @@ async def record_profile(
         person.locale = lang
     if deleted and person.reachable:
         person.reachable = False
-        person.unreachable_reason = "deactivated on the platform"
+        person.unreachable_reason = DEACTIVATED
+    elif not deleted and not person.reachable and person.unreachable_reason == DEACTIVATED:
+        # Reactivated on the platform: they get messages again.
+        person.reachable = True
+        person.unreachable_reason = None
     return person

@@ -487,11 +487,19 @@ class Dispatcher:
             ref = await messenger.send(recipient, message)
         except DeliveryError as exc:
             if exc.permanent:
-                await self._mark_unreachable(person.id, exc.reason)
+                if exc.workspace_wide:
+                    logger.error(
+                        "delivery %s failed: the bot cannot post in workspace %s (%s)",
+                        delivery_id,
+                        recipient.workspace_external_id,
+                        exc.reason,
+                    )
+                else:
+                    await self._mark_unreachable(person.id, exc.reason)
+                    logger.warning("delivery %s failed for good: %s", delivery_id, exc.reason)
                 await self._finish(
                     delivery_id, status=DeliveryStatus.FAILED.value, last_error=exc.reason
                 )
-                logger.warning("delivery %s failed for good: %s", delivery_id, exc.reason)
                 return DeliveryStatus.FAILED.value
             return await self._retry(delivery, exc.reason, exc.retry_after)
         except Exception as exc:

@@ -39,11 +39,21 @@ class MessageRef:
 class DeliveryError(Exception):
     """Raised by a messenger when a message could not be delivered."""
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        workspace_wide: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        # True when the bot itself cannot post (token revoked, app uninstalled): nothing is
+        # wrong with the recipient, so they must not be marked unreachable.
+        self.workspace_wide = workspace_wide
 
 
 class Messenger(Protocol):

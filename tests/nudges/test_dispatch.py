@@ -185,3 +185,41 @@ async def test_paused_and_opted_out_managers_get_nothing(db: Database) -> None:
         await s.commit()
     await dispatcher(db, clock, messenger).tick()
     assert [s.recipient.user_external_id for s in messenger.sent] == ["UOK"]
+
+
+async def test_a_workspace_wide_failure_does_not_mark_people_unreachable(db: Database) -> None:
+    clock = FakeClock(TUESDAY_10_AMS)
+    messenger = InMemoryMessenger()
+    messenger.fail_next(DeliveryError("token_revoked", permanent=True, workspace_wide=True))
+    ids = await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
+    d = dispatcher(db, clock, messenger)
+    await d.tick()
+    (row,) = await deliveries(db)
+    assert row.status == DeliveryStatus.FAILED
+    assert row.last_error == "token_revoked"
+    async with db.session() as s:
+        person = await s.get(Person, ids["UMGR"])
+        assert person is not None
+        assert person.reachable is True
+    # Once the bot can post again, the next week's nudge goes out as usual.
+    clock.advance(timedelta(days=7))
+    await d.tick()
+    assert len(messenger.sent) == 1
+
+
+async def test_a_person_reactivated_on_the_platform_is_reachable_again(db: Database) -> None:
+    from nudges.directory import record_profile
+
+    await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
+    async with db.session() as s:
+        ws = (await s.scalars(select(Workspace))).one()
+        person = await record_profile(s, ws, "UA", timezone=None, locale=None, deleted=True)
+        assert person.reachable is False
+        person = await record_profile(s, ws, "UA", timezone=None, locale=None, deleted=False)
+        assert person.reachable is True
+        assert person.unreachable_reason is None
+        # Someone unreachable for another reason (the platform said user_not_found) stays so.
+        person.reachable = False
+        person.unreachable_reason = "user_not_found"
+        person = await record_profile(s, ws, "UA", timezone=None, locale=None, deleted=False)
+        assert person.reachable is False
