@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
 from bot.app import StartupError, run_service
@@ -20,7 +21,7 @@ from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
 from nudges.preview import PlannedItem, PreviewError, preview
 from nudges.pulse import report as pulse_report
-from nudges.store.database import Database
+from nudges.store.database import Database, normalize_url
 from nudges.store.migrate import current_revision, head_revision, upgrade
 
 EXIT_USAGE = 2
@@ -30,6 +31,13 @@ EXIT_FAILURE = 1
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:
     print(f"nudgebot: {message}", file=sys.stderr)
     return code
+
+
+def _database_down(settings: Settings, exc: Exception) -> int:
+    # The same one line as `serve`, without the password.
+    url = normalize_url(settings.database_url).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return _fail(f"cannot reach the database at {url}: {reason}")
 
 
 def _settings() -> Settings:
@@ -123,6 +131,8 @@ def cmd_import_org(args: argparse.Namespace) -> int:
         return _fail("nothing was imported; fix the lines above and run again")
     except StartupError as exc:
         return _fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        return _database_down(settings, exc)
     return 0
 
 
@@ -160,6 +170,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         items = asyncio.run(_preview(settings, args))
     except (PreviewError, StartupError) as exc:
         return _fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        return _database_down(settings, exc)
     if args.json:
         print(json.dumps([item.as_dict() for item in items], indent=2, ensure_ascii=False))
         return 0
@@ -194,6 +206,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         text = asyncio.run(_report(settings, args))
     except (pulse_report.ReportError, StartupError) as exc:
         return _fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        return _database_down(settings, exc)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")

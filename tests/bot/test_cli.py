@@ -127,6 +127,27 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("preview", "--workspace", "T1", "--person", "U1"),
+        ("report", "--workspace", "T1"),
+        ("import-org", "org.csv"),
+    ],
+)
+def test_every_database_command_says_one_line_when_the_database_is_down(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "org.csv").write_text("platform,workspace,manager,member,team\nslack,T1,U1,U2,\n")
+    url = f"postgresql://postgres:s3cret@127.0.0.1:{_free_port()}/nowhere"
+    out = run(tmp_path, *args, DATABASE_URL=url)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith("nudgebot: cannot reach the database at postgresql+asyncpg://")
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "s3cret" not in out.stderr
+
+
 def test_import_org_validates_then_applies_once(tmp_path: Path, empty_database_url: str) -> None:
     env = {"DATABASE_URL": empty_database_url}
     if BACKEND == "postgres":
