@@ -242,3 +242,7 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError([_describe(err) for err in exc.errors()]) from None
+    except UnicodeDecodeError:
+        raise SettingsError([".env: not UTF-8 text; save the file as UTF-8"]) from None
+    except OSError as exc:
+        raise SettingsError([f"{exc.filename or '.env'}: {exc.strerror}"]) from None

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import builtins
+from typing import Any
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -68,6 +71,32 @@ def test_blank_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("PORT=3123\n")
     assert load_settings().port == 3123
+
+
+def test_a_dotenv_file_that_is_not_utf8_is_one_clear_problem(tmp_path) -> None:
+    (tmp_path / ".env").write_bytes("SLACK_SIGNING_SECRET=caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.problems == [".env: not UTF-8 text; save the file as UTF-8"]
+
+
+def test_an_unreadable_dotenv_file_is_one_clear_problem(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("PORT=3123\n")
+    real_open = builtins.open
+
+    def refuse(file: Any, *args: Any, **kwargs: Any) -> Any:
+        # What a root-owned 0600 .env mounted into the container does to the service's user.
+        if str(file).endswith(".env"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    (problem,) = info.value.problems
+    assert problem.endswith(".env: Permission denied")
 
 
 @pytest.mark.parametrize(
