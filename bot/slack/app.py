@@ -224,7 +224,8 @@ class SlackListeners:
             reply = await self.commands.run(
                 Actor(Platform.SLACK, team_id, user_id),
                 text,
-                prefix=self.options.command,
+                # The core writes commands as prefix + words: "/nudges " + "help".
+                prefix=f"{self.options.command} ",
                 is_platform_admin=known.platform_admin,
             )
         except Exception:

@@ -52,6 +52,13 @@ async def test_an_empty_command_shows_help_too(slack: Harness) -> None:
     assert "/nudges" in await _reply(slack, "", MEMBER)
 
 
+async def test_the_commands_in_a_reply_can_be_typed_as_shown(slack: Harness) -> None:
+    reply = await _reply(slack, "help", MEMBER)
+    assert "`/nudges help`" in reply
+    assert "`/nudges me status`" in reply
+    assert "`/nudgesme" not in reply
+
+
 async def test_a_workspace_admin_may_run_admin_commands(slack: Harness) -> None:
     reply = await _reply(slack, "admins add <@U0MEMBER1|member>", ADMIN)
     assert "<@U0MEMBER1>" in reply
