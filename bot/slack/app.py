@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
@@ -180,6 +181,7 @@ class SlackListeners:
     def register(self, app: AsyncApp, ledger: EventLedger) -> None:
         """Attach the middleware and every listener to ``app``."""
         app.use(dedupe_middleware(ledger))
+        app.use(_acknowledge_rate_limit_notice)
         app.command(self.options.command)(self.on_command)
         app.action(re.compile(".+"))(self.on_action)
         app.view(re.compile(".+"))(self.on_view_submission)
@@ -561,6 +563,20 @@ def build_bolt_app(
     )
     listeners.register(app, ledger)
     return app
+
+
+async def _acknowledge_rate_limit_notice(
+    body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+) -> BoltResponse:
+    """Answer Slack's ``app_rate_limited`` notice, which no listener can match, with a 200."""
+    if body.get("type") != "app_rate_limited":
+        return await next()
+    logger.warning(
+        "slack is dropping this app's events team=%s minute=%s",
+        body.get("team_id"),
+        body.get("minute_rate_limited"),
+    )
+    return BoltResponse(status=200, body="")
 
 
 async def _slack_call(method: str, call: Awaitable[Any]) -> Any:

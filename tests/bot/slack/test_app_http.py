@@ -220,6 +220,21 @@ async def test_events_the_bot_does_not_act_on_still_get_a_2xx(slack: Harness) ->
     assert [c.method for c in slack.api.calls if c.method != "auth.test"] == []
 
 
+async def test_slacks_rate_limit_notice_gets_a_2xx(slack: Harness) -> None:
+    # Sent to the request URL, outside the event envelope, when Slack drops this app's events.
+    notice = {
+        "token": "one-long-verification-token",
+        "type": "app_rate_limited",
+        "team_id": TEAM_ID,
+        "minute_rate_limited": 1518467820,
+        "api_app_id": "A0NUDGEAPP",
+    }
+    response = await slack.post(json.dumps(notice).encode(), "application/json")
+    assert response.status == 200
+    await slack.settle()
+    assert [c.method for c in slack.api.calls if c.method != "auth.test"] == []
+
+
 async def test_a_direct_message_gets_a_short_help_reply_then_a_quiet_spell(
     slack: Harness,
 ) -> None:
