@@ -8,6 +8,7 @@ import logging
 import signal
 
 from aiohttp import web
+from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.server import create_web_app
@@ -48,7 +49,15 @@ async def prepare_database(settings: Settings) -> Database:
         return db
     if settings.is_sqlite:
         logger.info("bringing the SQLite schema from %s to %s", revision or "empty", head)
-        await upgrade(db.engine)
+        try:
+            await upgrade(db.engine)
+        except CommandError:
+            # A revision this version does not ship: a newer nudgebot migrated this file.
+            await db.dispose()
+            raise StartupError(
+                f"the database schema is at {revision}, which this version ({head}) does not "
+                "know: run the newer nudgebot that migrated it, or restore a backup"
+            ) from None
         return db
     await db.dispose()
     raise StartupError(

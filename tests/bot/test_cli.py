@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -117,6 +118,20 @@ def test_serve_refuses_an_out_of_date_postgres_schema(
     assert "schema upgraded from empty to" in migrated.stdout
     again = run(tmp_path, "migrate", DATABASE_URL=empty_database_url)
     assert "schema already at" in again.stdout
+
+
+def test_a_schema_from_a_newer_version_is_one_clear_line(tmp_path: Path) -> None:
+    db = tmp_path / "newer.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{db}"}
+    assert run(tmp_path, "migrate", **env).returncode == 0
+    with sqlite3.connect(db) as conn:
+        # What a rollback to this version finds after a newer version migrated the file.
+        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    out = run(tmp_path, "serve", PORT=str(_free_port()), **env)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "9999_from_the_future" in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("nudgebot: ")
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
