@@ -487,16 +487,17 @@ class Dispatcher:
             ref = await messenger.send(recipient, message)
         except DeliveryError as exc:
             if exc.permanent:
-                if exc.workspace_wide:
+                if exc.scope == "recipient":
+                    await self._mark_unreachable(person.id, exc.reason)
+                    logger.warning("delivery %s failed for good: %s", delivery_id, exc.reason)
+                else:
                     logger.error(
-                        "delivery %s failed: the bot cannot post in workspace %s (%s)",
+                        "delivery %s failed (%s problem in workspace %s): %s",
                         delivery_id,
+                        exc.scope,
                         recipient.workspace_external_id,
                         exc.reason,
                     )
-                else:
-                    await self._mark_unreachable(person.id, exc.reason)
-                    logger.warning("delivery %s failed for good: %s", delivery_id, exc.reason)
                 await self._finish(
                     delivery_id, status=DeliveryStatus.FAILED.value, last_error=exc.reason
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from nudges.messages import Message
 
@@ -36,6 +36,9 @@ class MessageRef:
         return cls(channel=channel, message_id=message_id)
 
 
+FailureScope = Literal["recipient", "workspace", "message"]
+
+
 class DeliveryError(Exception):
     """Raised by a messenger when a message could not be delivered."""
 
@@ -45,15 +48,15 @@ class DeliveryError(Exception):
         *,
         permanent: bool,
         retry_after: float | None = None,
-        workspace_wide: bool = False,
+        scope: FailureScope = "recipient",
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
-        # True when the bot itself cannot post (token revoked, app uninstalled): nothing is
-        # wrong with the recipient, so they must not be marked unreachable.
-        self.workspace_wide = workspace_wide
+        # Only a "recipient" failure says something about the person; "workspace" means the bot
+        # itself cannot post (token revoked, app removed), "message" that this message was refused.
+        self.scope = scope
 
 
 class Messenger(Protocol):

@@ -280,7 +280,7 @@ def _installed_client(store: EncryptedInstallationStore, api_url: str) -> Client
         token = await store.bot_token(workspace_id)
         if token is None:
             # Uninstalled (or never installed): nothing will reach this workspace until it is.
-            raise DeliveryError("not_installed", permanent=True)
+            raise DeliveryError("not_installed", permanent=True, scope="workspace")
         return with_retry_handlers(AsyncWebClient(token=token, base_url=api_url))
 
     return client_for

@@ -28,7 +28,7 @@ from bot.slack import ClientFor
 from bot.slack.blocks import render_message
 from nudges.domain import Platform
 from nudges.messages import Message
-from nudges.ports import DeliveryError, MessageRef, Recipient
+from nudges.ports import DeliveryError, FailureScope, MessageRef, Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,46 @@ class SlackMessenger:
 SlackFailure = SlackClientError | aiohttp.ClientError | OSError
 
 
+# The person cannot be messaged: only these make the core mark them unreachable.
+RECIPIENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "channel_not_found",
+        "is_archived",
+        "cannot_dm_bot",
+        "not_in_channel",
+    }
+)
+# The bot itself cannot post anywhere in the workspace: nothing is wrong with the recipient.
+WORKSPACE_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "not_authed",
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "access_denied",
+        "ekm_access_denied",
+        "org_login_required",
+        "missing_scope",
+        "team_access_not_granted",
+        "not_installed",
+    }
+)
+
+
+def failure_scope(code: str) -> FailureScope:
+    """Say whom a Slack error code is about: the recipient, the workspace, or the message."""
+    if code in RECIPIENT_ERRORS:
+        return "recipient"
+    if code in WORKSPACE_ERRORS:
+        return "workspace"
+    return "message"
+
+
 def delivery_error(error: SlackFailure) -> DeliveryError:
     """Classify a failed Web API call as a permanent or transient delivery error."""
     if isinstance(error, SlackApiError):
@@ -243,13 +283,15 @@ def delivery_error(error: SlackFailure) -> DeliveryError:
         if status >= 500:
             return DeliveryError(f"http_{status}", permanent=False)
         if not code:
-            return DeliveryError(f"http_{status}", permanent=status >= 400)
+            return DeliveryError(f"http_{status}", permanent=status >= 400, scope="message")
         if code not in TRANSIENT_ERRORS and code not in PERMANENT_ERRORS:
             logger.warning("unclassified slack error %s treated as permanent", code)
-        return DeliveryError(code, permanent=code not in TRANSIENT_ERRORS)
+        return DeliveryError(
+            code, permanent=code not in TRANSIENT_ERRORS, scope=failure_scope(code)
+        )
     if isinstance(error, SlackClientError):
         # Raised before anything reached Slack: a misconfigured client, not a Slack outage.
-        return DeliveryError(type(error).__name__, permanent=True)
+        return DeliveryError(type(error).__name__, permanent=True, scope="workspace")
     return DeliveryError("connection_error", permanent=False)
 
 
@@ -286,7 +328,9 @@ class _ScaledJitter(RandomJitter):
 
 def _check_platform(recipient: Recipient) -> None:
     if recipient.platform != Platform.SLACK:
-        raise DeliveryError(f"not a slack recipient: {recipient.platform}", permanent=True)
+        raise DeliveryError(
+            f"not a slack recipient: {recipient.platform}", permanent=True, scope="message"
+        )
 
 
 def _required_str(response: AsyncSlackResponse, *keys: str) -> str:

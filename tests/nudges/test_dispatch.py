@@ -190,13 +190,23 @@ async def test_paused_and_opted_out_managers_get_nothing(db: Database) -> None:
 async def test_a_workspace_wide_failure_does_not_mark_people_unreachable(db: Database) -> None:
     clock = FakeClock(TUESDAY_10_AMS)
     messenger = InMemoryMessenger()
-    messenger.fail_next(DeliveryError("token_revoked", permanent=True, workspace_wide=True))
+    messenger.fail_next(
+        DeliveryError("token_revoked", permanent=True, scope="workspace"),
+        DeliveryError("invalid_blocks", permanent=True, scope="message"),
+    )
     ids = await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
     d = dispatcher(db, clock, messenger)
     await d.tick()
     (row,) = await deliveries(db)
     assert row.status == DeliveryStatus.FAILED
     assert row.last_error == "token_revoked"
+    async with db.session() as s:
+        person = await s.get(Person, ids["UMGR"])
+        assert person is not None
+        assert person.reachable is True
+    # A refused message says nothing about the person either.
+    clock.advance(timedelta(days=7))
+    await d.tick()
     async with db.session() as s:
         person = await s.get(Person, ids["UMGR"])
         assert person is not None

@@ -235,3 +235,22 @@ async def test_logs_never_contain_the_token(
     assert client.token
     assert client.token not in caplog.text
     assert "invalid_auth" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("code", "scope"),
+    [
+        ("user_not_found", "recipient"),
+        ("cannot_dm_bot", "recipient"),
+        ("token_revoked", "workspace"),
+        ("invalid_auth", "workspace"),
+        ("missing_scope", "workspace"),
+        ("invalid_blocks", "message"),
+        ("msg_too_long", "message"),
+        ("some_new_error", "message"),
+    ],
+)
+def test_failures_say_whom_they_are_about(code: str, scope: str) -> None:
+    from bot.slack.messenger import failure_scope
+
+    assert failure_scope(code) == scope
