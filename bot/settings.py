@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nudges.domain import DEFAULT_COUNTRY, DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES
+from nudges.scheduling.calendar import is_supported_country
 from nudges.store.database import DatabaseUrlError, normalize_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/nudgebot.sqlite3"
@@ -160,7 +161,15 @@ class Settings(BaseSettings):
     @field_validator("default_country")
     @classmethod
     def _check_country(cls, value: str) -> str:
-        return value.upper()
+        code = value.strip().upper()
+        if not is_supported_country(code):
+            raise ValueError("must be a two-letter country code the holiday calendar knows")
+        return code
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @property
     def slack_oauth(self) -> bool:

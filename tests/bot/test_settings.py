@@ -41,6 +41,7 @@ def test_defaults_need_nothing() -> None:
         ({"DEFAULT_LOCALE": "fr"}, "DEFAULT_LOCALE: must be one of en, nl"),
         ({"NUDGEBOT_SECRET_KEY": "short"}, "NUDGEBOT_SECRET_KEY: must be a 32-byte"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: must be"),
+        ({"DEFAULT_COUNTRY": "XX"}, "DEFAULT_COUNTRY: must be a two-letter country code"),
     ],
 )
 def test_bad_values_name_the_variable_and_give_an_example(
@@ -138,3 +139,11 @@ def test_teams_is_reported_off_until_its_adapter_exists(monkeypatch: pytest.Monk
     assert teams.name == "teams"
     assert teams.enabled is False
     assert "not part of this version" in teams.reason
+
+
+def test_log_level_and_country_are_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("DEFAULT_COUNTRY", "be")
+    settings = load_settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.default_country == "BE"
