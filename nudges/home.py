@@ -30,13 +30,12 @@ from nudges.planner import choose
 from nudges.scheduling.calendar import (
     DEFAULT_NUDGE_CADENCE,
     CadenceSpec,
-    NoAllowedDayError,
-    next_occurrence,
 )
 from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
+from nudges.upcoming import next_free_occurrence
 
 RECENT_NUDGES = 5
 OPEN_COMMITMENTS = 10
@@ -124,12 +123,8 @@ async def _next_nudge(
         )
     if not await _is_manager(session, person):
         return t(locale, "home.next.not_a_manager", command=command)
-    spec, _source = await directory.effective_cadence(session, workspace, person)
-    blackouts = await directory.blackout_days(session, workspace.id)
-    avail = directory.availability(workspace, person, blackouts)
-    try:
-        occurrence = next_occurrence(spec, avail, now)
-    except NoAllowedDayError:
+    occurrence = await next_free_occurrence(session, workspace, person, now)
+    if occurrence is None:
         return t(locale, "home.next.none_ahead")
     when = _when(workspace, person, locale, occurrence.utc)
     # What the planner would pick on that day, if nothing changes before then.

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from sqlalchemy import select
 
 from nudges import directory
 from nudges.commands.ast import LAST
 from nudges.commands.context import Context, mention
-from nudges.dispatch import idempotency_key
-from nudges.domain import DeliveryKind, Frequency
+from nudges.domain import Frequency
 from nudges.i18n import format_moment, t
 from nudges.scheduling.calendar import (
     Availability,
     CadenceSpec,
-    NoAllowedDayError,
     Occurrence,
-    next_occurrence,
 )
-from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
+from nudges.upcoming import next_free_occurrence
 
 _DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ORDINAL_KEYS = {1: "first", 2: "second", 3: "third", 4: "fourth", LAST: "last"}
-# Already-used periods (a send-now ahead of time) are skipped; a handful is plenty.
-_MAX_SKIPPED_PERIODS = 8
 
 
 def clock_time(at: time) -> str:
@@ -108,23 +102,4 @@ def zone_name(occurrence: Occurrence) -> str:
 
 async def next_nudge(ctx: Context, person: Person) -> Occurrence | None:
     """Return when ``person``'s next scheduled nudge goes out, as the dispatcher would plan it."""
-    spec, _source = await directory.effective_cadence(ctx.session, ctx.workspace, person)
-    blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
-    availability = directory.availability(ctx.workspace, person, blackouts)
-    after = ctx.now
-    today = ctx.today_of(person)
-    if person.paused_until is not None and person.paused_until >= today:
-        # The dispatcher skips every occurrence on or before the last paused day.
-        resume = datetime.combine(person.paused_until + timedelta(days=1), time(0))
-        after = max(after, resume.replace(tzinfo=availability.timezone) - timedelta(seconds=1))
-    for _ in range(_MAX_SKIPPED_PERIODS):
-        try:
-            occurrence = next_occurrence(spec, availability, after)
-        except NoAllowedDayError:
-            return None
-        key = idempotency_key(DeliveryKind.NUDGE, person.id, occurrence.period_key)
-        taken = await ctx.session.scalar(select(Delivery.id).where(Delivery.idempotency_key == key))
-        if taken is None:
-            return occurrence
-        after = occurrence.utc
-    return None
+    return await next_free_occurrence(ctx.session, ctx.workspace, person, ctx.now)

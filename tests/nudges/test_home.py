@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from nudges.commands.service import CommandService
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
@@ -38,3 +40,31 @@ async def test_home_names_the_day_a_pause_ends_as_the_pause_reply_did(db: Databa
     texts = [b.text for b in page.blocks if isinstance(b, Text)]
     (paused,) = [text for text in texts if text.startswith("Paused until")]
     assert "Monday 7 December" in paused
+
+
+async def test_home_skips_a_period_already_sent_with_send_now(db: Database) -> None:
+    """The Home tab and `status` name the same next nudge: not the one send-now already used."""
+    clock = FakeClock(MONDAY)
+    await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
+    messenger = InMemoryMessenger()
+    dispatcher = Dispatcher(db, clock, default_catalogue(), {"slack": messenger}, EngineConfig())
+    commands = CommandService(dispatcher)
+    admin = Actor("slack", "T1", "UMGR")
+    before = await commands.run(admin, "me status", prefix="/nudges ")
+    assert "Tuesday 24 November" in before.text
+    # Tuesday's nudge goes out now, on request; the next one is a week later, everywhere.
+    assert (
+        await commands.run(admin, "send-now <@UMGR>", prefix="/nudges ", is_platform_admin=True)
+    ).ok
+    assert len(messenger.sent) == 1
+    after = await commands.run(admin, "me status", prefix="/nudges ")
+    assert "Tuesday 1 December" in after.text
+    async with db.session() as s:
+        workspace = (await s.scalars(select(Workspace))).one()
+        person = (await s.scalars(select(Person).where(Person.external_id == "UMGR"))).one()
+        page = await home_page(
+            s, default_catalogue(), HomeContext(workspace, person, False, "/nudges"), MONDAY
+        )
+    texts = " ".join(b.text for b in page.blocks if isinstance(b, Text))
+    assert "Tuesday 1 December" in texts
+    assert "Tuesday 24 November" not in texts
