@@ -484,7 +484,7 @@ class Dispatcher:
                 delivery, f"platform {recipient.platform} is not enabled", None
             )
         try:
-            ref = await messenger.send(recipient, message)
+            ref = await messenger.send(recipient, message, retry=delivery.attempts > 1)
         except DeliveryError as exc:
             if exc.permanent:
                 if exc.scope == "recipient":

@@ -62,8 +62,14 @@ class DeliveryError(Exception):
 class Messenger(Protocol):
     """Deliver neutral messages on one platform."""
 
-    async def send(self, recipient: Recipient, message: Message) -> MessageRef:
-        """Deliver a direct message and return where it landed."""
+    async def send(
+        self, recipient: Recipient, message: Message, *, retry: bool = False
+    ) -> MessageRef:
+        """Deliver a direct message and return where it landed.
+
+        ``retry`` says an earlier attempt may have reached the platform before it failed; a
+        messenger that can look back should return the earlier message instead of posting twice.
+        """
         ...
 
     async def update(self, recipient: Recipient, ref: MessageRef, message: Message) -> None:

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack import ClientFor
-from bot.slack.blocks import render_message
+from bot.slack.blocks import METADATA_EVENT_TYPE, render_message
 from nudges.domain import Platform
 from nudges.messages import Message
 from nudges.ports import DeliveryError, FailureScope, MessageRef, Recipient
@@ -126,6 +126,12 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+def _posts_a_message(request: HttpRequest) -> bool:
+    # After a 5xx or a dropped connection Slack may already have posted it; the dispatcher's
+    # retry looks in the DM's history first, a blind re-post here could not.
+    return request.url.rstrip("/").endswith("/chat.postMessage")
+
+
 class GatewayErrorRetryHandler(AsyncServerErrorRetryHandler):
     """Retry server errors, including the 502 and 504 a gateway in front of Slack answers."""
 
@@ -137,7 +143,27 @@ class GatewayErrorRetryHandler(AsyncServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
+        if _posts_a_message(request):
+            return False
         return response is not None and response.status_code in SERVER_ERROR_STATUSES
+
+
+class DroppedConnectionRetryHandler(AsyncConnectionErrorRetryHandler):
+    """Retry dropped connections, except for posting a message (see ``_posts_a_message``)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _posts_a_message(request):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def retry_handlers(
@@ -154,7 +180,7 @@ def retry_handlers(
     return [
         CappedRateLimitRetryHandler(max_retries, max_rate_limit_wait, jitter),
         GatewayErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
-        AsyncConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+        DroppedConnectionRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
     ]
 
 
@@ -182,8 +208,14 @@ class SlackMessenger:
     def __init__(self, client_for: ClientFor) -> None:
         self._client_for = client_for
 
-    async def send(self, recipient: Recipient, message: Message) -> MessageRef:
-        """Open the DM with the recipient and post the rendered message there."""
+    async def send(
+        self, recipient: Recipient, message: Message, *, retry: bool = False
+    ) -> MessageRef:
+        """Open the DM with the recipient and post the rendered message there.
+
+        On a retry, the DM's recent history is searched first for a message carrying the same
+        delivery id: an earlier attempt may have been posted although its answer was lost.
+        """
         _check_platform(recipient)
         client = await self._client_for(recipient.workspace_external_id)
         payload = render_message(message)
@@ -193,6 +225,16 @@ class SlackMessenger:
             client.conversations_open(users=recipient.user_external_id),
         )
         channel = _required_str(opened, "channel", "id")
+        delivery_id = message.metadata.get("delivery_id")
+        if retry and delivery_id:
+            earlier = await _already_posted(client, channel, delivery_id)
+            if earlier is not None:
+                logger.info(
+                    "slack message for delivery %s was already posted (ts=%s); not posting again",
+                    delivery_id,
+                    earlier,
+                )
+                return MessageRef(channel=channel, message_id=earlier)
         posted = await _call(
             "chat.postMessage", recipient, client.chat_postMessage(channel=channel, **payload)
         )
@@ -229,6 +271,32 @@ class SlackMessenger:
 
 
 SlackFailure = SlackClientError | aiohttp.ClientError | OSError
+
+# How far back a retry looks for its own earlier message: retries come minutes, not days, later.
+HISTORY_LOOKBACK = 50
+
+
+async def _already_posted(client: AsyncWebClient, channel: str, delivery_id: str) -> str | None:
+    """Return the ts of a message in ``channel`` that carries ``delivery_id``, if any."""
+    try:
+        history = await client.conversations_history(
+            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+        )
+    except (SlackClientError, aiohttp.ClientError, OSError) as exc:
+        # Without history (an old install lacking im:history, a blip) we post: a rare duplicate
+        # beats a lost message.
+        logger.warning("slack history lookup failed: %s", type(exc).__name__)
+        return None
+    for item in history.get("messages") or []:
+        metadata = item.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if (
+            metadata.get("event_type") == METADATA_EVENT_TYPE
+            and str(payload.get("delivery_id")) == delivery_id
+        ):
+            ts = item.get("ts")
+            return str(ts) if ts else None
+    return None
 
 
 # The person cannot be messaged: only these make the core mark them unreachable.

@@ -29,7 +29,9 @@ class InMemoryMessenger:
     def fail_next(self, *errors: DeliveryError) -> None:
         self.failures.extend(errors)
 
-    async def send(self, recipient: Recipient, message: Message) -> MessageRef:
+    async def send(
+        self, recipient: Recipient, message: Message, *, retry: bool = False
+    ) -> MessageRef:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.failures:

@@ -80,6 +80,7 @@ class _Failure:
     retry_after: int | None
     disconnect: bool
     remaining: int
+    after_accept: bool = False
 
 
 @dataclass(slots=True)
@@ -169,6 +170,7 @@ class FakeSlackApi:
             "auth.test": self._auth_test,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
+            "conversations.history": self._conversations_history,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "users.info": self._users_info,
@@ -237,12 +239,15 @@ class FakeSlackApi:
         retry_after: int | None = None,
         times: int = 1,
         disconnect: bool = False,
+        after_accept: bool = False,
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail.
 
         ``fail_next(m)`` rate-limits (HTTP 429, Retry-After 1); ``fail_next(m, status=500)``
         answers a server error; ``fail_next(m, "user_not_found")`` answers HTTP 200 with
         ``ok: false`` as Slack does for most errors; ``disconnect=True`` drops the connection.
+        With ``after_accept=True`` the call is carried out first and only its answer is lost,
+        as when a connection breaks after Slack posted the message.
         """
         if status is None:
             status = 429 if error in (None, "ratelimited") else 200
@@ -250,7 +255,9 @@ class FakeSlackApi:
             error = {429: "ratelimited"}.get(status, "internal_error" if status >= 500 else "")
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._failures[method].append(_Failure(error, status, retry_after, disconnect, times))
+        self._failures[method].append(
+            _Failure(error, status, retry_after, disconnect or after_accept, times, after_accept)
+        )
 
     def response_url(self, name: str = "1") -> str:
         """Return a ``response_url`` that lands in ``responses`` (as hooks.slack.com would)."""
@@ -324,6 +331,8 @@ class FakeSlackApi:
 
         failure = self._take_failure(method)
         if failure is not None:
+            if failure.after_accept and method in self._handlers:
+                self._handlers[method](params)
             if failure.disconnect:
                 if request.transport is not None:
                     request.transport.close()
@@ -445,6 +454,26 @@ class FakeSlackApi:
         message = self._stored_message(params, ts)
         self.messages[(channel, ts)] = message
         return _Answer({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _conversations_history(self, params: dict[str, Any]) -> _Answer:
+        channel = str(params.get("channel", ""))
+        if not channel:
+            return _error("channel_not_found")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(params.get("limit", 100) or 100)
+        found = sorted(
+            (m for (c, _ts), m in self.messages.items() if c == channel),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )[:limit]
+        out = []
+        for message in found:
+            item = {k: v for k, v in message.items() if k != "metadata"}
+            raw = message.get("metadata")
+            if with_metadata and raw is not None:
+                item["metadata"] = json.loads(raw) if isinstance(raw, str) else raw
+            out.append(item)
+        return _Answer({"ok": True, "messages": out, "has_more": False})
 
     def _chat_update(self, params: dict[str, Any]) -> _Answer:
         channel = str(params.get("channel", ""))

@@ -76,8 +76,22 @@ async def test_rate_limit_is_retried_after_retry_after(
 
 
 async def test_server_error_is_retried(messenger: SlackMessenger, slack_api: FakeSlackApi) -> None:
-    slack_api.fail_next("chat.postMessage", status=500)
+    slack_api.fail_next("conversations.open", status=500)
     await messenger.send(ALICE, nudge())
+    assert len(slack_api.calls_to("conversations.open")) == 2
+    assert len(slack_api.messages) == 1
+
+
+async def test_a_server_error_on_posting_is_left_to_the_dispatchers_checked_retry(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    # Slack may have posted before answering 500, so the client must not re-post blindly.
+    slack_api.fail_next("chat.postMessage", status=500)
+    with pytest.raises(DeliveryError) as info:
+        await messenger.send(ALICE, nudge())
+    assert info.value.permanent is False
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    await messenger.send(ALICE, nudge(), retry=True)
     assert len(slack_api.calls_to("chat.postMessage")) == 2
     assert len(slack_api.messages) == 1
 
@@ -226,7 +240,7 @@ async def test_logs_never_contain_the_token(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    slack_api.fail_next("chat.postMessage", status=500)
+    slack_api.fail_next("conversations.open", status=500)
     ref = await messenger.send(ALICE, nudge())
     slack_api.fail_next("chat.update", "invalid_auth")
     with pytest.raises(DeliveryError):
@@ -254,3 +268,37 @@ def test_failures_say_whom_they_are_about(code: str, scope: str) -> None:
     from bot.slack.messenger import failure_scope
 
     assert failure_scope(code) == scope
+
+
+async def test_a_post_whose_answer_was_lost_is_not_posted_twice(
+    slack_api: FakeSlackApi, messenger: SlackMessenger
+) -> None:
+    message = nudge()
+    # Slack posts the message, then the connection breaks before the answer arrives.
+    slack_api.fail_next("chat.postMessage", after_accept=True)
+    with pytest.raises(DeliveryError) as info:
+        await messenger.send(ALICE, message)
+    assert info.value.permanent is False
+    # The client itself did not re-post blindly.
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    assert len(slack_api.messages) == 1
+    ((channel, ts),) = slack_api.messages
+    # The dispatcher's retry finds the earlier message by its delivery id and posts nothing.
+    ref = await messenger.send(ALICE, message, retry=True)
+    assert ref == MessageRef(channel=channel, message_id=ts)
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    assert len(slack_api.calls_to("conversations.history")) == 1
+
+
+async def test_a_retry_with_nothing_posted_earlier_posts_once(
+    slack_api: FakeSlackApi, messenger: SlackMessenger
+) -> None:
+    slack_api.fail_next("chat.postMessage", disconnect=True)
+    with pytest.raises(DeliveryError):
+        await messenger.send(ALICE, nudge())
+    assert slack_api.messages == {}
+    await messenger.send(ALICE, nudge(), retry=True)
+    assert len(slack_api.messages) == 1
+    # A first attempt never spends a history call.
+    await messenger.send(ALICE, nudge())
+    assert len(slack_api.calls_to("conversations.history")) == 1
