@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
@@ -314,6 +314,9 @@ class Interactions:
                     ),
                     changed=True,
                 )
+            if due is not None and due <= self._today(loaded) and not errors:
+                # Asking again the same day would be noise; a move goes to a later day.
+                errors[COMMITMENT_DUE] = t(loaded.locale, "messages.notice.move_later")
             if errors or due is None:
                 return ActionResult(errors=errors)
             commitment = await self._commitment_of(session, loaded.delivery)
@@ -323,6 +326,8 @@ class Interactions:
             if commitment.state not in OPEN_COMMITMENT:
                 return ActionResult(notice=t(loaded.locale, "messages.notice.closed"))
             changed = commitment.due_on != due or commitment.state != CommitmentState.MOVED.value
+            if commitment.due_on != due:
+                await self._cancel_pending_followups(session, commitment.id)
             commitment.due_on = due
             commitment.state = CommitmentState.MOVED.value
             loaded.delivery.outcome = CommitmentState.MOVED.value
@@ -334,6 +339,19 @@ class Interactions:
             await self.dispatcher.update_message(delivery_id)
         return ActionResult(notice=notice, changed=changed)
 
+    async def _cancel_pending_followups(self, session: AsyncSession, commitment_id: int) -> None:
+        # The old day's "Did it happen?" must not go out once the promise has a new day.
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.kind == DeliveryKind.FOLLOWUP.value,
+                Delivery.content_key == f"commitment:{commitment_id}",
+                Delivery.status == DeliveryStatus.PENDING.value,
+            )
+            .values(status=DeliveryStatus.CANCELLED.value, last_error="the promise got a new day")
+            .execution_options(synchronize_session=False)
+        )
+
     async def _save_commitment(
         self, session: AsyncSession, loaded: _Loaded, text: str, due: date
     ) -> None:
@@ -342,6 +360,8 @@ class Interactions:
             select(Commitment).where(Commitment.source_delivery_id == loaded.delivery.id)
         )
         if existing is not None:
+            if existing.due_on != due:
+                await self._cancel_pending_followups(session, existing.id)
             existing.text = text
             existing.due_on = due
             return

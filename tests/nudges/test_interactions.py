@@ -239,3 +239,35 @@ async def test_snooze_until_tomorrow_on_an_evening_sample_means_tomorrow(db: Dat
         await Interactions(dispatcher).on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did)
     ).changed
     assert (await _delivery(db, did)).payload["snoozed_until"] == "2026-11-24"
+
+
+async def test_a_promise_given_a_new_day_is_asked_about_once_on_that_day(db: Database) -> None:
+    interactions, dispatcher, messenger, clock, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    note = {COMMITMENT_TEXT: "Send UA the notes", COMMITMENT_DUE: "2026-11-26"}
+    assert (await interactions.on_form(MGR, FormId.NOTE_COMMITMENT, did, note)).errors == {}
+    # Thursday 08:00 UTC = 09:00 Amsterdam, the follow-up's slot: planned and due.
+    clock.set(datetime(2026, 11, 26, 7, 30, tzinfo=UTC))
+    await dispatcher.tick()  # planned for 09:00, still pending
+    assert len(messenger.sent) == 1
+    # Before it goes out, the manager gives the promise a new day.
+    later = {**note, COMMITMENT_DUE: "2026-11-27"}
+    assert (await interactions.on_form(MGR, FormId.NOTE_COMMITMENT, did, later)).errors == {}
+    clock.set(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    await dispatcher.tick()
+    assert len(messenger.sent) == 1  # the old day's follow-up was cancelled
+    clock.set(datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    await dispatcher.tick()
+    assert len(messenger.sent) == 2
+    async with db.session() as s:
+        followups = (
+            await s.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.FOLLOWUP))
+        ).all()
+    assert sorted(f.status for f in followups) == [DeliveryStatus.CANCELLED, DeliveryStatus.SENT]
+
+    # Moving must go to a later day: "today" would only ask again at once.
+    fid = messenger.sent[-1].message.metadata["delivery_id"]
+    today = await interactions.on_form(
+        MGR, FormId.MOVE_COMMITMENT, fid, {COMMITMENT_DUE: "2026-11-27"}
+    )
+    assert today.errors and "after today" in today.errors[COMMITMENT_DUE]
