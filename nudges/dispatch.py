@@ -152,6 +152,37 @@ class Dispatcher:
         """Return which of these idempotency keys already have a delivery."""
         return await self._existing_keys(session, keys)
 
+    async def insert_choice(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        kind: DeliveryKind,
+        workspace_id: int,
+        recipient_id: int,
+        choice: Choice,
+        scheduled_at: datetime,
+        period_key: str = "",
+        explicit: bool = False,
+    ) -> int | None:
+        """Insert the delivery of a planner choice unless its key exists; return its id if new."""
+        payload = self.choice_payload(choice)
+        if explicit:
+            payload = {"explicit": True, **payload}
+        return await self.insert_delivery(
+            session,
+            idempotency_key=key,
+            workspace_id=workspace_id,
+            recipient_id=recipient_id,
+            kind=kind.value,
+            content_key=choice.nudge_key,
+            period_key=period_key,
+            subject_id=choice.subject_id,
+            reason=choice.explain("en"),
+            payload=payload,
+            scheduled_at=scheduled_at,
+        )
+
     def choice_payload(self, choice: Choice) -> dict[str, Any]:
         """Store what the message needs to be rendered again later."""
         return {
@@ -190,18 +221,15 @@ class Dispatcher:
             choice = choose(inp, self.catalogue, now)
             if choice is None:
                 continue
-            new_id = await self.insert_delivery(
+            new_id = await self.insert_choice(
                 session,
-                idempotency_key=key,
+                key=key,
+                kind=DeliveryKind.NUDGE,
                 workspace_id=workspace.id,
                 recipient_id=manager.id,
-                kind=DeliveryKind.NUDGE.value,
-                content_key=choice.nudge_key,
-                period_key=occ.period_key,
-                subject_id=choice.subject_id,
-                reason=choice.explain("en"),
-                payload=self.choice_payload(choice),
+                choice=choice,
                 scheduled_at=occ.utc,
+                period_key=occ.period_key,
             )
             planned += new_id is not None
             if new_id is not None and pulse_digest.digest_is_separate(workspace):

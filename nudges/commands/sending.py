@@ -82,17 +82,15 @@ async def sample(ctx: Context, command: ast.SampleNudge) -> Outcome:
         choice = Choice(nudge.key, nudge.kind, None, None, SAMPLE_REASON, {})
     # Every request is its own delivery: asking twice sends two samples.
     key = idempotency_key(DeliveryKind.SAMPLE, me.id, f"test:{uuid.uuid4().hex}")
-    delivery_id = await ctx.dispatcher.insert_delivery(
+    delivery_id = await ctx.dispatcher.insert_choice(
         ctx.session,
-        idempotency_key=key,
+        key=key,
+        kind=DeliveryKind.SAMPLE,
         workspace_id=ctx.workspace.id,
         recipient_id=me.id,
-        kind=DeliveryKind.SAMPLE.value,
-        content_key=choice.nudge_key,
-        subject_id=choice.subject_id,
-        reason=choice.explain("en"),
-        payload={"explicit": True, **ctx.dispatcher.choice_payload(choice)},
+        choice=choice,
         scheduled_at=ctx.now,
+        explicit=True,
     )
     if delivery_id is None:
         raise ctx.fail("send.busy")
@@ -140,18 +138,16 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
     choice = choose(inp, ctx.catalogue, ctx.now)
     if choice is None:
         raise ctx.fail("send_now.nothing_fits", person=manager.external_id)
-    delivery_id = await ctx.dispatcher.insert_delivery(
+    delivery_id = await ctx.dispatcher.insert_choice(
         ctx.session,
-        idempotency_key=key,
+        key=key,
+        kind=DeliveryKind.NUDGE,
         workspace_id=ctx.workspace.id,
         recipient_id=manager.id,
-        kind=DeliveryKind.NUDGE.value,
-        content_key=choice.nudge_key,
-        period_key=occurrence.period_key,
-        subject_id=choice.subject_id,
-        reason=choice.explain("en"),
-        payload={"explicit": True, **ctx.dispatcher.choice_payload(choice)},
+        choice=choice,
         scheduled_at=ctx.now,
+        period_key=occurrence.period_key,
+        explicit=True,
     )
     if delivery_id is None:
         # Another request or a tick inserted it a moment ago.
