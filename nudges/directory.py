@@ -233,6 +233,27 @@ async def find_workspace(
     return found
 
 
+class WorkspaceLookupError(LookupError):
+    """Raised when a workspace id names no workspace, or one on several platforms."""
+
+
+async def workspace_by_external_id(
+    session: AsyncSession, external_id: str, platform: str | None = None
+) -> Workspace:
+    """Return the workspace with this platform id, across platforms unless one is given."""
+    query = select(Workspace).where(Workspace.external_id == external_id)
+    if platform:
+        query = query.where(Workspace.platform == platform)
+    found = (await session.scalars(query)).all()
+    if not found:
+        raise WorkspaceLookupError(f"no workspace {external_id!r} (import the org chart first)")
+    if len(found) > 1:
+        raise WorkspaceLookupError(
+            f"workspace {external_id!r} exists on several platforms: add --platform"
+        )
+    return found[0]
+
+
 async def ensure_workspace(
     session: AsyncSession,
     platform: str,

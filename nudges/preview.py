@@ -44,17 +44,10 @@ class PlannedItem:
 async def _find(
     session: AsyncSession, workspace_id: str, person_id: str, platform: str | None
 ) -> tuple[Workspace, Person]:
-    query = select(Workspace).where(Workspace.external_id == workspace_id)
-    if platform:
-        query = query.where(Workspace.platform == platform)
-    found = (await session.scalars(query)).all()
-    if not found:
-        raise PreviewError(f"no workspace {workspace_id!r} (import the org chart first)")
-    if len(found) > 1:
-        raise PreviewError(
-            f"workspace {workspace_id!r} exists on several platforms: add --platform"
-        )
-    workspace = found[0]
+    try:
+        workspace = await directory.workspace_by_external_id(session, workspace_id, platform)
+    except directory.WorkspaceLookupError as exc:
+        raise PreviewError(str(exc)) from None
     person = await directory.find_person(session, workspace.id, person_id)
     if person is None:
         raise PreviewError(f"no person {person_id!r} in workspace {workspace_id!r}")

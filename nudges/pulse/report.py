@@ -67,15 +67,10 @@ async def find_workspace(
     session: AsyncSession, external_id: str, platform: str | None = None
 ) -> Workspace:
     """Return the workspace with this platform id, or raise ReportError."""
-    query = select(Workspace).where(Workspace.external_id == external_id)
-    if platform:
-        query = query.where(Workspace.platform == platform)
-    found = (await session.scalars(query)).all()
-    if not found:
-        raise ReportError(f"no workspace {external_id!r} is known")
-    if len(found) > 1:
-        raise ReportError(f"workspace {external_id!r} exists on several platforms: add --platform")
-    return found[0]
+    try:
+        return await directory.workspace_by_external_id(session, external_id, platform)
+    except directory.WorkspaceLookupError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def _rounded(value: float | None, places: int) -> float | None:
