@@ -35,6 +35,20 @@ def spec_of(rule: CadenceRule) -> CadenceSpec:
     )
 
 
+async def enabled_rules(
+    session: AsyncSession, workspace_id: int, purpose: str
+) -> dict[str, CadenceRule]:
+    """Return a workspace's enabled rules of one purpose, by scope key."""
+    rows = await session.scalars(
+        select(CadenceRule).where(
+            CadenceRule.workspace_id == workspace_id,
+            CadenceRule.purpose == purpose,
+            CadenceRule.enabled.is_(True),
+        )
+    )
+    return {rule.scope_key: rule for rule in rows.all()}
+
+
 @dataclass
 class CadenceBook:
     """Every enabled rule of one purpose in a workspace, and who leads or belongs to which team."""
@@ -47,18 +61,10 @@ class CadenceBook:
     @classmethod
     async def load(cls, session: AsyncSession, workspace_id: int, purpose: str) -> CadenceBook:
         """Read the rules and team memberships with two queries."""
-        rules = (
-            await session.scalars(
-                select(CadenceRule).where(
-                    CadenceRule.workspace_id == workspace_id,
-                    CadenceRule.purpose == purpose,
-                    CadenceRule.enabled.is_(True),
-                )
-            )
-        ).all()
+        rules = await enabled_rules(session, workspace_id, purpose)
         led: dict[int, set[str]] = defaultdict(set)
         member_of: dict[int, set[str]] = defaultdict(set)
-        if any(r.scope_key.startswith("team:") for r in rules):
+        if any(key.startswith("team:") for key in rules):
             lines = await session.execute(
                 select(ReportingLine.manager_id, ReportingLine.member_id, ReportingLine.team).where(
                     ReportingLine.workspace_id == workspace_id, ReportingLine.team != ""
@@ -67,7 +73,7 @@ class CadenceBook:
             for manager_id, member_id, team in lines:
                 led[manager_id].add(team)
                 member_of[member_id].add(team)
-        return cls(purpose, {r.scope_key: r for r in rules}, dict(led), dict(member_of))
+        return cls(purpose, rules, dict(led), dict(member_of))
 
     def teams_of(self, person_id: int) -> list[str]:
         """Return the teams a person leads, then those they belong to, each sorted."""

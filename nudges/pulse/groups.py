@@ -12,13 +12,13 @@ from sqlalchemy import String, case, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from nudges.cadences import PULSE, enabled_rules
 from nudges.directory import scope_key, spec_of
 from nudges.domain import Scope
 from nudges.scheduling.calendar import DEFAULT_PULSE_CADENCE, CadenceSpec
 from nudges.store.cadence import CadenceRule
 from nudges.store.org import Person, ReportingLine
 
-PULSE_PURPOSE = "pulse"
 TEAM_PREFIX = "team:"
 MANAGER_PREFIX = "manager:"
 
@@ -116,16 +116,7 @@ class PulseCadences:
     @classmethod
     async def load(cls, session: AsyncSession, workspace_id: int) -> PulseCadences:
         """Read the rules with one query."""
-        rules = (
-            await session.scalars(
-                select(CadenceRule).where(
-                    CadenceRule.workspace_id == workspace_id,
-                    CadenceRule.purpose == PULSE_PURPOSE,
-                    CadenceRule.enabled.is_(True),
-                )
-            )
-        ).all()
-        return cls({r.scope_key: r for r in rules})
+        return cls(await enabled_rules(session, workspace_id, PULSE))
 
     def specs(self) -> set[CadenceSpec]:
         """Return every cadence a group can have: each team rule, and the workspace's."""
