@@ -9,7 +9,7 @@ from datetime import datetime, time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges.domain import Frequency
+from nudges.domain import Frequency, Scope
 from nudges.scheduling.calendar import (
     DEFAULT_NUDGE_CADENCE,
     DEFAULT_PULSE_CADENCE,
@@ -47,6 +47,48 @@ async def enabled_rules(
         )
     )
     return {rule.scope_key: rule for rule in rows.all()}
+
+
+async def find_or_add_rule(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    purpose: str,
+    scope: Scope,
+    key: str,
+    team: str | None = None,
+    person_id: int | None = None,
+) -> tuple[CadenceRule, bool]:
+    """Return the rule of one scope, adding an empty one when there is none; say if it is new."""
+    rule = await session.scalar(
+        select(CadenceRule).where(
+            CadenceRule.workspace_id == workspace_id,
+            CadenceRule.purpose == purpose,
+            CadenceRule.scope_key == key,
+        )
+    )
+    if rule is not None:
+        return rule, False
+    rule = CadenceRule(
+        workspace_id=workspace_id,
+        purpose=purpose,
+        scope=scope.value,
+        scope_key=key,
+        team=team,
+        person_id=person_id,
+    )
+    session.add(rule)
+    return rule, True
+
+
+def apply_spec(rule: CadenceRule, spec: CadenceSpec, when: datetime) -> None:
+    """Make ``rule`` say ``spec`` and switch it on."""
+    rule.frequency = spec.frequency.value
+    rule.weekday = spec.weekday
+    rule.ordinal = spec.ordinal
+    rule.at_time = spec.at.strftime("%H:%M")
+    rule.enabled = True
+    rule.updated_at = when
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from nudges import directory
+from nudges.cadences import apply_spec, find_or_add_rule
 from nudges.commands import ast
 from nudges.commands.context import (
     MAX_TEAM_NAME,
@@ -98,32 +99,17 @@ async def set_cadence(ctx: Context, command: ast.Cadence) -> Outcome:
             directory.scope_key(Scope.WORKSPACE),
             "workspace",
         )
-    rule = await ctx.session.scalar(
-        select(CadenceRule).where(
-            CadenceRule.workspace_id == ctx.workspace.id,
-            CadenceRule.purpose == directory.NUDGE,
-            CadenceRule.scope_key == key,
-        )
+    rule, added = await find_or_add_rule(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        purpose=directory.NUDGE,
+        scope=scope,
+        key=key,
+        team=team,
+        person_id=person.id if person else None,
     )
-    previous = None
-    if rule is None:
-        rule = CadenceRule(
-            workspace_id=ctx.workspace.id,
-            purpose=directory.NUDGE,
-            scope=scope.value,
-            scope_key=key,
-            team=team,
-            person_id=person.id if person else None,
-        )
-        ctx.session.add(rule)
-    else:
-        previous = _rule_details(rule)
-    rule.frequency = spec.frequency.value
-    rule.weekday = spec.weekday
-    rule.ordinal = spec.ordinal
-    rule.at_time = clock_time(spec.at)
-    rule.enabled = True
-    rule.updated_at = ctx.now
+    previous = None if added else _rule_details(rule)
+    apply_spec(rule, spec, ctx.now)
     await ctx.session.flush()
     ctx.audit("cadence.set", audit_target, **_rule_details(rule), previous=previous)
 

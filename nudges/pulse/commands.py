@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from nudges import directory
+from nudges.cadences import apply_spec, find_or_add_rule
 from nudges.commands import ast
 from nudges.domain import Scope
 from nudges.i18n import format_moment, t
@@ -24,7 +25,6 @@ from nudges.pulse.results import load_polls, results_of
 from nudges.pulse.schedule import open_now
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, next_occurrence
 from nudges.store.audit import audit_entry
-from nudges.store.cadence import CadenceRule
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseCustomQuestion, PulseRetiredQuestion
 
@@ -127,28 +127,15 @@ async def schedule(ctx: PulseContext, command: ast.PulseSchedule) -> PulseReply:
     else:
         groups, team, scope = [], None, Scope.WORKSPACE
     key = directory.scope_key(scope, team=team)
-    rule = await ctx.session.scalar(
-        select(CadenceRule).where(
-            CadenceRule.workspace_id == ctx.workspace.id,
-            CadenceRule.purpose == directory.PULSE,
-            CadenceRule.scope_key == key,
-        )
+    rule, _added = await find_or_add_rule(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        purpose=directory.PULSE,
+        scope=scope,
+        key=key,
+        team=team,
     )
-    if rule is None:
-        rule = CadenceRule(
-            workspace_id=ctx.workspace.id,
-            purpose=directory.PULSE,
-            scope=scope.value,
-            scope_key=key,
-            team=team,
-        )
-        ctx.session.add(rule)
-    rule.frequency = spec.frequency.value
-    rule.weekday = spec.weekday
-    rule.ordinal = spec.ordinal
-    rule.at_time = spec.at.strftime("%H:%M")
-    rule.enabled = True
-    rule.updated_at = ctx.now
+    apply_spec(rule, spec, ctx.now)
     ctx.audit(
         "pulse.schedule",
         key,
