@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# Many tests wait on sockets and subprocesses, so more workers than cores still pays off.
+TEST_WORKERS ?= 4
 
 .PHONY: run test lint typecheck contracts test-sqlite test-postgres clean
 
@@ -27,11 +29,11 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 test-sqlite: $(STAMP)
-	NUDGEBOT_TEST_DB=sqlite $(BIN)/pytest
+	NUDGEBOT_TEST_DB=sqlite $(BIN)/pytest -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP)
 	./scripts/ensure-postgres
-	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/pytest
+	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/pytest -n $(TEST_WORKERS)
 
 test: lint typecheck contracts test-sqlite test-postgres
 

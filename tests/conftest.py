@@ -18,7 +18,18 @@ from nudges.store.migrate import upgrade
 from nudges.store.models import metadata
 
 BACKEND = os.environ.get("NUDGEBOT_TEST_DB", "sqlite")
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+BASE_PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+# Under pytest-xdist each worker gets a database of its own, so workers never share tables.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_URL = (
+    make_url(BASE_PG_URL)
+    .set(database=f"{make_url(BASE_PG_URL).database}_{WORKER}")
+    .render_as_string(hide_password=False)
+    if WORKER
+    else BASE_PG_URL
+)
 
 if BACKEND not in {"sqlite", "postgres"}:
     raise pytest.UsageError(f"NUDGEBOT_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
@@ -26,7 +37,8 @@ if BACKEND not in {"sqlite", "postgres"}:
 
 def pytest_report_header() -> str:
     """Say which database the run uses, so a log shows it at a glance."""
-    return f"nudgebot test database: {BACKEND}" + (f" ({PG_URL})" if BACKEND == "postgres" else "")
+    where = f" ({BASE_PG_URL}, one database per worker)" if BACKEND == "postgres" else ""
+    return f"nudgebot test database: {BACKEND}{where}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,7 +51,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
+async def _admin(statement: str, **params: str) -> object:
+    """Run one statement on the maintenance database, outside a transaction."""
+    engine = create_async_engine(
+        make_url(BASE_PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(text(statement), params)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        await engine.dispose()
+
+
+async def _ensure_worker_database(url: str) -> None:
+    name = make_url(url).database
+    if not await _admin("SELECT 1 FROM pg_database WHERE datname = :name", name=name or ""):
+        await _admin(f'CREATE DATABASE "{name}"')
+
+
 async def _reset_postgres(url: str) -> None:
+    if WORKER:
+        await _ensure_worker_database(url)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
@@ -97,18 +130,8 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
         return
     name = f"nudgebot_empty_{uuid.uuid4().hex[:10]}"
-    admin_url = make_url(PG_URL).set(database="postgres")
-
-    async def run(statement: str) -> None:
-        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -28,7 +28,7 @@ from tests.bot.slack.app_harness import (
 )
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 
-SAMPLES = Path(__file__).parents[3] / ".." / "shared" / "platform-samples" / "slack"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "slack"
 
 
 @pytest.fixture
@@ -38,20 +38,15 @@ async def slack(db: Database) -> AsyncIterator[Harness]:
 
 
 def _sample(name: str) -> dict[str, object]:
-    path = (SAMPLES / name).resolve()
-    if not path.exists():
-        pytest.skip(f"platform sample {name} is not available")
-    loaded: dict[str, object] = json.loads(path.read_text())
+    loaded: dict[str, object] = json.loads((FIXTURES / name).read_text())
     return loaded
 
 
 async def test_url_verification_echoes_the_challenge(slack: Harness) -> None:
-    body = json.dumps(_sample("events/url_verification.docs.json")).encode()
+    body = json.dumps(_sample("url_verification.json")).encode()
     response = await slack.post(body, "application/json")
     assert response.status == 200
-    assert (await response.json())["challenge"] == (
-        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
-    )
+    assert (await response.json())["challenge"] == ("nb-challenge-7f3e9a1c52d84b06")
 
 
 def _wrong_signature(body: bytes) -> dict[str, str]:
@@ -90,7 +85,7 @@ async def test_a_bad_signature_is_refused_and_runs_nothing(
 
 
 async def test_missing_signature_headers_are_refused(slack: Harness) -> None:
-    body = json.dumps(_sample("events/url_verification.docs.json")).encode()
+    body = json.dumps(_sample("url_verification.json")).encode()
     only_timestamp = {"X-Slack-Request-Timestamp": str(int(time.time()))}
     for headers in ({}, only_timestamp):
         response = await slack.post(body, "application/json", sign=False, headers=headers)
@@ -99,7 +94,7 @@ async def test_missing_signature_headers_are_refused(slack: Harness) -> None:
 
 
 async def test_a_tampered_body_is_refused(slack: Harness) -> None:
-    body = json.dumps(_sample("events/url_verification.docs.json")).encode()
+    body = json.dumps(_sample("url_verification.json")).encode()
     headers = signed_headers(body)
     response = await slack.post(body + b" ", "application/json", sign=False, headers=headers)
     assert response.status == 401
@@ -108,7 +103,7 @@ async def test_a_tampered_body_is_refused(slack: Harness) -> None:
 async def test_the_signing_docs_example_verifies_at_its_own_time(db: Database) -> None:
     # The official worked example from Slack's docs, checked with the clock frozen at its
     # timestamp: proves the check is Slack's algorithm over the raw bytes, not our own variant.
-    signed: Any = _sample("signing/signed_requests.json")
+    signed: Any = _sample("signing_worked_example.json")
     cases = {case["name"]: case for case in signed["cases"]}
     example = cases["docs_worked_example"]
     verifier = RequestVerifier(SIGNING_SECRET, WallClock(frozen_at=float(example["timestamp"])))
@@ -202,7 +197,7 @@ async def test_a_bot_message_from_another_bot_gets_no_reply(slack: Harness) -> N
 
 
 async def test_events_the_bot_does_not_act_on_still_get_a_2xx(slack: Harness) -> None:
-    reaction = _sample("events/reaction_added.docs_inner_event.json")
+    reaction = _sample("reaction_added_channel.json")
     channel_message = {
         "type": "message",
         "channel": "C0G9QF9GZ",

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from nudges.content import Catalogue, default_catalogue, load_catalogue
 from nudges.domain import LOCALES, Dimension, Kind
+from tests import seed_runs
 
-SEEDS_DIR = Path(__file__).parents[3].parent / "shared" / "seeds"
-COPY_RUN_WORDS = 12
+COPY_RUN_WORDS = seed_runs.RUN_WORDS
 # At a screen-skimming pace of ~300 words a minute, 100 words is about 20 seconds.
 READ_IN_20_SECONDS_WORDS = 100
 OUR_TITLE_MAX = 80
@@ -187,38 +186,34 @@ def test_every_seed_is_cited(catalogue: Catalogue) -> None:
     assert cited == {s.file for s in catalogue.seeds}
 
 
-def _seed_files() -> list[Path]:
-    if not SEEDS_DIR.is_dir():
-        pytest.skip(f"seed articles not present at {SEEDS_DIR}")
-    return sorted(SEEDS_DIR.glob("*.txt"))
+def _stored_seed_runs() -> set[str]:
+    runs = seed_runs.load()["runs"]
+    assert isinstance(runs, list)
+    return set(runs)
 
 
 def test_seed_table_names_exactly_the_seed_files(catalogue: Catalogue) -> None:
-    files = _seed_files()
-    assert {s.file for s in catalogue.seeds} == {f.name for f in files}
+    files = seed_runs.load()["files"]
+    assert isinstance(files, dict)
+    assert {s.file for s in catalogue.seeds} == set(files)
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+def test_the_stored_fingerprint_matches_the_seed_articles_when_they_are_here() -> None:
+    # The articles sit beside the repository on a developer's machine; a clone has only the
+    # fingerprint, and this check keeps the two from drifting apart where both exist.
+    if not seed_runs.SEEDS_DIR.is_dir():
+        pytest.skip(f"seed articles not beside the repository ({seed_runs.SEEDS_DIR})")
+    assert seed_runs.fingerprint(seed_runs.SEEDS_DIR) == seed_runs.load()
 
 
-def _seed_runs() -> set[tuple[str, ...]]:
-    runs: set[tuple[str, ...]] = set()
-    for path in _seed_files():
-        words = _words(path.read_text(encoding="utf-8"))
-        runs.update(
-            tuple(words[i : i + COPY_RUN_WORDS]) for i in range(len(words) - COPY_RUN_WORDS + 1)
-        )
-    return runs
-
-
-def _copied(texts: list[tuple[str, str]], runs: set[tuple[str, ...]]) -> list[tuple[str, str]]:
+def _copied(texts: list[tuple[str, str]], runs: set[str]) -> list[tuple[str, str]]:
     copied = []
     for key, text in texts:
-        words = _words(text)
+        words = seed_runs.words(text)
         for i in range(len(words) - COPY_RUN_WORDS + 1):
-            if tuple(words[i : i + COPY_RUN_WORDS]) in runs:
-                copied.append((key, " ".join(words[i : i + COPY_RUN_WORDS])))
+            run = words[i : i + COPY_RUN_WORDS]
+            if seed_runs.run_hash(run) in runs:
+                copied.append((key, " ".join(run)))
     return copied
 
 
@@ -228,11 +223,15 @@ def test_no_twelve_word_run_copied_from_the_seeds(catalogue: Catalogue) -> None:
         for text in nudge.texts.values():
             texts += [(nudge.key, t) for t in (text.title, text.why, text.action, *text.examples)]
     texts += [(q.key, t) for q in catalogue.questions for t in q.texts.values()]
-    assert _copied(texts, _seed_runs()) == []
+    assert _copied(texts, _stored_seed_runs()) == []
 
 
 def test_copy_guard_catches_a_lifted_sentence() -> None:
-    runs = _seed_runs()
-    seed_text = _seed_files()[0].read_text(encoding="utf-8")
-    lifted = " ".join(seed_text.split()[: COPY_RUN_WORDS + 3]).upper()
+    article = (
+        "Een korte alinea die we zelf schreven om de bewaker te testen, met genoeg woorden "
+        "achter elkaar zodat er meer dan twaalf op een rij staan en het werkt."
+    )
+    lifted = " ".join(article.split()[2 : 2 + COPY_RUN_WORDS + 3]).upper()
+    runs = seed_runs.runs_of(article)
     assert _copied([("lifted", f"Intro.  {lifted}  outro")], runs)
+    assert not _copied([("own", "Een geheel eigen zin die nergens anders voorkomt.")], runs)
