@@ -8,12 +8,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from cryptography.fernet import Fernet
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
-from bot.app import StartupError, run_service
+from bot.app import StartupError, prepare_database, run_service
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from nudges.content.catalogue import default_catalogue
@@ -22,7 +23,7 @@ from nudges.ports import SystemClock
 from nudges.preview import PlannedItem, PreviewError, preview
 from nudges.pulse import report as pulse_report
 from nudges.store.database import Database, normalize_url
-from nudges.store.migrate import current_revision, head_revision, upgrade
+from nudges.store.migrate import current_revision, upgrade
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -86,28 +87,63 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _import_org(settings: Settings, text: str, dry_run: bool, replace: bool) -> list[str]:
+async def _open_store(settings: Settings) -> Database:
+    """Open the store the way ``serve`` does: SQLite is brought to head, PostgreSQL must be."""
+    return await prepare_database(settings)
+
+
+class _ProgressBar:
+    """Draw a one-line progress bar on a terminal; stay silent when output is redirected."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or not total:
+            return
+        width = 30
+        filled = width * done // total
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total} rows")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+async def _import_org(
+    settings: Settings, text: str, dry_run: bool, replace: bool, verbose: bool
+) -> list[str]:
     rows = parse_org_csv(text)
-    db = Database(settings.database_url)
+    db = await _open_store(settings)
+    bar = _ProgressBar(sys.stderr)
     try:
-        revision = await current_revision(db.engine)
-        if revision != head_revision():
-            if not settings.is_sqlite:
-                raise StartupError("the database schema is not at head: run `nudgebot migrate`")
-            await upgrade(db.engine)
         async with db.session() as session:
-            plan = await apply_org(session, rows, dry_run=dry_run, replace=replace)
+            plan = await apply_org(
+                session,
+                rows,
+                dry_run=dry_run,
+                replace=replace,
+                defaults=settings.workspace_defaults,
+                progress=bar,
+            )
             if dry_run:
                 await session.rollback()
             else:
                 await session.commit()
     finally:
+        bar.close()
         await db.dispose()
-    lines = plan.summary()
-    verb = "would change" if dry_run else "changed"
-    if not lines:
+    if plan.is_empty:
         return [f"{len(rows)} rows read; nothing to change"]
-    return [*lines, f"{len(rows)} rows read; {verb} {len(lines)} thing(s)"]
+    verb = "would change" if dry_run else "changed"
+    details = plan.summary() if verbose else []
+    return [*details, f"{len(rows)} rows read; {verb}: {plan.counts()}"]
 
 
 def cmd_import_org(args: argparse.Namespace) -> int:
@@ -123,7 +159,8 @@ def cmd_import_org(args: argparse.Namespace) -> int:
         return _fail(f"{path}: {exc.strerror}")
     settings = _settings()
     try:
-        for line in asyncio.run(_import_org(settings, text, args.dry_run, args.replace)):
+        lines = asyncio.run(_import_org(settings, text, args.dry_run, args.replace, args.verbose))
+        for line in lines:
             print(line)
     except OrgFileError as exc:
         for problem in exc.problems:
@@ -142,10 +179,8 @@ def cmd_scheduler(_args: argparse.Namespace) -> int:
 
 
 async def _preview(settings: Settings, args: argparse.Namespace) -> list[PlannedItem]:
-    db = Database(settings.database_url)
+    db = await _open_store(settings)
     try:
-        if await current_revision(db.engine) != head_revision():
-            raise StartupError("the database schema is not at head: run `nudgebot migrate`")
         async with db.session() as session:
             return await preview(
                 session,
@@ -185,10 +220,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> str:
-    db = Database(settings.database_url)
+    db = await _open_store(settings)
     try:
-        if await current_revision(db.engine) != head_revision():
-            raise StartupError("the database schema is not at head: run `nudgebot migrate`")
         async with db.session() as session:
             workspace = await pulse_report.find_workspace(session, args.workspace, args.platform)
             rows = await pulse_report.build_report(session, workspace, team=args.team)
@@ -299,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE.csv", help="the CSV file")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument("--verbose", action="store_true", help="print every change, one line each")
     imp.add_argument(
         "--replace",
         action="store_true",

@@ -172,6 +172,15 @@ class Settings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     @property
+    def workspace_defaults(self) -> dict[str, str]:
+        """Return what a workspace the service creates starts with: language, zone, country."""
+        return {
+            "default_locale": self.default_locale,
+            "default_timezone": self.default_timezone,
+            "country": self.default_country,
+        }
+
+    @property
     def slack_oauth(self) -> bool:
         """Tell whether multi-workspace OAuth installs are configured."""
         return bool(self.slack_client_id and self.slack_client_secret)

@@ -172,9 +172,10 @@ def test_import_org_validates_then_applies_once(tmp_path: Path, empty_database_u
     dry = run(tmp_path, "import-org", str(good), "--dry-run", **env)
     assert dry.returncode == 0, dry.stderr
     assert "would change" in dry.stdout
-    first = run(tmp_path, "import-org", str(good), **env)
+    first = run(tmp_path, "import-org", str(good), "--verbose", **env)
     assert first.returncode == 0
     assert "add U2 -> U1 (team Blue)" in first.stdout
+    assert "changed: 1 new workspace(s), 2 new people, 1 new reporting line(s)" in first.stdout
     second = run(tmp_path, "import-org", str(good), **env)
     assert "nothing to change" in second.stdout
 
@@ -221,3 +222,44 @@ def test_preview_lists_planned_nudges_without_sending(
     bad = run(tmp_path, "preview", "--workspace", "T1", "--person", "UM", "--weeks", "0", **env)
     assert bad.returncode == 2
     assert "--weeks must be" in bad.stderr
+
+
+def test_import_org_prints_a_summary_not_a_line_per_row(tmp_path: Path) -> None:
+    org = tmp_path / "org.csv"
+    rows = "".join(f"slack,T1,UM{i // 10},UA{i},Team Blue\n" for i in range(200))
+    org.write_text("platform,workspace,manager,member,team\n" + rows)
+    out = run(tmp_path, "import-org", str(org))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "200 rows read; changed: 1 new workspace(s), 220 new people, 200 new reporting line(s)"
+    ]
+    # Not a terminal: no progress bar in the captured output either.
+    assert "\r" not in out.stderr
+    assert "rows" not in out.stderr
+
+
+def test_a_new_workspace_from_import_gets_the_service_defaults(tmp_path: Path) -> None:
+    org = tmp_path / "org.csv"
+    org.write_text("platform,workspace,manager,member,team\nslack,T1,UM,UA,\n")
+    env = {"DEFAULT_TIMEZONE": "Asia/Tokyo", "DEFAULT_COUNTRY": "JP", "DEFAULT_LOCALE": "nl"}
+    assert run(tmp_path, "import-org", str(org), **env).returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "nudgebot.sqlite3") as conn:
+        row = conn.execute(
+            "SELECT default_timezone, country, default_locale FROM workspaces"
+        ).fetchone()
+    assert row == ("Asia/Tokyo", "JP", "nl")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("preview", "--workspace", "T1", "--person", "U1"), ("report", "--workspace", "T1")],
+)
+def test_preview_and_report_migrate_a_fresh_sqlite_store_like_serve(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    out = run(tmp_path, *args)
+    assert "schema is not at head" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last == "nudgebot: no workspace 'T1' (import the org chart first)"
+    with sqlite3.connect(tmp_path / "data" / "nudgebot.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)

@@ -115,3 +115,81 @@ def test_every_bad_row_is_reported_not_only_the_first() -> None:
 def test_a_byte_order_mark_and_blank_lines_are_fine() -> None:
     rows = parse_org_csv("\ufeffPlatform,Workspace,Manager,Member,Team\n\nslack,T1,U1,U2,Blue\n")
     assert [(r.line, r.member, r.team) for r in rows] == [(3, "U2", "Blue")]
+
+
+async def test_a_cycle_in_the_file_names_every_hop(db: Database) -> None:
+    text = (
+        "platform,workspace,manager,member,team\n"
+        "slack,T01,UA,UB,\nslack,T01,UX,UY,\nslack,T01,UB,UC,\nslack,T01,UC,UA,\n"
+    )
+    with pytest.raises(OrgFileError) as err:
+        await _import(db, text, dry_run=True)
+    (problem,) = err.value.problems
+    assert str(problem) == (
+        "line 2: reporting cycle in slack:T01: UA -> UB -> UC -> UA (line 2, line 4, line 5); "
+        "someone in it must report to someone outside it"
+    )
+    assert await _counts(db) == (0, 0, 0)
+
+
+async def test_a_cycle_with_a_stored_line_is_refused_and_nothing_changes(db: Database) -> None:
+    await _import(db, "platform,workspace,manager,member,team\nslack,T01,UA,UB,\n")
+    before = await _counts(db)
+    with pytest.raises(OrgFileError) as err:
+        await _import(db, "platform,workspace,manager,member,team\nslack,T01,UB,UA,\n")
+    assert "UA -> UB -> UA (already stored, line 2)" in str(err.value)
+    assert await _counts(db) == before
+
+
+def test_a_team_with_a_line_break_is_refused_with_its_line() -> None:
+    text = 'platform,workspace,manager,member,team\nslack,T01,UA,UB,"Team\nBlue"\n'
+    with pytest.raises(OrgFileError) as err:
+        parse_org_csv(text)
+    (problem,) = err.value.problems
+    assert str(problem).startswith("line 3: team contains a control character")
+
+
+def test_a_row_that_differs_only_in_team_names_the_difference() -> None:
+    text = (
+        "platform,workspace,manager,member,team\n"
+        "slack,T01,UA,UB,Team Blue\nslack,T01,UA,UB,Team Red\nslack,T01,UA,UB,Team Blue\n"
+    )
+    with pytest.raises(OrgFileError) as err:
+        parse_org_csv(text)
+    first, second = (str(p) for p in err.value.problems)
+    assert first == (
+        "line 3: UB under UA is already on line 2 with team 'Team Blue', here with team "
+        "'Team Red'; a reporting line has one team: keep one of the two lines"
+    )
+    assert second == "line 4: repeats line 2"
+
+
+async def test_a_member_under_two_managers_keeps_both_lines(db: Database) -> None:
+    # Matrix organisations: both managers count the member among their reports.
+    text = "platform,workspace,manager,member,team\nslack,T01,UA,UM,Blue\nslack,T01,UB,UM,Red\n"
+    plan = await _import(db, text)
+    assert len(plan.new_lines) == 2
+    assert await _counts(db) == (1, 3, 2)
+
+
+async def test_new_workspaces_get_the_given_defaults(db: Database) -> None:
+    rows = parse_org_csv("platform,workspace,manager,member,team\nslack,T09,UA,UB,\n")
+    defaults = {"default_timezone": "Asia/Tokyo", "country": "JP", "default_locale": "nl"}
+    async with db.session() as s:
+        await apply_org(s, rows, dry_run=False, defaults=defaults)
+        await s.commit()
+    async with db.session() as s:
+        ws = await s.scalar(select(Workspace))
+        assert ws is not None
+        assert (ws.default_timezone, ws.country, ws.default_locale) == ("Asia/Tokyo", "JP", "nl")
+
+
+async def test_a_large_file_is_written_in_bulk_and_reimports_as_nothing(db: Database) -> None:
+    rows = "".join(f"slack,T01,UM{i // 8},UE{i},Team {i % 5}\n" for i in range(3_000))
+    text = "platform,workspace,manager,member,team\n" + rows
+    plan = await _import(db, text)
+    assert len(plan.new_people) == 3_000 + 375
+    assert await _counts(db) == (1, 3_375, 3_000)
+    assert (await _import(db, text)).is_empty
+    moved = text.replace(",Team 0\n", ",Team Zero\n")
+    assert len((await _import(db, moved)).team_changes) == 600
