@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 
@@ -63,6 +64,18 @@ async def prepare_database(settings: Settings) -> Database:
     raise StartupError(
         f"the database schema is at {revision or 'nothing (empty database)'} but this version "
         f"needs {head}: run `nudgebot migrate` first"
+    )
+
+
+def listen_error(settings: Settings, exc: OSError) -> str:
+    """Say why the server cannot listen, naming the variable that would fix it."""
+    where = f"{settings.host}:{settings.port}"
+    if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        return f"cannot listen on {where} ({exc.strerror}); set PORT to a free port, e.g. PORT=3001"
+    reason = exc.strerror or str(exc)
+    return (
+        f"cannot listen on {where} ({reason}); set HOST to an address of this machine, "
+        "e.g. HOST=127.0.0.1 (this machine only) or HOST=0.0.0.0 (every interface)"
     )
 
 
@@ -135,10 +148,7 @@ async def run_service(
             try:
                 await site.start()
             except OSError as exc:
-                raise StartupError(
-                    f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
-                    "set PORT to a free port, e.g. PORT=3001"
-                ) from None
+                raise StartupError(listen_error(settings, exc)) from None
             logger.info(
                 "listening on http://%s:%s (health: /healthz)", settings.host, settings.port
             )

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import __version__
 from bot.app import StartupError, prepare_database, run_service
 from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, check_platforms, load_settings
 from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
@@ -49,6 +49,7 @@ def _settings() -> Settings:
 
 def _run(*, web_server: bool, scheduler: bool) -> int:
     settings = _settings()
+    check_platforms(settings)
     try:
         asyncio.run(run_service(settings, web_server=web_server, scheduler=scheduler))
     except StartupError as exc:

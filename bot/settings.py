@@ -198,11 +198,29 @@ class Settings(BaseSettings):
 
 @dataclass(frozen=True)
 class PlatformStatus:
-    """Whether a platform is on, and the one-line reason."""
+    """Whether a platform is on, and the one-line reason.
+
+    ``missing`` is set when someone asked for the platform (set one of its variables) but what
+    they set is not enough to run it: it names the variable to add, with an example.
+    """
 
     name: str
     enabled: bool
     reason: str
+    missing: str | None = None
+
+
+SLACK_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+)
+
+
+def _needs(variable: str, why: str) -> str:
+    return f"{variable}: {why} (for example {variable}={EXAMPLES[variable]})"
 
 
 def platform_status(settings: Settings) -> list[PlatformStatus]:
@@ -216,24 +234,45 @@ def platform_status(settings: Settings) -> list[PlatformStatus]:
     elif s.slack_bot_token and s.slack_signing_secret:
         out.append(PlatformStatus("slack", True, "HTTP, single workspace, at /slack/events"))
     else:
-        out.append(PlatformStatus("slack", False, _slack_off_reason(s)))
+        missing = _slack_missing(s)
+        reason = missing or "no SLACK_BOT_TOKEN, SLACK_APP_TOKEN or SLACK_CLIENT_ID set"
+        out.append(PlatformStatus("slack", False, reason, missing))
     # The Teams adapter is not built yet; say so rather than claim a platform that answers nothing.
     out.append(PlatformStatus("teams", False, "the Teams adapter is not part of this version yet"))
     return out
 
 
-def _slack_off_reason(s: Settings) -> str:
-    if s.slack_socket_mode:
-        return "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not"
-    if s.slack_oauth and not s.slack_signing_secret:
-        return "OAuth needs SLACK_SIGNING_SECRET too"
-    if s.slack_oauth and not s.nudgebot_secret_key:
-        return "OAuth needs NUDGEBOT_SECRET_KEY to encrypt bot tokens at rest"
-    if s.slack_bot_token and not s.slack_signing_secret:
-        return "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not"
-    if s.slack_signing_secret and not s.slack_bot_token:
-        return "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not"
-    return "no SLACK_BOT_TOKEN, SLACK_APP_TOKEN or SLACK_CLIENT_ID set"
+def _slack_missing(s: Settings) -> str | None:
+    """Name what a half-configured Slack lacks, or None when nobody asked for Slack."""
+    if s.slack_app_token:
+        return _needs("SLACK_BOT_TOKEN", "Socket Mode needs the bot token with SLACK_APP_TOKEN")
+    if s.slack_client_id or s.slack_client_secret:
+        if not s.slack_client_id:
+            return _needs("SLACK_CLIENT_ID", "OAuth installs need it with SLACK_CLIENT_SECRET")
+        if not s.slack_client_secret:
+            return _needs("SLACK_CLIENT_SECRET", "OAuth installs need it with SLACK_CLIENT_ID")
+        if not s.slack_signing_secret:
+            return _needs("SLACK_SIGNING_SECRET", "OAuth installs need it too")
+        return _needs("NUDGEBOT_SECRET_KEY", "OAuth installs need it to encrypt bot tokens at rest")
+    if s.slack_bot_token:
+        return _needs(
+            "SLACK_SIGNING_SECRET",
+            "Slack over HTTP needs it with SLACK_BOT_TOKEN; or set SLACK_APP_TOKEN for Socket Mode",
+        )
+    if s.slack_signing_secret:
+        return _needs(
+            "SLACK_BOT_TOKEN",
+            "Slack needs a bot token with SLACK_SIGNING_SECRET; "
+            "or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs",
+        )
+    return None
+
+
+def check_platforms(settings: Settings) -> None:
+    """Refuse a platform that was asked for but cannot run, naming what is missing."""
+    problems = [status.missing for status in platform_status(settings) if status.missing]
+    if problems:
+        raise SettingsError(problems)
 
 
 class SettingsError(Exception):

@@ -263,3 +263,34 @@ def test_preview_and_report_migrate_a_fresh_sqlite_store_like_serve(
     assert last == "nudgebot: no workspace 'T1' (import the org chart first)"
     with sqlite3.connect(tmp_path / "data" / "nudgebot.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+
+
+def test_serve_refuses_half_a_slack_configuration_with_one_line(tmp_path: Path) -> None:
+    out = run(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1-2-3", PORT=str(_free_port()))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "nudgebot: configuration: SLACK_SIGNING_SECRET: Slack over HTTP needs it with "
+        "SLACK_BOT_TOKEN; or set SLACK_APP_TOKEN for Socket Mode (for example "
+        "SLACK_SIGNING_SECRET=8f742231b10e8888abcd99yyyzzz85a5)"
+    ]
+
+
+def test_serve_names_host_when_the_host_cannot_be_used(tmp_path: Path) -> None:
+    out = run(tmp_path, "serve", HOST="not.a.host.invalid", PORT=str(_free_port()))
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("nudgebot: cannot listen on not.a.host.invalid:")
+    assert "set HOST to an address of this machine, e.g. HOST=127.0.0.1" in last
+    assert "PORT" not in last
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_names_port_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = run(tmp_path, "serve", HOST="127.0.0.1", PORT=str(port))
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert "set PORT to a free port, e.g. PORT=3001" in last

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings import SettingsError, load_settings, platform_status
+from bot.settings import SettingsError, check_platforms, load_settings, platform_status
 
 
 @pytest.fixture(autouse=True)
@@ -105,8 +105,8 @@ def test_an_unreadable_dotenv_file_is_one_clear_problem(
     [
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, True, "single workspace"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, True, "Socket Mode"),
-        ({"SLACK_BOT_TOKEN": "xoxb-1"}, False, "SLACK_SIGNING_SECRET is not"),
-        ({"SLACK_APP_TOKEN": "xapp-1"}, False, "SLACK_BOT_TOKEN is not"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, False, "SLACK_SIGNING_SECRET: Slack over HTTP needs"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, False, "SLACK_BOT_TOKEN: Socket Mode needs"),
         (
             {"SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2", "SLACK_SIGNING_SECRET": "3"},
             False,
@@ -147,3 +147,52 @@ def test_log_level_and_country_are_case_insensitive(monkeypatch: pytest.MonkeyPa
     settings = load_settings()
     assert settings.log_level == "DEBUG"
     assert settings.default_country == "BE"
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1"},
+            "SLACK_SIGNING_SECRET: Slack over HTTP needs it with SLACK_BOT_TOKEN; or set "
+            "SLACK_APP_TOKEN for Socket Mode (for example "
+            "SLACK_SIGNING_SECRET=8f742231b10e8888abcd99yyyzzz85a5)",
+        ),
+        (
+            {"SLACK_CLIENT_ID": "1234.5678"},
+            "SLACK_CLIENT_SECRET: OAuth installs need it with SLACK_CLIENT_ID (for example "
+            "SLACK_CLIENT_SECRET=0123456789abcdef0123456789abcdef)",
+        ),
+        (
+            {"SLACK_CLIENT_SECRET": "abc"},
+            "SLACK_CLIENT_ID: OAuth installs need it with SLACK_CLIENT_SECRET (for example "
+            "SLACK_CLIENT_ID=1234567890.1234567890)",
+        ),
+        (
+            {"SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2"},
+            "SLACK_SIGNING_SECRET: OAuth installs need it too (for example "
+            "SLACK_SIGNING_SECRET=8f742231b10e8888abcd99yyyzzz85a5)",
+        ),
+        (
+            {"SLACK_SIGNING_SECRET": "s"},
+            "SLACK_BOT_TOKEN: Slack needs a bot token with SLACK_SIGNING_SECRET; or set "
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs (for example "
+            "SLACK_BOT_TOKEN=xoxb-1234-5678-abcdef)",
+        ),
+    ],
+)
+def test_a_platform_asked_for_but_incomplete_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], line: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SettingsError) as info:
+        check_platforms(load_settings())
+    assert info.value.problems == [line]
+
+
+def test_a_platform_nobody_asked_for_is_simply_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    settings = load_settings()
+    check_platforms(settings)
+    assert platform_status(settings)[0].missing is None
