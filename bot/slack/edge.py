@@ -38,6 +38,7 @@ from bot.slack.oauth import (
     oauth_settings,
 )
 from bot.slack.profiles import ProfileCache
+from bot.slack.quiet_logs import SOCKET_MODE_LOGGER, quiet_slack_sdk_logs
 from bot.slack.verify import RequestVerifier
 from nudges import directory
 from nudges.commands.service import CommandService
@@ -51,6 +52,8 @@ EVENTS_PATH = "/slack/events"
 DEFAULT_API_URL = "https://slack.com/api/"
 # How long shutdown waits for clicks and commands that were acknowledged but not yet done.
 SHUTDOWN_GRACE_SECONDS = 10.0
+# slack_sdk waits one ping interval between reconnect attempts; the log line names it.
+SOCKET_MODE_RETRY_SECONDS = 5.0
 # How long start-up waits for the first Socket Mode connection before going on without it.
 CONNECT_WAIT_SECONDS = 10.0
 # Answers to apps.connections.open that no retry will fix.
@@ -168,7 +171,7 @@ def build_slack_edge(
     signature_clock: SignatureClock | None = None,
 ) -> SlackEdge:
     """Build the Slack edge for ``settings`` and register its messenger with the core."""
-    _quiet_sdk_debug()
+    quiet_slack_sdk_logs(SOCKET_MODE_RETRY_SECONDS)
     api_url = settings.slack_api_url or DEFAULT_API_URL
     defaults = {
         "default_locale": settings.default_locale,
@@ -246,8 +249,9 @@ def build_slack_edge(
         handler = AsyncSocketModeHandler(
             bolt_app,
             app_token=settings.slack_app_token,
-            logger=logging.getLogger("bot.slack.socket_mode"),
+            logger=logging.getLogger(SOCKET_MODE_LOGGER),
             web_client=AsyncWebClient(base_url=api_url),
+            ping_interval=SOCKET_MODE_RETRY_SECONDS,
         )
     else:
         assert settings.slack_signing_secret
@@ -299,22 +303,6 @@ async def _remember_workspace(
             defaults=dict(options.workspace_defaults),
         )
         await session.commit()
-
-
-class _NoDebug(logging.Filter):
-    """Drop DEBUG records, whatever level the logger inherits."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Keep INFO and above."""
-        return record.levelno > logging.DEBUG
-
-
-def _quiet_sdk_debug() -> None:
-    # slack_sdk's web client logs whole Web API answers at DEBUG, and oauth.v2.access answers
-    # carry bot tokens; so even with LOG_LEVEL=DEBUG it only logs from INFO up.
-    sdk = logging.getLogger("slack_sdk.web.async_base_client")
-    if not any(isinstance(f, _NoDebug) for f in sdk.filters):
-        sdk.addFilter(_NoDebug())
 
 
 async def _check_app_token(handler: AsyncSocketModeHandler) -> None:
