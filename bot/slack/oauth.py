@@ -35,7 +35,7 @@ from bot.slack.oauth_tables import (
 
 logger = logging.getLogger(__name__)
 
-# Bot scopes, exactly as slack/manifest.yml declares them (a test keeps the two in step).
+# Bot scopes, exactly as bot/slack/manifest.yml declares them (a test keeps the two in step).
 BOT_SCOPES = ("chat:write", "commands", "im:history", "im:write", "users:read")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

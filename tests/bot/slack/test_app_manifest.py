@@ -11,7 +11,7 @@ from bot.slack.app import COMMAND
 from bot.slack.edge import EVENTS_PATH
 from bot.slack.oauth import BOT_SCOPES, REDIRECT_PATH
 
-MANIFEST = Path(__file__).parents[3] / "slack" / "manifest.yml"
+MANIFEST = Path(__file__).parents[3] / "bot" / "slack" / "manifest.yml"
 # "key:" or "key: value"; a scope such as "chat:write" has no space after its colon.
 _KEY = re.compile(r"^[\w.]+:(\s|$)")
 
