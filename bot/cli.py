@@ -15,8 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
 from bot.app import StartupError, prepare_database, run_service
+from bot.doctor import PlatformDoctor, run_doctor
+from bot.doctor import render as render_findings
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, check_platforms, load_settings
+from bot.slack.doctor import slack_findings
 from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
@@ -27,6 +30,8 @@ from nudges.store.migrate import current_revision, upgrade
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+# Each platform's own checks for `nudgebot doctor`; a new platform adds its line here.
+PLATFORM_DOCTORS: list[PlatformDoctor] = [slack_findings]
 
 
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:
@@ -252,6 +257,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """Check settings, database and every configured platform; print what to fix."""
+    settings = load_settings()
+    # The table is the output; log lines from the checks would only interleave with it.
+    configure_logging("ERROR", settings.log_format)
+    findings = asyncio.run(run_doctor(settings, PLATFORM_DOCTORS))
+    print(render_findings(findings))
+    return 0 if all(f.ok for f in findings) else EXIT_FAILURE
+
+
 def cmd_generate_key(_args: argparse.Namespace) -> int:
     """Print a new NUDGEBOT_SECRET_KEY."""
     print(Fernet.generate_key().decode())
@@ -340,6 +355,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also remove reporting lines of the file's workspaces that the file does not list",
     )
     imp.set_defaults(func=cmd_import_org)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check settings, database and platforms, and say what to fix",
+        description="Check every setting, the database (reachable, at head, writable), each "
+        "configured platform (Slack: the tokens with auth.test and apps.connections.open, the "
+        "granted scopes against the manifest, the signing secret's shape) and the clock, then "
+        "print a table. Exits 0 only when everything configured works.",
+    )
+    doctor.set_defaults(func=cmd_doctor)
 
     key = sub.add_parser(
         "generate-key",

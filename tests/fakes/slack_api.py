@@ -155,6 +155,8 @@ class FakeSlackApi:
         # OAuth codes ``oauth.v2.access`` accepts, mapped to the answer it gives for each.
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.oauth_client: tuple[str, str] | None = None
+        # What auth.test reports in its x-oauth-scopes header; None leaves the header out.
+        self.granted_scopes: list[str] | None = None
         # Socket Mode: the open WebSocket connections and the acks received per envelope id.
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
@@ -408,6 +410,9 @@ class FakeSlackApi:
         return _Answer({"ok": True, "url": f"{root}/socket?ticket=fake"})
 
     def _auth_test(self, params: dict[str, Any]) -> _Answer:
+        headers = {}
+        if self.granted_scopes is not None:
+            headers["x-oauth-scopes"] = ",".join(self.granted_scopes)
         return _Answer(
             {
                 "ok": True,
@@ -418,7 +423,8 @@ class FakeSlackApi:
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
-            }
+            },
+            headers=headers,
         )
 
     def _conversations_open(self, params: dict[str, Any]) -> _Answer:
