@@ -7,7 +7,8 @@ TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 # Many tests wait on sockets and subprocesses, so more workers than cores still pays off.
 TEST_WORKERS ?= 4
 
-.PHONY: run test lint typecheck contracts test-sqlite test-postgres clean
+.PHONY: run test lint typecheck contracts test-sqlite test-postgres clean doctor migrate import-org
+
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +18,18 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/nudgebot serve
+
+# The commands an operator runs most, so the README's lines work as written; every other
+# command is `.venv/bin/nudgebot COMMAND` (or `nudgebot` with the venv activated).
+doctor: $(STAMP)
+	$(BIN)/nudgebot doctor
+
+migrate: $(STAMP)
+	$(BIN)/nudgebot migrate
+
+import-org: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make import-org FILE=org.csv [ARGS=--dry-run]" >&2; exit 2; }
+	$(BIN)/nudgebot import-org $(ARGS) "$(FILE)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
