@@ -12,6 +12,8 @@ from aiohttp import web
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.dashboard.access import Passes, is_loopback
+from bot.dashboard.site import Dashboard
 from bot.server import create_web_app
 from bot.settings import Settings, platform_status
 from bot.slack.edge import SlackConfigError, SlackEdge, build_slack_edge
@@ -108,6 +110,17 @@ def build_slack(settings: Settings, services: Services) -> SlackEdge | None:
         raise StartupError(f"slack: {exc}") from None
 
 
+def build_dashboard(settings: Settings, services: Services) -> Dashboard:
+    """Build the admins' dashboard, open without sign-in only to a service bound to this machine."""
+    return Dashboard(
+        services.db,
+        services.clock,
+        Passes(settings.nudgebot_secret_key),
+        public_url=settings.public_url,
+        local_ok=is_loopback(settings.host),
+    )
+
+
 def build_services(settings: Settings, db: Database) -> Services:
     """Assemble the core services; platforms register their messengers afterwards."""
     clock = SystemClock()
@@ -140,6 +153,7 @@ async def run_service(
         slack = build_slack(settings, services)
         if web_server:
             app = create_web_app(db)
+            build_dashboard(settings, services).add_routes(app)
             if slack is not None:
                 slack.add_routes(app)
             runner = web.AppRunner(app, handle_signals=False)

@@ -15,11 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
 from bot.app import StartupError, prepare_database, run_service
+from bot.dashboard.access import LINK_MINUTES, Passes
+from bot.dashboard.site import signin_link
 from bot.doctor import PlatformDoctor, run_doctor
 from bot.doctor import render as render_findings
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, check_platforms, load_settings
 from bot.slack.doctor import slack_findings
+from nudges import directory
 from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
@@ -267,6 +270,42 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in findings) else EXIT_FAILURE
 
 
+async def _dashboard_link(settings: Settings, args: argparse.Namespace) -> str:
+    db = await _open_store(settings)
+    try:
+        async with db.session() as session:
+            workspace = await directory.workspace_by_external_id(
+                session, args.workspace, args.platform
+            )
+            person = await directory.find_person(session, workspace.id, args.person)
+            if person is None or not person.is_admin:
+                raise StartupError(
+                    f"{args.person!r} is not an admin of workspace {args.workspace!r}; "
+                    f"make them one with `/nudges admins add @them` first"
+                )
+            passes = Passes(settings.nudgebot_secret_key)
+            return signin_link(passes, settings.public_url, workspace.id, person.external_id)
+    finally:
+        await db.dispose()
+
+
+def cmd_dashboard_link(args: argparse.Namespace) -> int:
+    """Print a short-lived sign-in link to the dashboard for one admin."""
+    settings = _settings()
+    if not settings.nudgebot_secret_key:
+        return _fail(
+            "dashboard links are sealed with NUDGEBOT_SECRET_KEY: set it to the running "
+            "service's key (make one with `nudgebot generate-key`)"
+        )
+    try:
+        print(asyncio.run(_dashboard_link(settings, args)))
+    except (directory.WorkspaceLookupError, StartupError) as exc:
+        return _fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        return _database_down(settings, exc)
+    return 0
+
+
 def cmd_generate_key(_args: argparse.Namespace) -> int:
     """Print a new NUDGEBOT_SECRET_KEY."""
     print(Fernet.generate_key().decode())
@@ -355,6 +394,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="also remove reporting lines of the file's workspaces that the file does not list",
     )
     imp.set_defaults(func=cmd_import_org)
+
+    link = sub.add_parser(
+        "dashboard-link",
+        help="print a short-lived sign-in link to the dashboard for an admin",
+        description=f"Print a link to /dashboard that signs one admin in (valid for "
+        f"{LINK_MINUTES} minutes). Links start at NUDGEBOT_PUBLIC_URL and need "
+        "NUDGEBOT_SECRET_KEY, the same key as the running service.",
+    )
+    link.add_argument("--workspace", required=True, help="workspace id, e.g. T0123ABCD")
+    link.add_argument("--person", required=True, help="the admin's platform id, e.g. U0ADMIN01")
+    link.add_argument("--platform", choices=["slack", "teams"], help="when the id is ambiguous")
+    link.set_defaults(func=cmd_dashboard_link)
 
     doctor = sub.add_parser(
         "doctor",

@@ -35,6 +35,7 @@ EXAMPLES: dict[str, str] = {
     "MICROSOFT_APP_TYPE": "MultiTenant",
     "TEAMS_ENABLED": "true",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
+    "NUDGEBOT_PUBLIC_URL": "https://nudgebot.example.com",
     "DEFAULT_LOCALE": "nl",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
     "DEFAULT_COUNTRY": "NL",
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     teams_enabled: bool = False
 
     nudgebot_secret_key: str | None = None
+    # Where people reach this service from outside, for links the bot hands out (the dashboard).
+    nudgebot_public_url: str | None = None
 
     default_locale: str = DEFAULT_LOCALE
     default_timezone: str = DEFAULT_TIMEZONE
@@ -91,6 +94,7 @@ class Settings(BaseSettings):
         "microsoft_app_password",
         "microsoft_app_tenant_id",
         "nudgebot_secret_key",
+        "nudgebot_public_url",
         mode="before",
     )
     @classmethod
@@ -131,6 +135,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("nudgebot_public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value else value
+
+    @property
+    def public_url(self) -> str:
+        """Return the base URL for links: the configured one, else this machine and port."""
+        return self.nudgebot_public_url or f"http://localhost:{self.port}"
 
     @field_validator("nudgebot_secret_key")
     @classmethod
