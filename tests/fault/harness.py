@@ -100,6 +100,7 @@ async def seed_backlog(
     workspaces: int = 1,
     status: str = "pending",
     claimed_ago: timedelta | None = None,
+    due_at: datetime | None = None,
     chunk: int = 2000,
 ) -> dict[str, list[str]]:
     """Store ``workspaces`` Slack workspaces and a due explicit message for each person.
@@ -109,6 +110,7 @@ async def seed_backlog(
     """
     key = sample_nudge_key()
     now = datetime.now(UTC)
+    due = due_at or now - timedelta(seconds=1)
     db = Database(url)
     out: dict[str, list[str]] = {}
     try:
@@ -137,8 +139,8 @@ async def seed_backlog(
                             "kind": "sample",
                             "content_key": key,
                             "payload": {"explicit": True, "reason_params": {}},
-                            "scheduled_at": now - timedelta(seconds=1),
-                            "next_attempt_at": now - timedelta(seconds=1),
+                            "scheduled_at": due,
+                            "next_attempt_at": due,
                             "status": status,
                             "attempts": 0,
                             "created_at": now,
@@ -279,7 +281,7 @@ def service_env(
     port: int,
     *,
     oauth: bool = False,
-    extra: Mapping[str, str] | None = None,
+    extra: Mapping[str, str | None] | None = None,
 ) -> dict[str, str]:
     """Build the environment of a service process: this fake Slack, this database."""
     env = {
@@ -305,7 +307,12 @@ def service_env(
         )
     else:
         env["SLACK_BOT_TOKEN"] = TOKEN
-    env.update(extra or {})
+    for name, value in (extra or {}).items():
+        # None removes a variable, so the service falls back to its own default.
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
@@ -316,7 +323,7 @@ async def start_service(
     *,
     name: str = "service",
     oauth: bool = False,
-    extra_env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str | None] | None = None,
     healthy: bool = True,
 ) -> Service:
     """Start `nudgebot serve` against ``api_url`` and ``database_url``."""
