@@ -786,7 +786,9 @@ class FakeSlackApi:
         channel = str(raw or "")
         if _USER_ID.match(channel):
             # Posting to a user id lands in the app's DM with that user.
-            return self.dm_channel(channel)
+            dm = self.dm_channel(channel)
+            self._channel_users[dm] = channel
+            return dm
         return channel if _CHANNEL_ID.match(channel) else None
 
     def _next_ts(self) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 from sqlalchemy import func, insert, select, text
@@ -151,6 +151,9 @@ async def seed_backlog(
                                 claimed_at=now - claimed_ago,
                                 attempts=1,
                             )
+                            if hasattr(Delivery, "send_started_at"):
+                                # Say every send had begun: only Slack can tell which landed.
+                                row["send_started_at"] = now - claimed_ago
                         rows.append(row)
                     await session.execute(insert(Delivery), rows)
             await session.commit()
@@ -223,6 +226,8 @@ class Service:
     log_path: Path
     name: str
     started: float = field(default_factory=time.monotonic)
+    # Every process started here, so a script can stop whatever it left running.
+    started_so_far: ClassVar[list[Service]] = []
 
     @property
     def base(self) -> str:
@@ -345,6 +350,7 @@ async def start_service(
     finally:
         log.close()
     service = Service(proc, port, log_path, name)
+    Service.started_so_far.append(service)
     if healthy:
         await service.wait_healthy()
     return service
