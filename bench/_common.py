@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,101 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+async def build_org(
+    url: str,
+    *,
+    workspaces: int,
+    managers: int,
+    members_per_manager: int,
+    slot: datetime,
+    chunk: int = 5000,
+) -> int:
+    """Store an org: per workspace ``managers`` managers each leading a team; return people.
+
+    Every workspace works round the clock in UTC with no holidays and pulse polls off, and
+    nudges managers every weekday at ``slot`` (a whole minute), so a benchmark can pick its slot.
+    """
+    from sqlalchemy import insert
+
+    from nudges.store.cadence import CadenceRule
+    from nudges.store.database import Database
+    from nudges.store.org import Person, ReportingLine, Workspace
+    from tests.fault.harness import team_id
+
+    db = Database(url)
+    people = 0
+    before = slot - timedelta(days=1)
+    settings = {"work_start": "00:00", "work_end": "23:59", "pulse_enabled": False}
+    try:
+        async with db.session() as session:
+            for w in range(workspaces):
+                ws = Workspace(
+                    platform="slack",
+                    external_id=team_id(w),
+                    name=f"Bench {w}",
+                    default_timezone="UTC",
+                    country=None,
+                    settings=settings,
+                    created_at=before,
+                )
+                session.add(ws)
+                await session.flush()
+                session.add(
+                    CadenceRule(
+                        workspace_id=ws.id,
+                        purpose="nudge",
+                        scope="workspace",
+                        scope_key="workspace",
+                        frequency="weekdays",
+                        at_time=f"{slot:%H:%M}",
+                    )
+                )
+                rows = []
+                for m in range(managers):
+                    rows.append((f"UM{w:03d}{m:06d}", None))
+                    for k in range(members_per_manager):
+                        rows.append((f"UP{w:03d}{m:06d}{k:03d}", m))
+                ids: list[int] = []
+                for i in range(0, len(rows), chunk):
+                    part = rows[i : i + chunk]
+                    ids += (
+                        await session.scalars(
+                            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                            [
+                                {"workspace_id": ws.id, "external_id": u, "created_at": before}
+                                for u, _ in part
+                            ],
+                        )
+                    ).all()
+                manager_ids: dict[int, int] = {}
+                lines = []
+                for (_user, lead), person_id in zip(rows, ids, strict=True):
+                    if lead is None:
+                        manager_ids[len(manager_ids)] = person_id
+                    else:
+                        lines.append(
+                            {
+                                "workspace_id": ws.id,
+                                "manager_id": manager_ids[lead],
+                                "member_id": person_id,
+                                "team": f"Team {lead}",
+                            }
+                        )
+                for i in range(0, len(lines), chunk):
+                    await session.execute(insert(ReportingLine), lines[i : i + chunk])
+                people += len(rows)
+            await session.commit()
+    finally:
+        await db.dispose()
+    return people
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """Return (current RSS, peak RSS) of a process in KiB, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
