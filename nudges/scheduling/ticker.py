@@ -16,7 +16,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nudges.dispatch import Dispatcher, TickResult
+from nudges.delivery import Dispatcher, TickResult
+from nudges.delivery.engine import DB_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class Ticker:
                 return None
         try:
             result = await self.dispatcher.tick()
+        except DB_ERRORS:
+            # The dispatcher said so once per outage; the next tick tries again.
+            return None
         except Exception:
             logger.exception("tick failed; the next one will try again")
             return None
