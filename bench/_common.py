@@ -80,6 +80,7 @@ async def build_org(
     managers: int,
     members_per_manager: int,
     slot: datetime,
+    pulse: bool = False,
     chunk: int = 5000,
 ) -> int:
     """Store an org: per workspace ``managers`` managers each leading a team; return people.
@@ -97,7 +98,7 @@ async def build_org(
     db = Database(url)
     people = 0
     before = slot - timedelta(days=1)
-    settings = {"work_start": "00:00", "work_end": "23:59", "pulse_enabled": False}
+    settings = {"work_start": "00:00", "work_end": "23:59", "pulse_enabled": pulse}
     try:
         async with db.session() as session:
             for w in range(workspaces):

@@ -16,7 +16,9 @@ what every recipient received. It runs as a process of its own too::
     python -m tests.fakes.slack_api --port 0 --latency-ms 50 --rate 20
 
 prints its API URL on the first line and serves ``GET /_fake/stats`` (the counters as JSON),
-``POST /_fake/faults`` (a JSON object of ``Faults`` fields) and ``POST /_fake/reset``.
+``POST /_fake/faults`` (a JSON object of ``Faults`` fields), ``POST /_fake/reset``,
+``POST /_fake/users`` (``{user id: users.info overrides}``), ``GET /_fake/messages`` and
+``GET /_fake/ephemerals`` (ephemeral messages and response_url posts).
 """
 
 from __future__ import annotations
@@ -322,6 +324,9 @@ class FakeSlackApi:
         app.router.add_get("/_fake/stats", self._handle_stats)
         app.router.add_post("/_fake/faults", self._handle_faults)
         app.router.add_post("/_fake/reset", self._handle_reset)
+        app.router.add_post("/_fake/users", self._handle_users)
+        app.router.add_get("/_fake/messages", self._handle_messages)
+        app.router.add_get("/_fake/ephemerals", self._handle_ephemerals)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -567,6 +572,21 @@ class FakeSlackApi:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
         return web.json_response({"ok": True, "faults": asdict(self.faults)})
 
+    async def _handle_users(self, request: web.Request) -> web.StreamResponse:
+        for user_id, overrides in (await request.json()).items():
+            self.add_user(user_id, **overrides)
+        return web.json_response({"ok": True, "users": len(self.users)})
+
+    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+        out = [
+            {**message, "channel": channel, "recipient": self._channel_users.get(channel)}
+            for (channel, _ts), message in self.messages.items()
+        ]
+        return web.json_response(out)
+
+    async def _handle_ephemerals(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response([*self.ephemerals, *self.responses])
+
     async def _handle_reset(self, request: web.Request) -> web.StreamResponse:
         self.reset_counters()
         self.faults = Faults()
@@ -604,6 +624,7 @@ class FakeSlackApi:
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         body = await request.json() if request.can_read_body else {}
         self.responses.append({"path": request.match_info["path"], **body})
+        self.counters.requests["response_url"] += 1
         return web.Response(text="ok")
 
     # -- methods ------------------------------------------------------------------------------
