@@ -275,41 +275,45 @@ class Dispatcher:
             .label("turn")
         )
         ranked = select(Delivery.id, turn).where(*conditions).subquery()
-        candidates = (
-            select(ranked.c.id)
-            .order_by(ranked.c.turn, ranked.c.id)
-            .limit(limit or self.config.batch_size)
-        )
+        limit = limit or self.config.batch_size
+        claim = {
+            "status": SENDING,
+            "claimed_by": self.worker_id,
+            "claimed_at": now,
+            "attempts": Delivery.attempts + 1,
+        }
         async with self.db.session() as session:
-            ids = list((await session.scalars(candidates)).all())
-            if ids and session.bind is not None and session.bind.dialect.name == "postgresql":
-                # Lock the chosen rows themselves (never a semi-join over the backlog); rows another
-                # worker holds are skipped, rows it already took no longer match.
-                ids = list(
-                    (
-                        await session.scalars(
-                            select(Delivery.id)
-                            .where(Delivery.id.in_(ids), Delivery.status == PENDING)
-                            .with_for_update(skip_locked=True)
-                        )
-                    ).all()
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                # Lock exactly the chosen rows in a statement of their own (an IN-subquery with
+                # FOR UPDATE is planned as a semi-join that takes the whole backlog); rows another
+                # worker holds are skipped, so two claimers each get a full batch.
+                chosen = (
+                    select(Delivery.id)
+                    .join(ranked, ranked.c.id == Delivery.id)
+                    .where(Delivery.status == PENDING)
+                    .order_by(ranked.c.turn, Delivery.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=Delivery)
                 )
-            if not ids:
-                await session.commit()
-                return []
-            stmt = (
-                update(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.status == PENDING)
-                .values(
-                    status=SENDING,
-                    claimed_by=self.worker_id,
-                    claimed_at=now,
-                    attempts=Delivery.attempts + 1,
+                ids = list((await session.scalars(chosen)).all())
+                target = Delivery.id.in_(ids)
+            else:
+                # SQLite takes the write lock when this one statement starts, so choosing and
+                # taking the rows cannot interleave with another claimer.
+                ids = [0]
+                target = Delivery.id.in_(
+                    select(ranked.c.id).order_by(ranked.c.turn, ranked.c.id).limit(limit)
                 )
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
-            )
-            claimed = list((await session.scalars(stmt)).all())
+            claimed: list[int] = []
+            if ids:
+                stmt = (
+                    update(Delivery)
+                    .where(target, Delivery.status == PENDING)
+                    .values(**claim)
+                    .returning(Delivery.id)
+                    .execution_options(synchronize_session=False)
+                )
+                claimed = list((await session.scalars(stmt)).all())
             await session.commit()
         # In hand from now on, so our own recovery never hands back a row being sent.
         self._in_hand.update(claimed)
