@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,6 +36,7 @@ class Ticker:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._lock_conn: AsyncConnection | None = None
         self.is_leader = False
+        self._running: asyncio.Task[Any] | None = None
 
     async def _acquire_leadership(self) -> bool:
         engine = self.dispatcher.db.engine
@@ -64,6 +66,13 @@ class Ticker:
 
     async def tick(self) -> TickResult | None:
         """Run one tick if this process is the active scheduler."""
+        self._running = asyncio.current_task()
+        try:
+            return await self._tick()
+        finally:
+            self._running = None
+
+    async def _tick(self) -> TickResult | None:
         if self.is_leader and not await self._still_leader():
             return None
         if not self.is_leader:
@@ -105,8 +114,12 @@ class Ticker:
             "misfire_grace_time": self.interval_seconds * 10,
             "replace_existing": True,
         }
+        # The first tick runs at once: a restart picks up lapsed claims within seconds.
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=self.interval_seconds), **job_options
+            self.tick,
+            IntervalTrigger(seconds=self.interval_seconds),
+            next_run_time=datetime.now(UTC),
+            **job_options,
         )
         self.scheduler.start()
         logger.info("scheduler started: a tick every %s s", self.interval_seconds)
@@ -124,10 +137,18 @@ class Ticker:
         except Exception:
             await conn.invalidate()
 
-    async def stop(self) -> None:
-        """Stop ticking and give up leadership."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop ticking: finish the message in hand, hand the rest back, give up leadership."""
+        self.dispatcher.request_stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             # The asyncio scheduler finishes shutting down on the next turn of the loop.
             await asyncio.sleep(0)
+        running = self._running
+        if running is not None and not running.done():
+            done, _ = await asyncio.wait({running}, timeout=grace)
+            if not done:
+                logger.warning("the tick did not stop within %s s; its claims will lapse", grace)
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
         await self._release()
