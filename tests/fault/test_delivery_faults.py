@@ -153,6 +153,21 @@ async def test_a_backlog_older_than_the_claim_timeout_is_sent_once_not_failed(
     assert tally.statuses.get("sent") == len(users), tally
 
 
+async def test_a_backlog_that_takes_longer_than_a_claim_lasts_is_sent_once(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    # Slack allows 3 messages a second here, so 75 take 25 s: longer than a claim's lease
+    # (20 s today); the claim must be renewed, not lapse and be sent a second time.
+    users = (await seed_backlog(database_url, 75))[TEAM]
+    async with FakeSlackApi(latency=0.005, rate=3, burst=1) as api:
+        service = await start_service(database_url, api.base_url, tmp_path)
+        try:
+            tally = await settle(database_url, users, lambda: api.counters.by_recipient, 75.0)
+        finally:
+            await service.stop()
+    _check(tally)
+
+
 @pytest.mark.parametrize(
     "faults",
     [
