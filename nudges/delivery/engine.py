@@ -872,6 +872,14 @@ class Dispatcher:
             )
             return list(rows.all())
 
+    async def next_due(self) -> datetime | None:
+        """Return when the earliest pending delivery falls due, if any."""
+        async with self.db.session() as session:
+            when: datetime | None = await session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(Delivery.status == PENDING)
+            )
+        return when
+
     async def _queue_depth(self) -> None:
         async with self.db.session() as session:
             depth = await session.scalar(

@@ -12,6 +12,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
+# Where the pace starts when the operator's ceiling is higher: Slack allows about this many
+# posts a second to different DMs of one workspace before it answers 429.
+DEFAULT_START = 20.0
+# After a 429, this long without another before the pace creeps up again, at CREEP per second.
+CALM = 10.0
+CREEP = 0.01
+
 
 class Pacer:
     """An adaptive token bucket for one workspace."""
@@ -27,13 +34,15 @@ class Pacer:
     ) -> None:
         self.ceiling = ceiling
         self.floor = min(floor, ceiling)
-        self.rate = min(start or ceiling, ceiling)
+        self.rate = min(start or DEFAULT_START, ceiling)
         # No burst of our own by default: the platform's burst allowance is its margin, not ours.
         self.burst = burst if burst is not None else 1.0
         self.tokens = self.burst
         self._now = monotonic
         self._stamp = monotonic()
         self._paused_until = 0.0
+        self._calm_since = self._stamp
+        self._crept_at = self._stamp
         self.rate_limited = 0
 
     def _refill(self) -> float:
@@ -60,14 +69,20 @@ class Pacer:
         return True
 
     def on_success(self) -> None:
-        """Creep back up: about a tenth of the ceiling per second of clean sends."""
-        if self.rate < self.ceiling:
-            self.rate = min(self.ceiling, self.rate + self.ceiling * 0.1 / max(self.rate, 1.0))
+        """Creep up slowly once calm: each probe above the platform's limit costs a pause."""
+        now = self._now()
+        if self.rate < self.ceiling and now - self._calm_since >= CALM:
+            self.rate = min(self.ceiling, self.rate * (1 + CREEP * (now - self._crept_at)))
+        self._crept_at = now
 
     def on_rate_limited(self, retry_after: float | None) -> None:
-        """Halve the pace and pause for as long as the platform asked."""
+        """Slow down and pause for as long as the platform asked (once per pause)."""
         self.rate_limited += 1
-        self.rate = max(self.floor, self.rate / 2)
         now = self._refill()
-        self._paused_until = max(self._paused_until, now + (retry_after or 1.0))
+        if now < self._paused_until:
+            # The other sends in flight met the same limit: one slow-down is enough.
+            return
+        self.rate = max(self.floor, self.rate * 0.85)
+        self._paused_until = now + (retry_after or 1.0)
+        self._calm_since = self._paused_until
         self.tokens = min(self.tokens, 0.0)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 # Any constant works; it only has to be the same in every replica ("nudgebot" in ASCII).
 ADVISORY_LOCK_KEY = 0x6E75646765626F74 & 0x7FFFFFFFFFFFFFFF
 JOB_ID = "nudgebot-tick"
+WAKE_ID = "nudgebot-wake"
 
 
 class Ticker:
@@ -66,11 +68,36 @@ class Ticker:
 
     async def tick(self) -> TickResult | None:
         """Run one tick if this process is the active scheduler."""
-        self._running = asyncio.current_task()
+        if self._running is not None and not self._running.done():
+            return None  # a wake-up met the regular tick: one at a time
+        # Shielded: the scheduler cancels running jobs when it shuts down, and a tick cut off
+        # mid-batch would leave its claims to lapse instead of handing them back.
+        running = self._running = asyncio.ensure_future(self._tick())
         try:
-            return await self._tick()
+            return await asyncio.shield(running)
         finally:
-            self._running = None
+            if running.done():
+                self._running = None
+
+    async def _wake_for_next_due(self) -> None:
+        """Add a one-off tick when a delivery falls due before the next regular one."""
+        if not self.scheduler.running or self.dispatcher.stopping():
+            return
+        try:
+            due = await self.dispatcher.next_due()
+        except DB_ERRORS:
+            return
+        job = self.scheduler.get_job(JOB_ID)
+        if due is None or job is None or job.next_run_time is None:
+            return
+        if due < job.next_run_time - timedelta(seconds=1):
+            self.scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=max(due, datetime.now(UTC) + timedelta(seconds=1))),
+                id=WAKE_ID,
+                replace_existing=True,
+                misfire_grace_time=self.interval_seconds,
+            )
 
     async def _tick(self) -> TickResult | None:
         if self.is_leader and not await self._still_leader():
@@ -94,6 +121,7 @@ class Ticker:
         except Exception:
             logger.exception("tick failed; the next one will try again")
             return None
+        await self._wake_for_next_due()
         if result.planned or result.sent or result.failed:
             logger.info(
                 "tick: planned %d, sent %d, failed %d, deferred %d, cancelled %d",
@@ -137,13 +165,9 @@ class Ticker:
         except Exception:
             await conn.invalidate()
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = 3.0) -> None:
         """Stop ticking: finish the message in hand, hand the rest back, give up leadership."""
         self.dispatcher.request_stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-            # The asyncio scheduler finishes shutting down on the next turn of the loop.
-            await asyncio.sleep(0)
         running = self._running
         if running is not None and not running.done():
             done, _ = await asyncio.wait({running}, timeout=grace)
@@ -151,4 +175,8 @@ class Ticker:
                 logger.warning("the tick did not stop within %s s; its claims will lapse", grace)
                 running.cancel()
                 await asyncio.gather(running, return_exceptions=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            # The asyncio scheduler finishes shutting down on the next turn of the loop.
+            await asyncio.sleep(0)
         await self._release()

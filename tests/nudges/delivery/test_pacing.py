@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 
 from nudges.delivery import EngineConfig
-from nudges.delivery.pacing import Pacer
+from nudges.delivery.pacing import DEFAULT_START, Pacer
 from nudges.domain import DeliveryStatus
 from nudges.ports import DeliveryError, FakeClock
 from nudges.store.database import Database
@@ -21,25 +21,32 @@ class Ticking:
         return self.now
 
 
-def test_a_pacer_halves_and_pauses_for_retry_after_then_creeps_back() -> None:
+def test_a_pacer_slows_and_pauses_for_retry_after_then_creeps_back_once_calm() -> None:
     clock = Ticking()
-    pacer = Pacer(20.0, monotonic=clock)
-    assert pacer.rate == 20.0 and pacer.wait_time() == 0.0
+    pacer = Pacer(50.0, monotonic=clock)
+    assert pacer.rate == DEFAULT_START and pacer.wait_time() == 0.0
     pacer.on_rate_limited(2.0)
-    assert pacer.rate == 10.0
+    pacer.on_rate_limited(2.0)  # another send in flight met the same limit
+    assert pacer.rate == DEFAULT_START * 0.85 and pacer.rate_limited == 2
     assert pacer.wait_time() >= 2.0
     clock.now = 2.0
     assert pacer.wait_time() == 0.0
-    for _ in range(100):
+    clock.now = 5.0
+    pacer.on_success()
+    assert pacer.rate == DEFAULT_START * 0.85  # not yet calm for long enough
+    for second in range(13, 200):
+        clock.now = float(second)
         pacer.on_success()
-    assert pacer.rate == 20.0  # back at the ceiling, never above
+    assert pacer.rate == 50.0  # back up to the ceiling, never above
 
 
 def test_a_pacer_never_goes_above_its_ceiling_or_below_its_floor() -> None:
-    pacer = Pacer(5.0, start=50.0, monotonic=Ticking())
+    clock = Ticking()
+    pacer = Pacer(5.0, start=50.0, monotonic=clock)
     assert pacer.rate == 5.0
-    for _ in range(20):
+    for _ in range(40):
         pacer.on_rate_limited(None)
+        clock.now += 1.5
     assert pacer.rate == pacer.floor > 0
 
 
@@ -64,7 +71,7 @@ async def test_a_429_slows_the_workspace_waits_retry_after_and_posts_each_once(
     assert result.sent == len(ids)
     assert set(messenger.posts.values()) == {1} and len(messenger.posts) == len(ids)
     pacer = dispatcher.pacer((await rows(db))[0].workspace_id)
-    assert pacer.rate_limited == 1 and pacer.rate < 50
+    assert pacer.rate_limited == 1 and pacer.rate < DEFAULT_START
     assert {(r.status, r.attempts) for r in await rows(db)} == {(DeliveryStatus.SENT, 1)}
 
 
