@@ -106,3 +106,22 @@ async def test_a_stop_finishes_the_message_in_hand_and_hands_the_rest_back(db: D
     clock.advance(timedelta(seconds=1))
     assert (await make_dispatcher(db, clock, messenger).tick()).sent == len(rest)
     assert set(messenger.posts.values()) == {1} and len(messenger.posts) == len(ids)
+
+
+async def test_outcomes_and_recoveries_are_counted_in_the_metrics(db: Database) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, labels: dict[str, str]) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    sent = {"platform": "slack", "kind": "ping", "outcome": "sent"}
+    before_sent = sample("nudgebot_deliveries_total", sent)
+    before_released = sample("nudgebot_claims_recovered_total", {"state": "released"})
+    await seed(db, {"T1": 3})
+    clock = FakeClock(NOW)
+    await make_dispatcher(db, clock, LookingMessenger()).claim()
+    clock.advance(timedelta(seconds=21))
+    await make_dispatcher(db, clock, LookingMessenger()).tick()
+    assert sample("nudgebot_deliveries_total", sent) == before_sent + 3
+    assert sample("nudgebot_claims_recovered_total", {"state": "released"}) == before_released + 3
+    assert sample("nudgebot_queue_depth", {}) == 0
