@@ -39,6 +39,7 @@ class Ticker:
         self._lock_conn: AsyncConnection | None = None
         self.is_leader = False
         self._running: asyncio.Task[Any] | None = None
+        self._unreachable = False
 
     async def _acquire_leadership(self) -> bool:
         engine = self.dispatcher.db.engine
@@ -105,13 +106,22 @@ class Ticker:
         if not self.is_leader:
             try:
                 self.is_leader = await self._acquire_leadership()
+            except DB_ERRORS as exc:
+                if not self._unreachable:
+                    logger.warning("could not check scheduler leadership: %s", exc)
+                self._unreachable = True
+                await self._release()
+                return None
             except Exception:
                 logger.exception("could not check scheduler leadership")
                 await self._release()
                 return None
+            self._unreachable = False
             if self.is_leader:
                 logger.info("this process is now the active scheduler")
             else:
+                # A standby still writes what it sent before it lost the lead.
+                await self.dispatcher.flush()
                 return None
         try:
             result = await self.dispatcher.tick()

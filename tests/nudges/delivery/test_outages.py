@@ -44,7 +44,9 @@ async def test_the_database_gone_mid_batch_loses_nothing_and_doubles_nothing(
     ids = await seed(db, {"T1": 12, "T2": 12})
     clock = FakeClock(NOW)
     messenger = CuttingMessenger(cut_after=5)
-    config = EngineConfig(send_rate_per_workspace=1000, batch_size=6, max_in_flight=2)
+    config = EngineConfig(
+        send_rate_per_workspace=1000, initial_rate=1000, batch_size=6, max_in_flight=2
+    )
     dispatcher = make_dispatcher(db, clock, messenger, config)
     messenger.dispatcher, messenger.broken = dispatcher, unreachable(database_url)
     with pytest.raises(DB_ERRORS):

@@ -18,7 +18,7 @@ from nudges.store.org import Person, Workspace
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PING = "ping"
-CONFIG = EngineConfig(send_rate_per_workspace=1000, lease=timedelta(seconds=20))
+CONFIG = EngineConfig(send_rate_per_workspace=1000, initial_rate=1000, lease=timedelta(seconds=20))
 
 
 class PingHandler:
