@@ -682,7 +682,9 @@ class Dispatcher:
                             and await pacer.acquire(self.stopping)
                         ):
                             continue
-                    return self._retry(job.delivery_id, job.attempts, exc.reason, exc.retry_after)
+                    if exc.retry_after is not None:
+                        return self._rate_limited(job, exc.retry_after)
+                    return self._retry(job.delivery_id, job.attempts, exc.reason, None)
                 except Exception as exc:
                     logger.exception("delivery %s: unexpected error while sending", job.delivery_id)
                     return self._retry(job.delivery_id, job.attempts, f"unexpected: {exc}", None)
@@ -703,6 +705,21 @@ class Dispatcher:
                 )
         finally:
             current_delivery.reset(token)
+
+    def _rate_limited(self, job: _Job, retry_after: float) -> _Outcome:
+        """Queue a rate-limited send again after Retry-After; being refused is no failed attempt."""
+        wait = timedelta(seconds=retry_after * self.rng.uniform(1.0, 1.5))
+        logger.info("delivery %s rate-limited; queued again in %s", job.delivery_id, wait)
+        return _Outcome(
+            job.delivery_id,
+            "retry",
+            {
+                "status": PENDING,
+                "last_error": "ratelimited",
+                "attempts": job.attempts - 1,
+                "next_attempt_at": self.clock.now() + wait,
+            },
+        )
 
     def _permanent(self, job: _Job, exc: DeliveryError) -> _Outcome:
         values = {"status": FAILED, "last_error": exc.reason}

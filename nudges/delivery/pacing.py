@@ -44,6 +44,7 @@ class Pacer:
         self._calm_since = self._stamp
         self._crept_at = self._stamp
         self.rate_limited = 0
+        self._since_cut = 0
 
     def _refill(self) -> float:
         now = self._now()
@@ -71,18 +72,23 @@ class Pacer:
     def on_success(self) -> None:
         """Creep up slowly once calm: each probe above the platform's limit costs a pause."""
         now = self._now()
+        self._since_cut += 1
         if self.rate < self.ceiling and now - self._calm_since >= CALM:
             self.rate = min(self.ceiling, self.rate * (1 + CREEP * (now - self._crept_at)))
         self._crept_at = now
 
     def on_rate_limited(self, retry_after: float | None) -> None:
-        """Slow down and pause for as long as the platform asked (once per pause)."""
+        """Pause for as long as the platform asked, and slow down if sends were getting through."""
         self.rate_limited += 1
         now = self._refill()
         if now < self._paused_until:
             # The other sends in flight met the same limit: one slow-down is enough.
             return
-        self.rate = max(self.floor, self.rate * 0.85)
+        if self._since_cut:
+            # Only a 429 after sends got through says our pace is too high; a storm that refuses
+            # everything says nothing about it, and cutting again each time would crawl after it.
+            self.rate = max(self.floor, self.rate * 0.85)
+            self._since_cut = 0
         self._paused_until = now + (retry_after or 1.0)
         self._calm_since = self._paused_until
         self.tokens = min(self.tokens, 0.0)

@@ -25,6 +25,7 @@ def test_a_pacer_slows_and_pauses_for_retry_after_then_creeps_back_once_calm() -
     clock = Ticking()
     pacer = Pacer(50.0, monotonic=clock)
     assert pacer.rate == DEFAULT_START and pacer.wait_time() == 0.0
+    pacer.on_success()
     pacer.on_rate_limited(2.0)
     pacer.on_rate_limited(2.0)  # another send in flight met the same limit
     assert pacer.rate == DEFAULT_START * 0.85 and pacer.rate_limited == 2
@@ -45,6 +46,7 @@ def test_a_pacer_never_goes_above_its_ceiling_or_below_its_floor() -> None:
     pacer = Pacer(5.0, start=50.0, monotonic=clock)
     assert pacer.rate == 5.0
     for _ in range(40):
+        pacer.on_success()
         pacer.on_rate_limited(None)
         clock.now += 1.5
     assert pacer.rate == pacer.floor > 0
@@ -71,7 +73,8 @@ async def test_a_429_slows_the_workspace_waits_retry_after_and_posts_each_once(
     assert result.sent == len(ids)
     assert set(messenger.posts.values()) == {1} and len(messenger.posts) == len(ids)
     pacer = dispatcher.pacer((await rows(db))[0].workspace_id)
-    assert pacer.rate_limited == 1 and pacer.rate < DEFAULT_START
+    # Refused before anything got through: paused, but no evidence the pace itself was too high.
+    assert pacer.rate_limited == 1 and pacer.rate == DEFAULT_START
     assert {(r.status, r.attempts) for r in await rows(db)} == {(DeliveryStatus.SENT, 1)}
 
 
@@ -88,3 +91,15 @@ async def test_a_long_retry_after_puts_the_row_back_in_the_queue_for_that_long(
     (row,) = await rows(db)
     assert row.status == DeliveryStatus.PENDING
     assert row.next_attempt_at >= NOW + timedelta(seconds=90)
+    assert row.attempts == 0  # being refused for now is no failed attempt
+
+
+def test_a_storm_that_refuses_everything_does_not_cut_the_pace_again_and_again() -> None:
+    clock = Ticking()
+    pacer = Pacer(50.0, monotonic=clock)
+    pacer.on_success()
+    pacer.on_rate_limited(1.0)
+    for _ in range(20):  # nothing gets through: pause after pause, same pace
+        clock.now += 1.1
+        pacer.on_rate_limited(1.0)
+    assert pacer.rate == DEFAULT_START * 0.85
