@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +68,7 @@ class EngineConfig:
     # Where the pace starts (None: at the ceiling); it halves on "too many" and creeps back.
     initial_rate: float | None = None
     # Sends of one workspace waiting for the platform at the same time.
-    max_in_flight: int = 8
+    max_in_flight: int = 4
     # A claim not renewed for this long belongs to a worker that died or lost the database.
     lease: timedelta = timedelta(seconds=20)
     # "Too many requests" answers waited out in place (when the wait asked for is short) before
@@ -594,8 +594,11 @@ class Dispatcher:
                     jobs.append(job)
                 elif outcome is not None:
                     settled.append(outcome)
-            for outcome in settled:
-                await self._write(session, outcome)
+            # Reads end here: on SQLite a transaction that read and then writes fails at once
+            # when another writer committed meanwhile, so the writes get a transaction of their own.
+            await session.commit()
+        async with self.db.session() as session:
+            await self._write(session, settled)
             if jobs:
                 # Committed before any platform call: from here on a lapsed claim is in doubt.
                 await session.execute(
@@ -735,25 +738,39 @@ class Dispatcher:
         )
         return _Outcome(job.delivery_id, FAILED, values)
 
-    async def _write(self, session: AsyncSession, outcome: _Outcome) -> None:
-        await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id == outcome.delivery_id,
-                Delivery.status == SENDING,
-                Delivery.claimed_by == self.worker_id,
+    async def _write(self, session: AsyncSession, outcomes: Sequence[_Outcome]) -> None:
+        """Write outcomes in as few statements as their shapes allow (one for a batch of sends).
+
+        A write transaction on SQLite holds the one write lock across every await, so it is
+        kept to a statement or two.
+        """
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for outcome in outcomes:
+            shape = tuple(sorted(outcome.values))
+            params = {f"v_{key}": value for key, value in outcome.values.items()}
+            shapes[shape].append({"v_id": outcome.delivery_id, **params})
+        table = Delivery.__table__
+        assert isinstance(table, Table)
+        for shape, rows in shapes.items():
+            stmt = (
+                table.update()
+                .where(
+                    table.c.id == bindparam("v_id"),
+                    table.c.status == SENDING,
+                    table.c.claimed_by == self.worker_id,
+                )
+                .values({key: bindparam(f"v_{key}", type_=table.c[key].type) for key in shape})
             )
-            .values(**outcome.values)
-            .execution_options(synchronize_session=False)
-        )
-        if outcome.unreachable is not None:
-            person_id, reason = outcome.unreachable
-            await session.execute(
-                update(Person)
-                .where(Person.id == person_id)
-                .values(reachable=False, unreachable_reason=reason[:200])
-                .execution_options(synchronize_session=False)
-            )
+            await session.execute(stmt, rows)
+        for outcome in outcomes:
+            if outcome.unreachable is not None:
+                person_id, reason = outcome.unreachable
+                await session.execute(
+                    update(Person)
+                    .where(Person.id == person_id)
+                    .values(reachable=False, unreachable_reason=reason[:200])
+                    .execution_options(synchronize_session=False)
+                )
 
     async def _release(self, session: AsyncSession, rows: Sequence[tuple[int, bool]]) -> None:
         """Hand never-attempted rows back to pending; their attempt does not count."""
@@ -794,8 +811,7 @@ class Dispatcher:
         outcomes, release = list(self._unrecorded), list(self._unreleased)
         try:
             async with self.db.session() as session:
-                for outcome in outcomes:
-                    await self._write(session, outcome)
+                await self._write(session, outcomes)
                 await self._release(session, release)
                 await session.commit()
         except DB_ERRORS as exc:
@@ -927,9 +943,15 @@ class Dispatcher:
             await self.flush()
             result.recovered = await self.recover()
             self._database_fine()
-            for workspace_id in await self._due_workspaces():
-                start_lane(workspace_id)
-            result.planned = await self.plan(start_lane)
+            if self.db.engine.dialect.name == "sqlite":
+                # One writer at a time: planning (which reads, then writes) goes first.
+                result.planned = await self.plan()
+                for workspace_id in await self._due_workspaces():
+                    start_lane(workspace_id)
+            else:
+                for workspace_id in await self._due_workspaces():
+                    start_lane(workspace_id)
+                result.planned = await self.plan(start_lane)
             await asyncio.gather(*lanes.values())
             # Rows planned while their workspace's lane was finishing.
             if not self._stopping:
