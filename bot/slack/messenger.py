@@ -227,12 +227,23 @@ class SlackMessenger:
         self._clients: dict[str, tuple[AsyncWebClient, float]] = {}
         self._channels: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._now = monotonic
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        """Close the HTTP session shared by the cached clients."""
+        if self._session is not None:
+            await self._session.close()
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         cached = self._clients.get(workspace)
         if cached is not None and cached[1] > self._now():
             return cached[0]
         client = await self._client_for(workspace)
+        if client.session is None or client.session.closed:
+            # Without a session slack_sdk opens (and closes) a new one, and a connection, per call.
+            if self._session is None or self._session.closed:
+                self._session = aiohttp.ClientSession()
+            client.session = self._session
         self._clients[workspace] = (client, self._now() + CLIENT_TTL)
         return client
 
