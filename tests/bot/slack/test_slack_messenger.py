@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,8 +30,10 @@ def nudge(state: str = "open") -> Message:
 
 
 @pytest.fixture
-def messenger(client_for: ClientFor) -> SlackMessenger:
-    return SlackMessenger(client_for)
+async def messenger(client_for: ClientFor) -> AsyncIterator[SlackMessenger]:
+    messenger = SlackMessenger(client_for)
+    yield messenger
+    await messenger.close()
 
 
 def test_slack_messenger_is_a_messenger(messenger: SlackMessenger) -> None:
@@ -64,15 +66,37 @@ async def test_send_then_update_round_trip(
     assert slack_api.calls_to("chat.update")[0].params["ts"] == ref.message_id
 
 
-async def test_rate_limit_is_retried_after_retry_after(
+async def test_a_rate_limited_post_is_handed_to_the_dispatchers_pacing(
     messenger: SlackMessenger, slack_api: FakeSlackApi
 ) -> None:
+    # The dispatcher paces each workspace and must see the 429 and its Retry-After to slow down.
     slack_api.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=1)
+    with pytest.raises(DeliveryError) as info:
+        await messenger.send(ALICE, nudge())
+    assert (info.value.permanent, info.value.retry_after) == (False, 1.0)
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    ref = await messenger.send(ALICE, nudge())
+    assert (ref.channel, ref.message_id) in slack_api.messages
+
+
+async def test_a_rate_limited_channel_open_is_retried_after_retry_after(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    slack_api.fail_next("conversations.open", "ratelimited", status=429, retry_after=1)
     started = time.monotonic()
     ref = await messenger.send(ALICE, nudge())
     assert time.monotonic() - started >= 1.0
-    assert len(slack_api.calls_to("chat.postMessage")) == 2
+    assert len(slack_api.calls_to("conversations.open")) == 2
     assert (ref.channel, ref.message_id) in slack_api.messages
+
+
+async def test_the_dm_channel_is_opened_once_per_person(
+    messenger: SlackMessenger, slack_api: FakeSlackApi
+) -> None:
+    await messenger.send(ALICE, nudge())
+    await messenger.send(ALICE, nudge())
+    assert len(slack_api.calls_to("conversations.open")) == 1
+    assert len(slack_api.calls_to("chat.postMessage")) == 2
 
 
 async def test_server_error_is_retried(messenger: SlackMessenger, slack_api: FakeSlackApi) -> None:
@@ -153,7 +177,7 @@ async def test_persistent_rate_limit_is_transient_with_retry_after(
     assert caught.value.reason == "ratelimited"
     assert caught.value.permanent is False
     assert caught.value.retry_after == 0
-    assert len(slack_api.calls_to("chat.postMessage")) == 3  # the first try and two retries
+    assert len(slack_api.calls_to("chat.postMessage")) == 1  # retrying is the dispatcher's
 
 
 async def test_long_retry_after_is_left_to_the_scheduler(
