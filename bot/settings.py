@@ -34,6 +34,7 @@ EXAMPLES: dict[str, str] = {
     "MICROSOFT_APP_TENANT_ID": "00000000-0000-0000-0000-000000000000",
     "MICROSOFT_APP_TYPE": "MultiTenant",
     "TEAMS_ENABLED": "true",
+    "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,U0123ABCD",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
     "DEFAULT_LOCALE": "nl",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
@@ -68,7 +69,10 @@ class Settings(BaseSettings):
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
-    teams_enabled: bool = False
+    # None: on when MICROSOFT_APP_ID is set; true with no app id serves Teams without auth.
+    teams_enabled: bool | None = None
+    # Platform user ids (Slack U…, Teams aadObjectId) who are admins in every workspace.
+    nudgebot_admins: str | None = None
 
     nudgebot_secret_key: str | None = None
 
@@ -91,6 +95,8 @@ class Settings(BaseSettings):
         "microsoft_app_password",
         "microsoft_app_tenant_id",
         "nudgebot_secret_key",
+        "nudgebot_admins",
+        "teams_enabled",
         mode="before",
     )
     @classmethod
@@ -182,6 +188,24 @@ class Settings(BaseSettings):
         return bool(self.slack_app_token)
 
     @property
+    def teams_on(self) -> bool:
+        """Tell whether the service answers Teams at /api/messages."""
+        if self.teams_enabled is not None:
+            return self.teams_enabled
+        return self.microsoft_app_id is not None
+
+    @property
+    def teams_auth(self) -> bool:
+        """Tell whether /api/messages checks Bot Framework tokens (always, with an app id)."""
+        return self.microsoft_app_id is not None
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """Return the platform user ids NUDGEBOT_ADMINS names."""
+        raw = self.nudgebot_admins or ""
+        return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+    @property
     def is_sqlite(self) -> bool:
         """Tell whether the store is the embedded SQLite file."""
         return normalize_url(self.database_url).get_backend_name() == "sqlite"
@@ -208,9 +232,50 @@ def platform_status(settings: Settings) -> list[PlatformStatus]:
         out.append(PlatformStatus("slack", True, "HTTP, single workspace, at /slack/events"))
     else:
         out.append(PlatformStatus("slack", False, _slack_off_reason(s)))
-    # The Teams adapter is not built yet; say so rather than claim a platform that answers nothing.
-    out.append(PlatformStatus("teams", False, "the Teams adapter is not part of this version yet"))
+    out.append(_teams_status(s))
     return out
+
+
+def _teams_status(s: Settings) -> PlatformStatus:
+    if not s.teams_on:
+        if s.teams_enabled is False and s.microsoft_app_id:
+            return PlatformStatus("teams", False, "TEAMS_ENABLED=false")
+        return PlatformStatus(
+            "teams", False, "no MICROSOFT_APP_ID set and TEAMS_ENABLED is not true"
+        )
+    if not s.teams_auth:
+        return PlatformStatus(
+            "teams",
+            True,
+            "at /api/messages WITHOUT authentication (TEAMS_ENABLED=true, no MICROSOFT_APP_ID): "
+            "for the local Bot Framework Emulator only",
+        )
+    return PlatformStatus(
+        "teams", True, f"at /api/messages, {s.microsoft_app_type} app {s.microsoft_app_id}"
+    )
+
+
+def teams_problems(s: Settings) -> list[str]:
+    """Name each piece missing from a half-made Teams configuration, with an example."""
+    problems: list[str] = []
+
+    def missing(name: str, why: str) -> None:
+        problems.append(f"{name}: {why} (for example {name}={EXAMPLES[name]})")
+
+    if s.teams_enabled is False:
+        return problems
+    app_type = s.microsoft_app_type
+    if s.microsoft_app_id is None:
+        if s.microsoft_app_password is not None:
+            missing("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD is set but the app id is not")
+        elif app_type != "MultiTenant" and s.teams_enabled:
+            missing("MICROSOFT_APP_ID", f"a {app_type} app needs its app id")
+        return problems
+    if app_type != "UserAssignedMSI" and s.microsoft_app_password is None:
+        missing("MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_ID is set but its client secret is not")
+    if app_type in ("SingleTenant", "UserAssignedMSI") and s.microsoft_app_tenant_id is None:
+        missing("MICROSOFT_APP_TENANT_ID", f"a {app_type} app needs the tenant id it lives in")
+    return problems
 
 
 def _slack_off_reason(s: Settings) -> str:
@@ -248,10 +313,14 @@ def _describe(error: Any) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Load settings, turning validation errors into a ``SettingsError`` naming each variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError([_describe(err) for err in exc.errors()]) from None
     except UnicodeDecodeError:
         raise SettingsError([".env: not UTF-8 text; save the file as UTF-8"]) from None
     except OSError as exc:
         raise SettingsError([f"{exc.filename or '.env'}: {exc.strerror}"]) from None
+    problems = teams_problems(settings)
+    if problems:
+        raise SettingsError(problems)
+    return settings
