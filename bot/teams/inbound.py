@@ -1,4 +1,4 @@
-"""Translate Teams activities into what the core understands: who, where, which command, which button.
+"""Translate Teams activities for the core: who, where, which command, which button.
 
 Nothing here talks to Teams or the store; the handler feeds it activities and acts on the answers.
 
