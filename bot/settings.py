@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,6 +37,7 @@ EXAMPLES: dict[str, str] = {
     "TEAMS_ENABLED": "true",
     "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,U0123ABCD",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
+    "NUDGEBOT_SANDBOX": "1",
     "DEFAULT_LOCALE": "nl",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
     "DEFAULT_COUNTRY": "NL",
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     teams_enabled: bool | None = None
     # Platform user ids (Slack U…, Teams aadObjectId) who are admins in every workspace.
     nudgebot_admins: str | None = None
+    # None: the sandbox web page is on when no platform is; 1 forces it on (also on a public
+    # HOST), 0 keeps it off.
+    nudgebot_sandbox: bool | None = None
 
     nudgebot_secret_key: str | None = None
 
@@ -97,6 +102,7 @@ class Settings(BaseSettings):
         "nudgebot_secret_key",
         "nudgebot_admins",
         "teams_enabled",
+        "nudgebot_sandbox",
         mode="before",
     )
     @classmethod
@@ -233,7 +239,35 @@ def platform_status(settings: Settings) -> list[PlatformStatus]:
     else:
         out.append(PlatformStatus("slack", False, _slack_off_reason(s)))
     out.append(_teams_status(s))
+    out.append(_sandbox_status(s, others=any(status.enabled for status in out)))
     return out
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _sandbox_status(s: Settings, *, others: bool) -> PlatformStatus:
+    if s.nudgebot_sandbox is False:
+        return PlatformStatus("sandbox", False, "NUDGEBOT_SANDBOX=0")
+    if s.nudgebot_sandbox is None and others:
+        return PlatformStatus(
+            "sandbox", False, "a platform is configured (NUDGEBOT_SANDBOX=1 adds it)"
+        )
+    if s.nudgebot_sandbox is None and not _is_loopback(s.host):
+        return PlatformStatus(
+            "sandbox",
+            False,
+            f"HOST={s.host} is not a loopback address and the sandbox has no login: "
+            "set NUDGEBOT_SANDBOX=1 to serve it there anyway, or HOST=127.0.0.1",
+        )
+    clock = "with real time (a platform shares the clock)" if others else "with its own clock"
+    return PlatformStatus("sandbox", True, f"try it at http://localhost:{s.port}/ {clock}")
 
 
 def _teams_status(s: Settings) -> PlatformStatus:

@@ -26,7 +26,12 @@ def test_defaults_need_nothing() -> None:
     s = load_settings()
     assert s.port == 3000
     assert s.is_sqlite
-    assert [p.enabled for p in platform_status(s)] == [False, False]
+    # With no platform configured, the sandbox page is the one thing on.
+    assert [(p.name, p.enabled) for p in platform_status(s)] == [
+        ("slack", False),
+        ("teams", False),
+        ("sandbox", True),
+    ]
 
 
 @pytest.mark.parametrize(
