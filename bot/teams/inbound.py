@@ -2,11 +2,9 @@
 
 Nothing here talks to Teams or the store; the handler feeds it activities and acts on the answers.
 
-Buttons: every Adaptive Card action the bot renders carries ``data = {"action": <Action id>,
-"value": <button value>}`` (``Action.Execute`` also names the action id as its ``verb``). A form
-(note or move a commitment) submits ``{"form": <FormId>, "meta": <private metadata>}`` plus its
-inputs keyed by input id. The same data arrives as an ``adaptiveCard/action`` invoke
-(Action.Execute) or as the ``value`` of a text-less message (Action.Submit, older clients).
+Button data follows the contract in ``bot.teams.cards`` (read there by ``read_action``); it
+arrives as an ``adaptiveCard/action`` invoke (Action.Execute) or as the ``value`` of a text-less
+message (Action.Submit, older clients).
 """
 
 from __future__ import annotations
@@ -19,11 +17,6 @@ from typing import Any
 from botbuilder.schema import Activity, Entity
 
 from bot.teams.references import Conversation
-
-ACTION_KEY = "action"
-VALUE_KEY = "value"
-FORM_KEY = "form"
-META_KEY = "meta"
 
 _SPACES = re.compile(r"\s+")
 
@@ -39,22 +32,6 @@ class Sender:
     user_id: str
     locale: str | None
     timezone: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A button press or form submission read from card data."""
-
-    action_id: str = ""
-    value: str = ""
-    form_id: str = ""
-    meta: str = ""
-    inputs: Mapping[str, str] | None = None
-
-    @property
-    def is_form(self) -> bool:
-        """Tell whether this submits a form rather than presses a button."""
-        return bool(self.form_id)
 
 
 def _client_info(activity: Activity) -> dict[str, Any]:
@@ -173,39 +150,6 @@ def command_text(activity: Activity, person_id: Callable[[str, str | None], str]
     return _SPACES.sub(" ", text).strip()
 
 
-def press_of(data: Any) -> Press | None:
-    """Read a button press or form submission from card data; None when it is not ours."""
-    if not isinstance(data, Mapping):
-        return None
-    form = data.get(FORM_KEY)
-    if isinstance(form, str) and form:
-        inputs = {
-            str(k): str(v)
-            for k, v in data.items()
-            if k not in (FORM_KEY, META_KEY, ACTION_KEY, VALUE_KEY) and v is not None
-        }
-        return Press(form_id=form, meta=str(data.get(META_KEY) or ""), inputs=inputs)
-    action = data.get(ACTION_KEY)
-    if isinstance(action, str) and action:
-        value = data.get(VALUE_KEY)
-        return Press(action_id=action, value="" if value is None else str(value))
-    return None
-
-
-def execute_press(invoke_value: Mapping[str, Any]) -> Press | None:
-    """Read the press from an ``adaptiveCard/action`` invoke's value (its ``action``)."""
-    action = invoke_value.get("action")
-    if not isinstance(action, Mapping):
-        return None
-    press = press_of(action.get("data"))
-    if press is None and isinstance(action.get("verb"), str) and action.get("verb"):
-        # A card built with only a verb and a value-less data still names the action.
-        data = action.get("data")
-        value = data.get(VALUE_KEY) if isinstance(data, Mapping) else None
-        return Press(action_id=str(action["verb"]), value="" if value is None else str(value))
-    return press
-
-
 def submitted_value(activity: Activity) -> Any:
     """Return the card data of an Action.Submit message: a value and no typed text."""
     if activity.value is None or (activity.text or "").strip():
@@ -214,18 +158,11 @@ def submitted_value(activity: Activity) -> Any:
 
 
 __all__ = [
-    "ACTION_KEY",
-    "FORM_KEY",
-    "META_KEY",
-    "VALUE_KEY",
-    "Press",
     "Sender",
     "bot_in",
     "command_text",
     "conversation_of",
-    "execute_press",
     "is_personal",
-    "press_of",
     "sender_of",
     "submitted_value",
     "tenant_of",
