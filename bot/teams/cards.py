@@ -441,18 +441,29 @@ def _fit_activity(activity: dict[str, Any], mentions: _Mentions) -> dict[str, An
     card = activity["attachments"][0]["content"]
     body: list[dict[str, Any]] = card["body"]
     _set_entities(card, mentions)
-    while activity_size(activity) > ACTIVITY_BYTES_MAX:
-        texts = [e for e in body if e.get("type") == "TextBlock" and len(e["text"]) > 200]
-        if texts:
-            longest = max(texts, key=lambda e: len(e["text"]))
-            longest["text"] = _cut(longest["text"], len(longest["text"]) // 2)
+    total = activity_size(activity)
+    while total > ACTIVITY_BYTES_MAX:
+        # Work on element sizes (commas and entities aside) and re-measure the whole after.
+        sizes = [activity_size(e) for e in body]
+        excess = total - ACTIVITY_BYTES_MAX
+        texts = [i for i, e in enumerate(body) if e.get("type") == "TextBlock"]
+        long = [i for i in texts if len(body[i]["text"]) > 200]
+        if long:
+            index = max(long, key=lambda i: sizes[i])
+            text = body[index]["text"]
+            # UTF-16 counts at least two bytes a character; cut at least half each round.
+            keep = min(len(text) // 2, max(0, len(text) - excess // 2))
+            body[index]["text"] = _cut(text, keep)
+        elif texts:
+            while texts and excess > 0:
+                index = texts.pop()
+                excess -= sizes[index]
+                body.pop(index)
         else:
-            droppable = [i for i, e in enumerate(body) if e.get("type") == "TextBlock"]
-            if not droppable:
-                break
-            body.pop(droppable[-1])
+            break
         _set_entities(card, mentions)
-    if activity_size(activity) > ACTIVITY_BYTES_MAX:
+        total = activity_size(activity)
+    if total > ACTIVITY_BYTES_MAX:
         logger.warning("card still over %d bytes after cutting its texts", ACTIVITY_BYTES_MAX)
     return activity
 
