@@ -107,7 +107,7 @@ class TeamsFrontDoor:
             return _error(401, "a valid Bot Framework token is required")
         invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         if invoke is not None:
-            return web.json_response(data=serializer_helper(invoke.body), status=int(invoke.status))
+            return web.json_response(data=_plain(invoke.body), status=int(invoke.status))
         return web.Response(status=201)
 
     async def _authenticate(
@@ -131,6 +131,13 @@ class TeamsFrontDoor:
             context.activity.type,
             exc_info=(type(error), error, error.__traceback__),
         )
+
+
+def _plain(body: Any) -> Any:
+    # ActivityHandler hands back bodies already turned into plain JSON; models still need it.
+    if body is None or isinstance(body, dict | list | str | int | float | bool):
+        return body
+    return serializer_helper(body)
 
 
 def _looks_like_bearer(header: str) -> bool:

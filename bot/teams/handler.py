@@ -274,6 +274,15 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
             value=render_text(result.notice or "")["text"] if result.notice else "",
         )
 
+    def _create_adaptive_card_invoke_error_response(
+        self, status_code: HTTPStatus, code: str, message: str
+    ) -> AdaptiveCardInvokeResponse:
+        # botbuilder puts an Exception in the body, which cannot be serialised (a 500); the
+        # samples' error body is {"code", "message"}.
+        return AdaptiveCardInvokeResponse(
+            status_code=status_code, type=ERROR_TYPE, value={"code": code, "message": message}
+        )
+
     async def _apply(
         self, sender: Sender, action: CardAction, activity: Activity
     ) -> ActionResult | None:

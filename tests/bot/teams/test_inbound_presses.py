@@ -1,0 +1,135 @@
+"""Buttons in Teams: Action.Execute invokes answered with the refreshed card, Action.Submit
+messages as presses (never commands), bad invokes answered 400/501, double presses once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from nudges.actions import Action
+from nudges.domain import NudgeState
+from nudges.store.database import Database
+from nudges.store.deliveries import Delivery
+from tests.bot.teams.inbound_harness import MEGAN_CHAT, TeamsHarness, running_teams, sample
+
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@pytest.fixture
+async def teams(db: Database) -> AsyncIterator[TeamsHarness]:
+    async with running_teams(db) as harness:
+        await harness.install()
+        yield harness
+
+
+def actions_of(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return every Action.Execute of a card, in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+async def sample_card(teams: TeamsHarness) -> tuple[str, dict[str, Any]]:
+    """Ask for a sample nudge with `test`; return the card's message id and the card."""
+    await teams.say("test")
+    cards = [p for p in teams.connector.messages_in(MEGAN_CHAT) if p.activity.get("attachments")]
+    assert cards, "no card was delivered"
+    posted = cards[-1]
+    return posted.activity_id, posted.activity["attachments"][0]["content"]
+
+
+def button(card: dict[str, Any], action_id: str) -> dict[str, Any]:
+    return next(a for a in actions_of(card) if a["verb"] == action_id)
+
+
+def execute(message_id: str, action: dict[str, Any]) -> dict[str, Any]:
+    invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+    invoke["replyToId"] = message_id
+    invoke["value"] = {
+        "action": {"type": "Action.Execute", "verb": action["verb"], "data": action["data"]},
+        "trigger": "manual",
+    }
+    return invoke
+
+
+async def outcome(teams: TeamsHarness) -> str | None:
+    async with teams.db.session() as session:
+        delivery = (await session.scalars(select(Delivery))).one()
+        return delivery.outcome
+
+
+async def test_done_by_action_execute_answers_the_refreshed_card_and_records(
+    teams: TeamsHarness,
+) -> None:
+    message_id, card = await sample_card(teams)
+    response = await teams.post(execute(message_id, button(card, Action.NUDGE_DONE)))
+    assert response.status == 200
+    body = await response.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == CARD
+    assert body["value"]["type"] == "AdaptiveCard"
+    # The refreshed card no longer offers Done: the press was recorded.
+    assert Action.NUDGE_DONE not in [a["verb"] for a in actions_of(body["value"])]
+    assert await outcome(teams) == NudgeState.DONE
+
+
+async def test_a_double_execute_records_once(teams: TeamsHarness) -> None:
+    message_id, card = await sample_card(teams)
+    done = execute(message_id, button(card, Action.NUDGE_DONE))
+    first = await teams.post(done)
+    second = await teams.post(done)
+    assert (first.status, second.status) == (200, 200)
+    async with teams.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 1
+    assert await outcome(teams) == NudgeState.DONE
+
+
+async def test_an_action_submit_message_is_a_press_not_a_command(teams: TeamsHarness) -> None:
+    message_id, card = await sample_card(teams)
+    submit = sample("message_action_submit.derived.json")
+    submit["replyToId"] = message_id
+    submit["value"] = dict(button(card, Action.NUDGE_DONE)["fallback"]["data"])
+    before = len(teams.connector.calls_to("send"))
+    response = await teams.post(submit)
+    assert response.status in (200, 201)
+    assert await outcome(teams) == NudgeState.DONE
+    # No command reply ("unknown command") was sent for the text-less message.
+    sent = teams.connector.calls_to("send")[before:]
+    assert all(not c.activity.get("text") for c in sent)
+
+
+async def test_an_invoke_without_a_usable_action_is_400_with_an_error_body(
+    teams: TeamsHarness,
+) -> None:
+    for value in (None, {"trigger": "manual"}, {"action": {"type": "Action.Execute", "data": 1}}):
+        invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+        if value is None:
+            del invoke["value"]
+        else:
+            invoke["value"] = value
+        response = await teams.post(invoke)
+        assert response.status == 400, value
+        body = await response.json()
+        assert body["type"] == "application/vnd.microsoft.error"
+        assert body["value"]["code"]
+
+
+async def test_an_unknown_invoke_name_is_501(teams: TeamsHarness) -> None:
+    invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+    invoke["name"] = "something/unheardOf"
+    response = await teams.post(invoke)
+    assert response.status == 501
