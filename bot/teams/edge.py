@@ -8,7 +8,6 @@ authentication, which the start-up log warns about.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +15,7 @@ from bot.edge import EdgeCore, EdgeOptions, workspace_defaults
 from bot.settings import Settings
 from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_config
 from bot.teams.handler import ActivityProfiles, TeamsHandler
+from bot.teams.messenger import TeamsMessenger
 from bot.teams.references import ConversationStore
 from nudges.domain import Platform
 from nudges.services import Services
@@ -87,12 +87,7 @@ def build_teams_edge(
 def _register_messenger(
     settings: Settings, services: Services, door: TeamsFrontDoor, store: ConversationStore
 ) -> None:
-    try:
-        from bot.teams.messenger import TeamsMessenger  # type: ignore[import-not-found]
-    except ImportError:
-        logger.warning("teams: no messenger in this build; proactive messages are off")
-        return
-    messenger: Any = TeamsMessenger(door.adapter, store, app_id=settings.microsoft_app_id)
+    messenger = TeamsMessenger(door.adapter, store, app_id=settings.microsoft_app_id)
     services.register_messenger(Platform.TEAMS, messenger)
 
 
