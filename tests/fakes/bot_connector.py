@@ -212,6 +212,8 @@ class FakeBotConnector:
         self._ids = itertools.count(1_700_000_000_000)
         self._conversation_ids = itertools.count(1)
         self.blocked: set[str] = set()
+        # Team rosters: team id -> Entra object id -> 29: id.
+        self.rosters: dict[str, dict[str, str]] = {}
         self.graph_calls: list[Call] = []
         self.graph_enabled = True
         self._runner: web.AppRunner | None = None
@@ -226,6 +228,7 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._reply)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/graph/v1.0/chats/{chat}/messages", self._graph_messages)
         self._runner = web.AppRunner(app)
@@ -390,6 +393,17 @@ class FakeBotConnector:
                 posted.versions.append(dict(body))
                 return web.json_response({"id": aid})
         return self._error(404, "ActivityNotFoundInConversation", "unknown activity")
+
+    async def _member(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        roster = self.rosters.get(request.match_info["cid"])
+        if roster is None:
+            return self._error(404, "ConversationNotFound", "unknown conversation")
+        wanted = request.match_info["mid"]
+        for aad, user_id in roster.items():
+            if wanted in (aad, user_id):
+                return web.json_response({"id": user_id, "aadObjectId": aad, "name": ""})
+        return self._error(404, "MemberNotFoundInConversation", "member not found")
 
     async def _token(self, request: web.Request) -> web.Response:
         await self._record(request)
