@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Mapping
 
 from aiohttp import web
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.edge import EdgeBuilder, EdgeConfigError, PlatformEdge
 from bot.server import create_web_app
 from bot.settings import Settings, platform_status
-from bot.slack.edge import SlackConfigError, SlackEdge, build_slack_edge
+from bot.slack.edge import build as build_slack
+from bot.teams.edge import build as build_teams
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
@@ -24,6 +27,12 @@ from nudges.store.database import Database
 from nudges.store.migrate import current_revision, head_revision, upgrade
 
 logger = logging.getLogger(__name__)
+
+# Every platform the service speaks, by name, with the builder of its edge (None when off).
+PLATFORMS: dict[str, EdgeBuilder] = {
+    "slack": build_slack,
+    "teams": build_teams,
+}
 
 
 class StartupError(Exception):
@@ -84,15 +93,22 @@ async def _wait_for_stop() -> None:
     await stop.wait()
 
 
-def build_slack(settings: Settings, services: Services) -> SlackEdge | None:
-    """Build the Slack edge when Slack is configured; it registers its messenger with the core."""
-    slack_on = any(s.enabled for s in platform_status(settings) if s.name == "slack")
-    if not slack_on:
-        return None
-    try:
-        return build_slack_edge(settings, services)
-    except SlackConfigError as exc:
-        raise StartupError(f"slack: {exc}") from None
+def build_platforms(
+    settings: Settings,
+    services: Services,
+    builders: Mapping[str, EdgeBuilder] = PLATFORMS,
+) -> list[PlatformEdge]:
+    """Build every platform the settings switch on; each registers its messenger with the core."""
+    edges: list[PlatformEdge] = []
+    for name, build in builders.items():
+        try:
+            edge = build(settings, services)
+        except EdgeConfigError as exc:
+            raise StartupError(f"{name}: {exc}") from None
+        if edge is not None:
+            logger.info("%s edge ready (%s)", edge.name, edge.status())
+            edges.append(edge)
+    return edges
 
 
 def build_services(settings: Settings, db: Database) -> Services:
@@ -122,13 +138,13 @@ async def run_service(
     services = build_services(settings, db)
     runner: web.AppRunner | None = None
     ticker: Ticker | None = None
-    slack: SlackEdge | None = None
+    edges: list[PlatformEdge] = []
     try:
-        slack = build_slack(settings, services)
+        edges = build_platforms(settings, services)
         if web_server:
             app = create_web_app(db)
-            if slack is not None:
-                slack.add_routes(app)
+            for edge in edges:
+                edge.add_routes(app)
             runner = web.AppRunner(app, handle_signals=False)
             await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
@@ -142,12 +158,13 @@ async def run_service(
             logger.info(
                 "listening on http://%s:%s (health: /healthz)", settings.host, settings.port
             )
-            if slack is not None:
-                # Socket Mode belongs to the process that answers Slack, not to a scheduler.
+            # Connections (Slack's Socket Mode) belong to the process that answers the
+            # platforms, not to a scheduler.
+            for edge in edges:
                 try:
-                    await slack.start()
-                except SlackConfigError as exc:
-                    raise StartupError(f"slack: {exc}") from None
+                    await edge.start()
+                except EdgeConfigError as exc:
+                    raise StartupError(f"{edge.name}: {exc}") from None
         if scheduler:
             ticker = Ticker(services.dispatcher, settings.tick_seconds)
             ticker.start()
@@ -158,8 +175,9 @@ async def run_service(
     finally:
         if ticker is not None:
             await ticker.stop()
-        if slack is not None and web_server:
-            await slack.stop()
+        if web_server:
+            for edge in reversed(edges):
+                await edge.stop()
         if runner is not None:
             await runner.cleanup()
         await db.dispose()

@@ -36,13 +36,13 @@ class EdgeCore:
         self.people = People(
             services,
             platform,
-            profiles or NoProfiles(),
+            NoProfiles() if profiles is None else profiles,
             workspace_defaults=self.options.workspace_defaults,
         )
         self.commands = Commands(
             platform,
             self.people,
-            commands or CommandService(services.dispatcher),
+            CommandService(services.dispatcher) if commands is None else commands,
             self.inflight,
             prefix=self.options.command_prefix,
             ack_budget=self.options.ack_budget,

@@ -18,9 +18,10 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
+from bot.edge import EdgeOptions
 from bot.server import create_web_app
 from bot.settings import Settings
-from bot.slack.app import SlackOptions
+from bot.slack.app import COMMAND
 from bot.slack.edge import SlackEdge, build_slack_edge
 from bot.slack.oauth_tables import slack_metadata
 from nudges.content.catalogue import default_catalogue
@@ -230,6 +231,14 @@ class Harness:
         body = json.dumps(envelope, separators=(",", ":")).encode()
         return await self.post(body, "application/json", headers=headers)
 
+    async def open_home(self, user: str) -> None:
+        """Open the App Home tab as ``user``, as Slack reports it, and wait for the publish."""
+        self.event_ids.append(f"Ev0HOME{len(self.event_ids):04d}")
+        event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
+        response = await self.event(event, event_id=self.event_ids[-1])
+        assert response.status == 200
+        await self.settle()
+
     async def settle(self) -> None:
         """Wait for everything the edge acknowledged to be done."""
         await self.edge.drain()
@@ -262,6 +271,7 @@ async def running_edge(
     *,
     users: Mapping[str, Mapping[str, Any]] | None = None,
     ack_budget: float = 2.0,
+    home_debounce: float = 0.05,
     now: datetime = NOW,
     settings: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Harness]:
@@ -283,8 +293,10 @@ async def running_edge(
         config = Settings(_env_file=None, **values)
         clock = FakeClock(now)
         services = build_services(db, clock)
-        options = SlackOptions(
+        options = EdgeOptions(
+            command=COMMAND,
             ack_budget=ack_budget,
+            home_debounce=home_debounce,
             workspace_defaults={
                 "default_locale": config.default_locale,
                 "default_timezone": config.default_timezone,
