@@ -19,7 +19,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
-from nudges.preview import PlannedItem, PreviewError, preview
+from nudges.preview import NoNudges, PlannedItem, PreviewError, preview
 from nudges.pulse import report as pulse_report
 from nudges.store.database import Database, normalize_url
 from nudges.store.migrate import current_revision, head_revision, upgrade
@@ -168,6 +168,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     settings = _settings()
     try:
         items = asyncio.run(_preview(settings, args))
+    except NoNudges as exc:
+        # Not a failure: the answer is "none", and why.
+        print("[]" if args.json else str(exc))
+        return 0
     except (PreviewError, StartupError) as exc:
         return _fail(str(exc))
     except (OSError, SQLAlchemyError) as exc:
@@ -180,6 +184,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     for item in items:
         moved = f" (moved: {item.moved})" if item.moved else ""
         print(f"{item.local_time}  {item.utc_time} UTC  {item.kind:<16} {item.nudge_key}{moved}")
+        print(f"    {item.title}")
+        if item.action:
+            print(f"    {item.action}")
         print(f"    {item.status}; {item.reason}")
     return 0
 
@@ -258,14 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     prev = sub.add_parser(
         "preview",
         help="list a person's planned nudges without sending anything",
-        description="Show the nudges the planner would send a person in the coming weeks: "
-        "local time, UTC time, kind, nudge key and the reason.",
+        description="Show the nudges a person would really get in the coming weeks, computed as "
+        "the real send does: local and UTC time, kind, nudge key, title and action in their "
+        "language (mentions as @id), status and reason. Someone nobody reports to gets none.",
     )
     prev.add_argument("--workspace", required=True, help="workspace id, e.g. T0123ABCD")
     prev.add_argument("--person", required=True, help="platform user id, e.g. U0MANAGER1")
     prev.add_argument("--weeks", type=int, default=8, help="how many weeks ahead (default 8)")
-    prev.add_argument("--platform", choices=["slack", "teams"], help="when the id is ambiguous")
-    prev.add_argument("--language", choices=["en", "nl"], default="en", help="for the reasons")
+    prev.add_argument(
+        "--platform", choices=["slack", "teams", "sandbox"], help="when the id is ambiguous"
+    )
+    prev.add_argument(
+        "--language",
+        choices=["en", "nl"],
+        help="language of the texts (default: the person's own)",
+    )
     prev.add_argument("--json", action="store_true", help="print JSON instead of text")
     prev.set_defaults(func=cmd_preview)
 
