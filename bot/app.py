@@ -13,6 +13,8 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.edge import EdgeBuilder, EdgeConfigError, PlatformEdge
+from bot.sandbox.build import SANDBOX_SEND_RATE, sandbox_clock
+from bot.sandbox.build import build as build_sandbox
 from bot.server import create_web_app
 from bot.settings import Settings, platform_status
 from bot.slack.edge import build as build_slack
@@ -20,7 +22,7 @@ from bot.teams.edge import build as build_teams
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
-from nudges.ports import SystemClock
+from nudges.ports import Clock, SystemClock
 from nudges.scheduling.ticker import Ticker
 from nudges.services import Services
 from nudges.store.database import Database
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 PLATFORMS: dict[str, EdgeBuilder] = {
     "slack": build_slack,
     "teams": build_teams,
+    "sandbox": build_sandbox,
 }
 
 
@@ -113,11 +116,16 @@ def build_platforms(
 
 def build_services(settings: Settings, db: Database) -> Services:
     """Assemble the core services; platforms register their messengers afterwards."""
-    clock = SystemClock()
+    sandbox = sandbox_clock(settings)
+    clock: Clock = sandbox or SystemClock()
+    rate = settings.send_rate_per_workspace
+    if sandbox is not None and sandbox.movable:
+        # Only the sandbox's own inbox is served: no platform rate limit to keep to.
+        rate = max(rate, SANDBOX_SEND_RATE)
     catalogue = default_catalogue()
     config = EngineConfig(
         max_attempts=settings.max_send_attempts,
-        send_rate_per_workspace=settings.send_rate_per_workspace,
+        send_rate_per_workspace=rate,
     )
     dispatcher = Dispatcher(db, clock, catalogue, {}, config)
     return Services(
