@@ -16,6 +16,7 @@ from bot import __version__
 from bot.app import StartupError, run_service
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.teams.package import PackageError, PackageOptions, write_package
 from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
@@ -231,6 +232,25 @@ def cmd_generate_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    """Write the Teams app package (manifest and icons) for uploading to Teams."""
+    options = PackageOptions(
+        app_id=args.app_id.strip(),
+        name=args.name,
+        domain=args.domain,
+        website_url=args.website_url,
+        chat_read=not args.no_chat_read,
+    )
+    try:
+        out = write_package(options, Path(args.out))
+    except PackageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        return _fail(f"{args.out}: {exc.strerror}")
+    print(f"wrote {out}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand and its options."""
     parser = argparse.ArgumentParser(
@@ -319,6 +339,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="also remove reporting lines of the file's workspaces that the file does not list",
     )
     imp.set_defaults(func=cmd_import_org)
+
+    pkg = sub.add_parser(
+        "teams-package",
+        help="build the Teams app package (a zip to upload to Teams)",
+        description="Build the Teams app package: manifest.json (schema 1.22, the bot in personal "
+        "chat and teams, its command list) and the two icons, zipped as Teams expects.",
+    )
+    pkg.add_argument(
+        "--app-id",
+        required=True,
+        help="the bot's Microsoft App ID (MICROSOFT_APP_ID), e.g. "
+        "00000000-0000-0000-0000-000000000000",
+    )
+    pkg.add_argument(
+        "--name", default="Nudgebot", help="the app's name in Teams (default Nudgebot)"
+    )
+    pkg.add_argument(
+        "--domain", help="the public host name of this service, e.g. nudgebot.example.com"
+    )
+    pkg.add_argument(
+        "--website-url", help="https page about your installation (default: https://DOMAIN/)"
+    )
+    pkg.add_argument(
+        "--no-chat-read",
+        action="store_true",
+        help="leave out the permission to read the bot's own chats (used to avoid duplicates "
+        "when Teams' answer to a send is lost)",
+    )
+    pkg.add_argument(
+        "--out", default="nudgebot-teams.zip", help="where to write (default nudgebot-teams.zip)"
+    )
+    pkg.set_defaults(func=cmd_teams_package)
 
     key = sub.add_parser(
         "generate-key",
