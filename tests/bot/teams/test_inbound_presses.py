@@ -4,6 +4,7 @@ messages as presses (never commands), bad invokes answered 400/501, double press
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,9 +12,22 @@ from sqlalchemy import func, select
 
 from nudges.actions import Action
 from nudges.domain import NudgeState
+from nudges.pulse.groups import groups_of_workspace
+from nudges.pulse.schedule import open_now
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
-from tests.bot.teams.inbound_harness import MEGAN_CHAT, TeamsHarness, running_teams, sample
+from nudges.store.org import Workspace
+from nudges.store.pulse import PulseAnswer
+from tests.bot.teams.inbound_harness import (
+    MEGAN_AAD,
+    MEGAN_CHAT,
+    TENANT,
+    TeamsHarness,
+    as_person,
+    running_teams,
+    sample,
+)
+from tests.nudges.orgs import make_org
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -133,3 +147,46 @@ async def test_an_unknown_invoke_name_is_501(teams: TeamsHarness) -> None:
     invoke["name"] = "something/unheardOf"
     response = await teams.post(invoke)
     assert response.status == 501
+
+
+async def test_a_pulse_answer_by_action_submit_records_one_answer(db: Database) -> None:
+    members = [
+        (f"0000000{n}-aaaa-4bbb-8ccc-dddddddddddd", f"29:1member{n}", f"a:1chat{n}")
+        for n in range(5)
+    ]
+    await make_org(
+        db,
+        created=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+        managers={MEGAN_AAD: [m[0] for m in members]},
+        platform="teams",
+        workspace=TENANT,
+    )
+    async with running_teams(db) as teams:
+        for member in members:
+            await teams.install(
+                as_person(sample("installationUpdate_add_personal.derived.json"), *member)
+            )
+        async with db.session() as s:
+            workspace = await s.scalar(select(Workspace))
+            assert workspace is not None
+            groups = await groups_of_workspace(s, workspace.id)
+            opened = await open_now(
+                teams.services.dispatcher, s, workspace, groups, teams.clock.now()
+            )
+            await s.commit()
+        assert opened.polls
+        await teams.services.dispatcher.tick()
+        aad, user_id, chat = members[0]
+        [posted] = [p for p in teams.connector.messages_in(chat) if p.activity.get("attachments")]
+        card = posted.activity["attachments"][0]["content"]
+        answers = [a for a in actions_of(card) if a["verb"] == Action.PULSE_ANSWER]
+        assert len(answers) == 5
+        submit = as_person(sample("message_action_submit.derived.json"), aad, user_id, chat)
+        submit["replyToId"] = posted.activity_id
+        submit["value"] = dict(answers[3]["fallback"]["data"])
+        for _ in range(2):  # a double submit records once
+            response = await teams.post(submit)
+            assert response.status in (200, 201)
+        async with db.session() as s:
+            stored = (await s.scalars(select(PulseAnswer))).all()
+        assert [a.value for a in stored] == [4]
