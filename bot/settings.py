@@ -35,6 +35,8 @@ EXAMPLES: dict[str, str] = {
     "MICROSOFT_APP_TENANT_ID": "00000000-0000-0000-0000-000000000000",
     "MICROSOFT_APP_TYPE": "MultiTenant",
     "TEAMS_ENABLED": "true",
+    "MICROSOFT_GRAPH_URL": "https://graph.microsoft.com/v1.0/",
+    "MICROSOFT_LOGIN_URL": "https://login.microsoftonline.com/",
     "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,U0123ABCD",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
     "NUDGEBOT_SANDBOX": "1",
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     # None: on when MICROSOFT_APP_ID is set; true with no app id serves Teams without auth.
     teams_enabled: bool | None = None
+    # Where a Teams send whose answer was lost is looked up before it is sent again.
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0/"
+    microsoft_login_url: str = "https://login.microsoftonline.com/"
     # Platform user ids (Slack U…, Teams aadObjectId) who are admins in every workspace.
     nudgebot_admins: str | None = None
     # None: the sandbox web page is on when no platform is; 1 forces it on (also on a public
@@ -134,6 +139,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith("xapp-"):
             raise ValueError("an app-level token starts with xapp-")
         return value
+
+    @field_validator("microsoft_graph_url", "microsoft_login_url")
+    @classmethod
+    def _check_microsoft_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("slack_api_url")
     @classmethod

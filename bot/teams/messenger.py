@@ -39,6 +39,7 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError
 from sqlalchemy import select
 
+from bot.settings import Settings
 from bot.teams.cards import DELIVERY_ID_KEY, delivery_marker, render_message
 from bot.teams.references import PERSONAL, Conversation, ConversationStore, conversations
 from nudges.domain import Platform
@@ -188,6 +189,18 @@ class GraphChats:
         token = str(body["access_token"])
         self._tokens[tenant_id] = (token, time.monotonic() + float(body.get("expires_in", 300)))
         return token
+
+
+def graph_from_settings(settings: Settings) -> GraphChats | None:
+    """Return the Graph lookup for in-doubt sends, or None when the app has no client secret."""
+    if not settings.microsoft_app_id or not settings.microsoft_app_password:
+        return None
+    return GraphChats(
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password,
+        graph_url=settings.microsoft_graph_url,
+        login_url=settings.microsoft_login_url,
+    )
 
 
 @dataclass(frozen=True)
@@ -551,4 +564,4 @@ def _check_platform(recipient: Recipient) -> None:
         )
 
 
-__all__ = ["IN_DOUBT", "GraphChats", "TeamsMessenger", "WindowLimiter"]
+__all__ = ["IN_DOUBT", "GraphChats", "TeamsMessenger", "WindowLimiter", "graph_from_settings"]

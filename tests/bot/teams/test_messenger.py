@@ -15,7 +15,8 @@ import pytest
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from sqlalchemy import delete, select
 
-from bot.teams.messenger import GraphChats, TeamsMessenger, WindowLimiter
+from bot.settings import Settings
+from bot.teams.messenger import GraphChats, TeamsMessenger, WindowLimiter, graph_from_settings
 from bot.teams.references import Conversation, ConversationStore, conversations
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
@@ -401,3 +402,22 @@ async def test_a_throttled_send_is_retried_by_the_dispatcher_after_retry_after(
     clock.set(row.next_attempt_at + timedelta(seconds=1))
     assert (await dispatcher.tick()).sent == 1
     assert len(connector.posted) == 1
+
+
+def test_graph_is_used_only_with_an_app_secret() -> None:
+    assert graph_from_settings(Settings(_env_file=None)) is None
+    graph = graph_from_settings(
+        Settings(
+            _env_file=None,
+            microsoft_app_id=APP_ID,
+            microsoft_app_password="secret",
+            microsoft_graph_url="http://127.0.0.1:9/graph",
+        )
+    )
+    assert graph is not None
+    assert graph.graph_url == "http://127.0.0.1:9/graph/"
+    assert graph.login_url == "https://login.microsoftonline.com/"
+    personal = Conversation(
+        TENANT_ID, PERSONAL_ID, "personal", "https://x/", BOT_ID, aad_object_id=MANAGER
+    )
+    assert graph.chat_id(personal) == f"19:{MANAGER}_{APP_ID}@unq.gbl.spaces"
