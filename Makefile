@@ -27,9 +27,11 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 test-sqlite: $(STAMP)
+	./scripts/ensure-browser
 	NUDGEBOT_TEST_DB=sqlite $(BIN)/pytest
 
 test-postgres: $(STAMP)
+	./scripts/ensure-browser
 	./scripts/ensure-postgres
 	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/pytest
 

@@ -26,7 +26,8 @@ from bot.sandbox.travel import NUDGE_HOUR, TUESDAY, TimeTravel, next_weekday_at
 from nudges import directory
 from nudges.domain import LOCALES
 from nudges.i18n import format_moment, t
-from nudges.messages import Form
+from nudges.messages import Block, Form, Page
+from nudges.pulse.digest import digest_section
 from nudges.services import Services
 
 logger = logging.getLogger(__name__)
@@ -208,6 +209,9 @@ class SandboxEdge:
         if view == "home":
             page = await self.core.home(demo.WORKSPACE, person)
             home = render.message(page, demo.name_of, {"as": person})
+            # Below Home, the digest a manager's weekly nudge carries, as it stands now.
+            digest = await self._digest(person)
+            home += render.message(Page(blocks=tuple(digest)), demo.name_of, {"as": person})
             body = f'<div class="home" id="home">{home}</div>'
         else:
             body = self._chat(locale, person)
@@ -229,6 +233,18 @@ class SandboxEdge:
             flash=flash,
         )
         return web.Response(text=render_page(parts), content_type="text/html")
+
+    async def _digest(self, person: str) -> list[Block]:
+        async with self.services.db.session() as session:
+            workspace, found = await self.core.people.ensure(session, demo.WORKSPACE, person)
+            return await digest_section(
+                session,
+                workspace,
+                found,
+                directory.locale_of(workspace, found),
+                self.clock.now(),
+                self.services.catalogue,
+            )
 
     def _chat(self, locale: str, person: str) -> str:
         hidden = {"as": person}

@@ -25,6 +25,8 @@ NameOf = Callable[[str], str]
 # Slack-style escaped mentions (<@U1|name>) are accepted too, as the command grammar does.
 _MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+# A single-star span is bold too, as Slack shows it; some catalogue texts use it.
+_STAR = re.compile(r"(?<![\w*])\*(?![\s*])([^*]+?)(?<!\s)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w*])_(.+?)_(?![\w*])")
 _CODE = re.compile(r"`([^`]+)`")
 _SLOT = re.compile("\x00(\\d+)\x00")
@@ -41,6 +43,7 @@ def inline(text: str, name_of: NameOf) -> str:
     html = escape(_MENTION.sub(hold, text.replace("\x00", "")), quote=True)
     html = _CODE.sub(r"<code>\1</code>", html)
     html = _BOLD.sub(r"<strong>\1</strong>", html)
+    html = _STAR.sub(r"<strong>\1</strong>", html)
     html = _ITALIC.sub(r"<em>\1</em>", html)
     return _SLOT.sub(
         lambda m: f'<span class="mention">@{escape(names[int(m.group(1))])}</span>', html

@@ -70,8 +70,12 @@ async def test_a_poll_is_answered_changed_closed_and_shows_in_the_digest(sandbox
         assert polls and all(p.closed for p in polls)
     # Answer buttons are gone once the poll closed.
     assert _answer_values(await _page(sandbox, "sb-lars")) == []
+    # Sam's Home carries the digest: Harbour's result, three answers reaching the threshold.
     home = await _page(sandbox, "sb-sam", "home")
-    assert 'id="home"' in home
+    assert "How your team is doing" in home
+    assert "3 of 4 answered" in home
+    # Lighthouse had no answers: Ilse sees no score of theirs.
+    assert "of 4 answered" not in await _page(sandbox, "sb-ilse", "home")
 
 
 async def test_close_poll_with_none_open_says_so(sandbox: Sandbox) -> None:
