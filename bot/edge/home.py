@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 # Past this many remembered Home openings, the oldest are forgotten.
 HOME_MEMORY = 10_000
+# A burst of changes delays a Home publish by at most this many debounce periods.
+MAX_WAIT_FACTOR = 10
 
 Publish = Callable[[str, str], Awaitable[None]]
 
@@ -38,7 +40,7 @@ async def build_home(services: Services, people: People, command: str, ws: str, 
 
 
 class HomeRefresh:
-    """Republish a Home after changes: only one opened recently, and once per burst."""
+    """Republish a Home after changes: only one opened recently, and once a burst is over."""
 
     def __init__(
         self,
@@ -55,7 +57,8 @@ class HomeRefresh:
         self._debounce = debounce
         self._memory = memory
         self._opened: OrderedDict[tuple[str, str], datetime] = OrderedDict()
-        self._pending: set[tuple[str, str]] = set()
+        # When the pending publish of each Home is due: a quiet moment after the last change.
+        self._due: dict[tuple[str, str], float] = {}
 
     def opened(self, ws: str, user: str) -> None:
         """Note that the person just opened their Home (it is being published now)."""
@@ -71,21 +74,31 @@ class HomeRefresh:
         return at is not None and self._clock.now() - at < self._open_window
 
     def changed(self, ws: str, user: str, publish: Publish) -> bool:
-        """Schedule one publish after the burst if the Home is open; say whether one is due."""
+        """Publish an open Home once changes stop coming for a moment; say whether one is due."""
         key = (ws, user)
         if not self.is_open(ws, user):
             return False
-        if key not in self._pending:
-            self._pending.add(key)
+        loop = asyncio.get_running_loop()
+        if key in self._due:
+            self._due[key] = loop.time() + self._debounce
+        else:
+            self._due[key] = loop.time() + self._debounce
             self._inflight.spawn(self._publish_later(key, publish))
         return True
 
     async def _publish_later(self, key: tuple[str, str], publish: Publish) -> None:
+        loop = asyncio.get_running_loop()
+        # However long a burst goes on, the Home is not left stale for more than this.
+        latest = loop.time() + self._debounce * MAX_WAIT_FACTOR
         try:
-            await asyncio.sleep(self._debounce)
+            while True:
+                wait = min(self._due[key], latest) - loop.time()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
         finally:
             # Changes from here on schedule a new publish: this one may read the state too early.
-            self._pending.discard(key)
+            del self._due[key]
         try:
             await publish(*key)
         except Exception:

@@ -117,8 +117,12 @@ class Harness:
         *,
         user: str,
         shown: Mapping[str, Any] | None = None,
+        clicked_at: float | None = None,
     ) -> ClientResponse:
-        """Click ``action_id`` on the message at ``channel``/``ts`` (as ``shown``, if stale)."""
+        """Click ``action_id`` on the message at ``channel``/``ts`` (as ``shown``, if stale).
+
+        ``clicked_at`` is when the person clicked (Slack's ``action_ts``), by default now.
+        """
         message = dict(shown if shown is not None else self.api.message(channel, ts))
         button = next(
             element
@@ -162,7 +166,7 @@ class Harness:
                     "text": button["text"],
                     "value": button.get("value", ""),
                     "type": "button",
-                    "action_ts": f"{time.time():.6f}",
+                    "action_ts": f"{time.time() if clicked_at is None else clicked_at:.6f}",
                 }
             ],
         }
