@@ -189,6 +189,17 @@ def to_markdown(markup: str, names: Mapping[str, str] | None = None) -> str:
     return _markdown(markup, _Mentions(names or {}), limit=10**9)
 
 
+def mentioned_ids(message: Message | Page) -> list[str]:
+    """Return the ids of the people a message or page mentions, in order, once each."""
+    texts = [message.fallback] if isinstance(message, Message) else []
+    texts += [b.text for b in message.blocks if isinstance(b, Header | Text | Context)]
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in _MENTION.finditer(text):
+            found.setdefault(match.group(1), None)
+    return list(found)
+
+
 def activity_size(activity: Mapping[str, Any]) -> int:
     """Measure an activity the way Teams limits it: its JSON as UTF-16 bytes."""
     return len(json.dumps(activity, ensure_ascii=False).encode("utf-16-le"))
@@ -581,6 +592,7 @@ __all__ = [
     "card_of",
     "delivery_marker",
     "form_card",
+    "mentioned_ids",
     "read_action",
     "render_form",
     "render_message",

@@ -16,6 +16,7 @@ than risk a second copy.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import defaultdict, deque
@@ -40,7 +41,7 @@ from msrest.exceptions import ClientRequestError
 from sqlalchemy import select
 
 from bot.settings import Settings
-from bot.teams.cards import DELIVERY_ID_KEY, delivery_marker, render_message
+from bot.teams.cards import DELIVERY_ID_KEY, delivery_marker, mentioned_ids, render_message
 from bot.teams.references import PERSONAL, Conversation, ConversationStore, conversations
 from nudges.domain import Platform
 from nudges.messages import Message
@@ -72,6 +73,8 @@ WORKSPACE_CODES = frozenset({"BotDisabledByAdmin", "Unauthorized", "Authenticati
 DEFAULT_TIMEOUT = 30
 DEFAULT_QUICK_RETRIES = 2
 DEFAULT_MAX_QUICK_WAIT = 10.0
+# How long a looked-up display name (or its absence) is trusted.
+NAME_TTL = 3600.0
 
 
 class WindowLimiter:
@@ -221,6 +224,7 @@ class TeamsMessenger:
         *,
         app_id: str | None,
         graph: GraphChats | None = None,
+        # Overrides the roster lookup of mentioned people's display names (tenant -> names).
         names: Callable[[str], Awaitable[Mapping[str, str]]] | None = None,
         conversation_limiter: WindowLimiter | None = None,
         tenant_limiter: WindowLimiter | None = None,
@@ -238,6 +242,7 @@ class TeamsMessenger:
         self.quick_retries = quick_retries
         self.max_quick_wait = max_quick_wait
         self.timeout = timeout
+        self._name_cache: dict[tuple[str, str], tuple[str | None, float]] = {}
 
     # --- the port -------------------------------------------------------------------
 
@@ -250,7 +255,7 @@ class TeamsMessenger:
         conversation = await self.store.personal(tenant, recipient.user_external_id)
         if conversation is not None and not conversation.active:
             raise DeliveryError("app_removed: the app was removed from this chat", permanent=True)
-        activity = render_message(message, await self._names_for(tenant))
+        activity = render_message(message, await self._names_for(tenant, message))
         delivery_id = message.metadata.get(DELIVERY_ID_KEY, "")
         if conversation is None:
             conversation = await self._open_chat(recipient)
@@ -279,7 +284,7 @@ class TeamsMessenger:
         conversation = await self.store.get(ref.channel)
         if conversation is None:
             raise DeliveryError("conversation_unknown", permanent=True, scope="message")
-        activity = render_message(message, await self._names_for(conversation.tenant_id))
+        activity = render_message(message, await self._names_for(conversation.tenant_id, message))
         activity["id"] = ref.message_id
 
         async def put(client: Any) -> str:
@@ -347,8 +352,8 @@ class TeamsMessenger:
         await self.store.remember(conversation)
         return conversation
 
-    async def _roster_id(self, tenant: str, aad: str, via: Conversation) -> str:
-        """Find a person's 29: id in the roster of a team the bot is in, by Entra object id."""
+    async def _teams_of(self, tenant: str) -> list[tuple[str, str]]:
+        """Return (team id, serviceUrl) of every team in the tenant the bot is active in."""
         query = select(conversations.c.team_id, conversations.c.service_url).where(
             conversations.c.tenant_id == tenant,
             conversations.c.conversation_type != PERSONAL,
@@ -356,28 +361,63 @@ class TeamsMessenger:
             conversations.c.team_id.is_not(None),
         )
         async with self.store.engine.connect() as conn:
-            teams = (await conn.execute(query.distinct())).all()
-        for team_id, service_url in teams:
-            team = Conversation(tenant, str(team_id), "channel", str(service_url), via.bot_id)
+            rows = (await conn.execute(query.distinct())).all()
+        return [(str(team_id), str(service_url)) for team_id, service_url in rows]
 
-            async def member(client: Any, team_id: str = str(team_id)) -> str:
-                found = await client.conversations.get_conversation_member(team_id, aad)
-                return str(found.id)
+    async def _member(self, tenant: str, person: str, bot_id: str) -> tuple[str, str | None] | None:
+        """Look a person up (Entra object id or 29: id) in the rosters of the bot's teams."""
+        for team_id, service_url in await self._teams_of(tenant):
+            team = Conversation(tenant, team_id, "channel", service_url, bot_id)
+
+            async def member(client: Any, team_id: str = team_id) -> str:
+                found = await client.conversations.get_conversation_member(team_id, person)
+                return json.dumps([str(found.id), found.name or None])
 
             try:
-                return await self._call(team, member, "roster", None, idempotent=True)
+                raw = await self._call(team, member, "roster", None, idempotent=True)
             except DeliveryError as exc:
                 if exc.permanent:
                     continue
                 raise
-        raise DeliveryError(
-            "not_installed: no chat with this person and not found in any team of the bot; "
-            "they need to install the app",
-            permanent=True,
-        )
+            user_id, name = json.loads(raw)
+            return str(user_id), name
+        return None
 
-    async def _names_for(self, tenant: str) -> Mapping[str, str]:
-        return await self._names(tenant) if self._names is not None else {}
+    async def _roster_id(self, tenant: str, aad: str, via: Conversation) -> str:
+        """Find a person's 29: id in the roster of a team the bot is in, by Entra object id."""
+        found = await self._member(tenant, aad, via.bot_id)
+        if found is None:
+            raise DeliveryError(
+                "not_installed: no chat with this person and not found in any team of the bot; "
+                "they need to install the app",
+                permanent=True,
+            )
+        self._name_cache[(tenant, aad)] = (found[1], time.monotonic() + NAME_TTL)
+        return found[0]
+
+    async def _names_for(self, tenant: str, message: Message) -> Mapping[str, str]:
+        """Name the people a message mentions, from team rosters; unknown ones stay ids."""
+        if self._names is not None:
+            return await self._names(tenant)
+        names: dict[str, str] = {}
+        now = time.monotonic()
+        via: Conversation | None = None
+        for person in mentioned_ids(message):
+            cached = self._name_cache.get((tenant, person))
+            if cached is None or cached[1] < now:
+                via = via or await self.store.in_tenant(tenant)
+                if via is None:
+                    break
+                try:
+                    found = await self._member(tenant, person, via.bot_id)
+                except DeliveryError:
+                    # A name is a nicety: a roster hiccup must not hold the message back.
+                    found = None
+                cached = (found[1] if found else None, now + NAME_TTL)
+                self._name_cache[(tenant, person)] = cached
+            if cached[0]:
+                names[person] = cached[0]
+        return names
 
     # --- in-doubt sends --------------------------------------------------------------
 

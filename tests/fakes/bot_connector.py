@@ -214,6 +214,8 @@ class FakeBotConnector:
         self.blocked: set[str] = set()
         # Team rosters: team id -> Entra object id -> 29: id.
         self.rosters: dict[str, dict[str, str]] = {}
+        # Display names by Entra object id, as the roster reports them.
+        self.member_names: dict[str, str] = {}
         self.graph_calls: list[Call] = []
         self.graph_enabled = True
         self._runner: web.AppRunner | None = None
@@ -402,7 +404,8 @@ class FakeBotConnector:
         wanted = request.match_info["mid"]
         for aad, user_id in roster.items():
             if wanted in (aad, user_id):
-                return web.json_response({"id": user_id, "aadObjectId": aad, "name": ""})
+                name = self.member_names.get(aad, "")
+                return web.json_response({"id": user_id, "aadObjectId": aad, "name": name})
         return self._error(404, "MemberNotFoundInConversation", "member not found")
 
     async def _token(self, request: web.Request) -> web.Response:

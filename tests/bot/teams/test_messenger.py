@@ -137,6 +137,33 @@ async def test_a_person_without_a_chat_gets_one_created_from_a_team_roster(
     assert len(connector.messages_in(ref.channel)) == 2
 
 
+async def test_a_mentioned_person_is_named_from_a_team_roster_once(
+    store: ConversationStore, connector: FakeBotConnector
+) -> None:
+    await _personal(store, connector)
+    await store.remember(
+        Conversation(
+            tenant_id=TENANT_ID,
+            conversation_id="19:channel@thread.tacv2",
+            conversation_type="channel",
+            service_url=connector.service_url,
+            bot_id=BOT_ID,
+            team_id=TEAM_ID,
+        )
+    )
+    connector.rosters[TEAM_ID] = {MEMBER: "29:member"}
+    connector.member_names[MEMBER] = "Anna de Vries"
+    messenger = _messenger(store)
+    message = Message("f", (Text(f"Coffee with <@{MEMBER}>? Or <@stranger>?"),))
+    await messenger.send(RECIPIENT, message)
+    await messenger.send(RECIPIENT, message)
+    card = connector.posted[-1].activity["attachments"][0]["content"]
+    assert card["body"][0]["text"] == "Coffee with <at>Anna de Vries</at>? Or <at>stranger</at>?"
+    # One roster look-up per person, then the cache answers.
+    lookups = [c for c in connector.calls if "/members/" in c.path]
+    assert len(lookups) == 2
+
+
 async def test_no_installation_in_the_tenant_is_a_workspace_failure(
     store: ConversationStore,
 ) -> None:
