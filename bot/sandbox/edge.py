@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html import escape
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
@@ -141,12 +141,15 @@ class SandboxEdge:
         if not (request.path == "/" or request.path.startswith("/sandbox/")):
             return await handler(request)
         try:
+            if request.method == "POST" and not _same_origin(request):
+                # Another site's page could otherwise post clicks into the sandbox.
+                raise BadRequest("other_site")
             return await handler(request)
         except BadRequest as exc:
             locale = await self._safe_locale()
             return web.Response(
                 text=render_error(locale, t(locale, f"sandbox.errors.{exc.key}", **exc.params)),
-                status=400,
+                status=403 if exc.key == "other_site" else 400,
                 content_type="text/html",
             )
         except web.HTTPException as exc:
@@ -407,6 +410,14 @@ class SandboxEdge:
         await demo.set_language(self.services, language)
         self.flash = t(language, "sandbox.language_done")
         raise self._back(person)
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        # Browsers send Origin with every cross-site POST; without one it came from no page.
+        return origin is None
+    return urlsplit(origin).netloc == request.host
 
 
 def _role(locale: str, person: demo.DemoPerson) -> str:
