@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from bot.teams.handler import REMOVED_APP
@@ -123,3 +125,55 @@ async def test_unknown_and_ignored_activities_still_get_2xx(db: Database) -> Non
         odd["type"] = "somethingNew"
         assert (await teams.post(odd)).status in (200, 201)
         assert teams.connector.calls == []
+
+
+async def test_a_personal_message_refreshes_the_stored_reference(db: Database) -> None:
+    async with running_teams(db) as teams:
+        await teams.install()
+        await teams.edge.store.remember(
+            replace((await teams.conversations())[0], service_url="https://old.example/")
+        )
+        await teams.say("help")
+        [ref] = await teams.conversations()
+        assert ref.service_url == teams.connector.service_url
+
+
+async def test_the_bot_removed_from_a_team_stops_sends_there(db: Database) -> None:
+    async with running_teams(db) as teams:
+        added = sample("conversationUpdate_bot_added_team.docs.json")
+        await teams.post(added)
+        removed = sample("conversationUpdate_member_removed_team.docs.json")
+        removed["conversation"] = added["conversation"]
+        removed["recipient"] = added["recipient"]
+        removed["membersRemoved"] = [{"id": added["recipient"]["id"]}]
+        assert (await teams.post(removed)).status == 201
+        [ref] = await teams.conversations()
+        assert not ref.active
+
+
+async def test_the_zone_comes_from_local_timezone_and_the_locale_from_the_activity(
+    db: Database,
+) -> None:
+    async with running_teams(db) as teams:
+        edited = sample("messageUpdate_edit_personal.docs.json")
+        message = sample("message_personal.docs.json")
+        message.update(
+            {
+                "from": edited["from"],
+                "conversation": edited["conversation"],
+                "channelData": edited["channelData"],
+                "localTimezone": "Europe/Amsterdam",
+                "locale": "nl-NL",
+                "text": "help",
+            }
+        )
+        message["entities"] = [{"type": "clientInfo", "locale": "en-US"}]
+        assert (await teams.post(message)).status == 201
+        [(platform, tenant, person)] = await _people(db)
+        assert (platform, tenant) == ("teams", "528dbe3f-15e0-4e37-84a1-00cc305847dd")
+        assert person.external_id == "520e4d1e-2108-43ee-a092-46a9507c6200"
+        assert person.timezone == "Europe/Amsterdam"
+        assert person.locale == "nl"
+        # The reply is in Dutch, the person's language.
+        [reply] = [c.activity for c in teams.connector.calls if c.method == "POST"]
+        assert "Nudgebot-commando" in reply["text"]
