@@ -87,6 +87,7 @@ class Fault:
     retry_after: float | None
     times: int
     deliver: bool
+    drop: bool = False
 
 
 @dataclass
@@ -271,12 +272,14 @@ class FakeBotConnector:
         retry_after: float | None = None,
         times: int = 1,
         deliver: bool = False,
+        drop: bool = False,
     ) -> None:
         """Answer the next ``times`` matching requests with ``status``.
 
         ``operation`` is ``create``, ``send`` or ``update`` (None: any). With ``deliver`` the
         message is stored first and only the answer fails, as when a gateway times out after
-        Teams accepted the message.
+        Teams accepted the message. With ``drop`` (and ``deliver``) the connection is closed
+        instead of answered.
         """
         default = {
             403: "BotNotInConversationRoster",
@@ -285,7 +288,9 @@ class FakeBotConnector:
             413: "MessageSizeTooBig",
             429: "Throttled",
         }.get(status, "ServiceError")
-        self._faults.append(Fault(status, code or default, operation, retry_after, times, deliver))
+        self._faults.append(
+            Fault(status, code or default, operation, retry_after, times, deliver, drop)
+        )
 
     def calls_to(self, operation: str) -> list[Call]:
         """Return the calls of one kind: ``create``, ``send`` or ``update``."""
@@ -370,6 +375,10 @@ class FakeBotConnector:
         posted = Posted(cid, activity_id, dict(body), [dict(body)])
         self.posted.append(posted)
         self.by_conversation[cid].append(posted)
+        if fault is not None and fault.drop and request.transport is not None:
+            # The message is in; the bot never hears so.
+            request.transport.close()
+            raise ConnectionResetError("answer dropped")
         if fault is not None:
             return self._error(fault.status, fault.code, "answer lost", fault.retry_after)
         return web.json_response({"id": activity_id}, status=201)

@@ -260,6 +260,19 @@ async def test_a_gateway_error_on_a_send_is_in_doubt_and_not_resent_at_once(
     assert len(connector.calls_to("send")) == 1
 
 
+async def test_a_connection_dropped_after_teams_took_the_card_is_in_doubt(
+    store: ConversationStore, connector: FakeBotConnector
+) -> None:
+    await _personal(store, connector)
+    connector.fail_next(500, deliver=True, drop=True)
+    with pytest.raises(DeliveryError) as caught:
+        await _messenger(store).send(RECIPIENT, _message())
+    assert not caught.value.permanent
+    assert caught.value.reason.startswith("in_doubt")
+    assert len(connector.posted) == 1
+    assert len(connector.calls_to("send")) == 1
+
+
 async def test_an_update_replaces_the_card_in_place_and_retries_a_throttle(
     store: ConversationStore, connector: FakeBotConnector
 ) -> None:
