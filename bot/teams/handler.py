@@ -133,7 +133,7 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
         sender = sender_of(activity)
         if sender is not None:
             await self.core.know(sender.tenant_id, sender.aad_object_id)
-            await self._bootstrap(sender.tenant_id, sender.aad_object_id, reinstalled=True)
+            await self._bootstrap(sender.tenant_id, sender.aad_object_id)
         if new:
             logger.info(
                 "teams: installed in a %s conversation tenant=%s",
@@ -161,13 +161,16 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
                 person.unreachable_reason = REMOVED_APP
                 await session.commit()
 
-    async def _bootstrap(self, tenant_id: str, aad_object_id: str, *, reinstalled: bool) -> None:
-        """Make the first installer of a tenant its admin when NUDGEBOT_ADMINS names nobody."""
+    async def _bootstrap(self, tenant_id: str, aad_object_id: str) -> None:
+        """Make an installer reachable again, and the tenant's first one its admin.
+
+        The admin rule applies only when NUDGEBOT_ADMINS names nobody.
+        """
         async with self.core.services.db.session() as session:
             workspace = await self.core.people.ensure_workspace(session, tenant_id)
             person = await directory.ensure_person(session, workspace, aad_object_id)
             changed = False
-            if reinstalled and not person.reachable and person.unreachable_reason == REMOVED_APP:
+            if not person.reachable and person.unreachable_reason == REMOVED_APP:
                 person.reachable = True
                 person.unreachable_reason = None
                 changed = True
