@@ -29,6 +29,7 @@ from nudges.i18n import format_moment, t
 from nudges.messages import Block, Form, Page
 from nudges.pulse.digest import digest_section
 from nudges.services import Services
+from nudges.store.org import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class SandboxEdge:
         self.flash = ""
         # Clicks, commands and clock jumps run one at a time, so a jump never interleaves a click.
         self._turn = asyncio.Lock()
+        # The page may be asked for while start() still seeds; one seeding at a time.
+        self._seeding = asyncio.Lock()
         services.register_messenger(PLATFORM, self.messenger)
 
     # -- PlatformEdge ----------------------------------------------------------------------
@@ -115,7 +118,7 @@ class SandboxEdge:
 
     async def start(self) -> None:
         """Seed the demo organisation unless the store already holds it."""
-        await demo.seed(self.services, locale=self.default_locale)
+        await self.workspace()
 
     async def stop(self) -> None:
         """Let clicks and commands in progress finish."""
@@ -126,6 +129,15 @@ class SandboxEdge:
         await self.core.drain()
 
     # -- helpers ---------------------------------------------------------------------------
+
+    async def workspace(self) -> Workspace:
+        """Return the sandbox workspace, seeding the demo first if the store lacks it."""
+        async with self._seeding:
+            await demo.seed(self.services, locale=self.default_locale)
+            workspace = await demo.sandbox_workspace(self.services)
+        if workspace is None:
+            raise RuntimeError("the sandbox workspace vanished right after seeding")
+        return workspace
 
     async def locale(self) -> str:
         """Return the demo's language: the sandbox workspace's default."""
@@ -161,6 +173,15 @@ class SandboxEdge:
                     content_type="text/html",
                 )
             raise
+        except Exception:
+            # A fault of ours, not of the request: one line on the page, the details in the log.
+            logger.exception("sandbox request %s %s failed", request.method, request.path)
+            locale = await self._safe_locale()
+            return web.Response(
+                text=render_error(locale, t(locale, "home.errors.failed")),
+                status=500,
+                content_type="text/html",
+            )
 
     async def _safe_locale(self) -> str:
         try:
@@ -207,8 +228,8 @@ class SandboxEdge:
         view = request.query.get("view", "chat")
         if view not in VIEWS:
             view = "chat"
-        await demo.seed(self.services, locale=self.default_locale)
-        locale = await self.locale()
+        workspace = await self.workspace()
+        locale = workspace.default_locale
         if view == "home":
             page = await self.core.home(demo.WORKSPACE, person)
             home = render.message(page, demo.name_of, {"as": person})
@@ -219,8 +240,6 @@ class SandboxEdge:
         else:
             body = self._chat(locale, person)
         flash, self.flash = self.flash, ""
-        workspace = await demo.sandbox_workspace(self.services)
-        assert workspace is not None
         local_now = self.clock.now().astimezone(directory.zone_of(workspace))
         parts = PageParts(
             locale=locale,
@@ -365,9 +384,8 @@ class SandboxEdge:
             raise BadRequest("bad_step", step=step[:40])
         if not self.clock.movable:
             raise BadRequest("clock_locked")
-        locale = await self.locale()
-        workspace = await demo.sandbox_workspace(self.services)
-        assert workspace is not None
+        workspace = await self.workspace()
+        locale = workspace.default_locale
         zone = directory.zone_of(workspace)
         async with self._turn:
             now = self.clock.now()
@@ -394,7 +412,8 @@ class SandboxEdge:
             locale = await self.locale()
             if self.clock.movable:
                 self.clock.reset()
-            await demo.seed(self.services, locale=locale, replace=True)
+            async with self._seeding:
+                await demo.seed(self.services, locale=locale, replace=True)
             self.inbox.clear()
             self.forms.clear()
         self.flash = t(locale, "sandbox.reset_done")
