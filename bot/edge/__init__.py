@@ -11,7 +11,7 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
    - a click: ack, then ``result = await core.inflight.run(core.apply_click(Click(...)))``;
      give ``message_key`` and ``clicked_at`` so the last click on a message wins; ``None``
      means nothing to show; a failure comes back as a visible "try again" notice;
-   - a form: ``await core.submit_form(...)``;
+   - a form: ``await core.answer_form(..., now=..., later=...)`` or ``core.submit_form(...)``;
    - Home: ``core.home_opened(...)`` then render ``await core.home(ws, user)``; after a
      change call ``core.home_changed(ws, user, publish)`` (republishes an open Home once per
      burst); a DM: ``if core.should_answer_dm(...)`` send ``await core.dm_reply(...)``.
@@ -34,7 +34,7 @@ from bot.edge.options import EdgeOptions, workspace_defaults
 from bot.edge.people import Known
 from bot.edge.platform import EdgeBuilder, EdgeConfigError, PlatformEdge
 from bot.edge.profile import NoProfiles, Profile, ProfileSource
-from bot.edge.tasks import Inflight, within_budget
+from bot.edge.tasks import Inflight, answer_within, within_budget
 
 __all__ = [
     "Click",
@@ -50,6 +50,7 @@ __all__ = [
     "Profile",
     "ProfileSource",
     "Reply",
+    "answer_within",
     "failure_text",
     "is_action",
     "is_transient",

@@ -10,7 +10,7 @@ from typing import Protocol
 from bot.edge import metrics
 from bot.edge.failures import failure_text
 from bot.edge.people import People
-from bot.edge.tasks import Inflight, within_budget
+from bot.edge.tasks import Inflight, answer_within
 from nudges.interactions import Actor
 
 logger = logging.getLogger(__name__)
@@ -92,16 +92,16 @@ class Commands:
         was not ready by then.
         """
         started = time.perf_counter()
-        work = self.inflight.spawn(self.run(ws, user, text))
-        reply = await within_budget(work, self.ack_budget)
-        await now(reply)
-        metrics.observe_ack("command", self.platform, time.perf_counter() - started)
-        if reply is not None:
-            metrics.COMMANDS.labels(self.platform, "answered").inc()
-            return
-        metrics.COMMANDS.labels(self.platform, "late").inc()
-        await self.inflight.run(self._later(work, later))
 
-    @staticmethod
-    async def _later(work: Awaitable[str], later: Callable[[str], Awaitable[None]]) -> None:
-        await later(await work)
+        async def acknowledge(reply: str | None) -> None:
+            await now(reply)
+            metrics.observe_ack("command", self.platform, time.perf_counter() - started)
+
+        reply = await answer_within(
+            self.inflight,
+            self.run(ws, user, text),
+            self.ack_budget,
+            now=acknowledge,
+            later=later,
+        )
+        metrics.COMMANDS.labels(self.platform, "late" if reply is None else "answered").inc()

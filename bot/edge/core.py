@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.edge.clicks import Click, Clicks
 from bot.edge.commands import CommandRunner, Commands
 from bot.edge.cooldown import DmCooldown
@@ -9,7 +11,7 @@ from bot.edge.home import HomeRefresh, Publish, build_home
 from bot.edge.options import EdgeOptions
 from bot.edge.people import Known, People
 from bot.edge.profile import NoProfiles, ProfileSource
-from bot.edge.tasks import Inflight
+from bot.edge.tasks import Inflight, answer_within
 from nudges.commands.service import CommandService
 from nudges.i18n import t
 from nudges.interactions import ActionResult
@@ -83,6 +85,26 @@ class EdgeCore:
     ) -> ActionResult:
         """Save a submitted form and say what to show."""
         return await self.clicks.submit(ws, user, form_id, private_metadata, values)
+
+    async def answer_form(
+        self,
+        ws: str,
+        user: str,
+        form_id: str,
+        private_metadata: str,
+        values: dict[str, str],
+        *,
+        now: Callable[[ActionResult | None], Awaitable[None]],
+        later: Callable[[ActionResult], Awaitable[None]],
+    ) -> None:
+        """Save a form; ``now(result)`` acknowledges (None when too slow), ``later`` follows."""
+        await answer_within(
+            self.inflight,
+            self.submit_form(ws, user, form_id, private_metadata, values),
+            self.options.ack_budget,
+            now=now,
+            later=later,
+        )
 
     # -- Home ------------------------------------------------------------------------------
 

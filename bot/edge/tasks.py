@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -50,3 +50,28 @@ async def within_budget(work: asyncio.Task[T], budget: float) -> T | None:
         return await asyncio.wait_for(asyncio.shield(work), budget)
     except TimeoutError:
         return None
+
+
+async def answer_within(
+    inflight: Inflight,
+    work: Coroutine[Any, Any, T],
+    budget: float,
+    *,
+    now: Callable[[T | None], Awaitable[None]],
+    later: Callable[[T], Awaitable[None]],
+) -> T | None:
+    """Run ``work``; acknowledge with ``now(result)`` within ``budget`` seconds, else ``now(None)``.
+
+    When the result was not ready in time, ``later(result)`` follows once it is (tracked by
+    ``inflight``). Returns the result if it came within the budget.
+    """
+    task = inflight.spawn(work)
+    result = await within_budget(task, budget)
+    await now(result)
+    if result is None:
+        await inflight.run(_follow_up(task, later))
+    return result
+
+
+async def _follow_up(task: Awaitable[T], later: Callable[[T], Awaitable[None]]) -> None:
+    await later(await task)

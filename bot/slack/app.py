@@ -9,7 +9,6 @@ three-second limit is never at risk.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -27,7 +26,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.edge import Click, EdgeCore, observe_ack, within_budget
+from bot.edge import Click, EdgeCore, observe_ack
 from bot.slack.blocks import (
     MESSAGE_TEXT_MAX,
     base_id,
@@ -169,47 +168,40 @@ class SlackListeners:
         team_id = _team_of(body)
         user_id = str((body.get("user") or {}).get("id", ""))
         values = parse_modal_values((view.get("state") or {}).get("values") or {})
-        work = self.inflight.spawn(
-            self.core.submit_form(
-                team_id,
-                user_id,
-                str(view.get("callback_id", "")),
-                str(view.get("private_metadata", "")),
-                values,
-            )
-        )
-        result = await within_budget(work, self.core.options.ack_budget)
-        if result is None:
-            # Too slow to answer in the modal: close it and say the outcome in a DM.
-            await ack()
-            await self.inflight.run(self._late_form_answer(client, team_id, user_id, work))
-            return
-        if result.errors:
-            await ack(response_action="errors", errors=_errors_by_block(view, result.errors))
-        elif result.notice:
-            locale = await self.core.stored_locale(team_id, user_id)
-            await ack(response_action="update", view=_notice_view(view, result.notice, locale))
-        else:
-            await ack()
-        if result.changed:
-            self._home_changed(client, team_id, user_id)
 
-    async def _late_form_answer(
-        self,
-        client: AsyncWebClient,
-        team_id: str,
-        user_id: str,
-        work: asyncio.Task[ActionResult],
-    ) -> None:
-        result = await work
-        lines = [*result.errors.values(), *([result.notice] if result.notice else [])]
-        if lines:
-            await _slack_call(
-                "chat.postMessage",
-                client.chat_postMessage(channel=user_id, text=to_mrkdwn("\n".join(lines))),
-            )
-        if result.changed:
-            self._home_changed(client, team_id, user_id)
+        async def now(result: ActionResult | None) -> None:
+            if result is None:
+                # Too slow to answer in the modal: close it and say the outcome in a DM.
+                await ack()
+            elif result.errors:
+                await ack(response_action="errors", errors=_errors_by_block(view, result.errors))
+            elif result.notice:
+                locale = await self.core.stored_locale(team_id, user_id)
+                await ack(response_action="update", view=_notice_view(view, result.notice, locale))
+            else:
+                await ack()
+            if result is not None and result.changed:
+                self._home_changed(client, team_id, user_id)
+
+        async def later(result: ActionResult) -> None:
+            lines = [*result.errors.values(), *([result.notice] if result.notice else [])]
+            if lines:
+                await _slack_call(
+                    "chat.postMessage",
+                    client.chat_postMessage(channel=user_id, text=to_mrkdwn("\n".join(lines))),
+                )
+            if result.changed:
+                self._home_changed(client, team_id, user_id)
+
+        await self.core.answer_form(
+            team_id,
+            user_id,
+            str(view.get("callback_id", "")),
+            str(view.get("private_metadata", "")),
+            values,
+            now=now,
+            later=later,
+        )
 
     # -- App Home ----------------------------------------------------------------------------
 
