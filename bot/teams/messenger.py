@@ -115,6 +115,19 @@ class WindowLimiter:
             self._history[key].append(self._clock())
 
 
+class GraphError(LookupError):
+    """Raised when Graph (or its token endpoint) refuses or fails a lookup."""
+
+    def __init__(self, what: str, status: int) -> None:
+        super().__init__(f"{what} answered {status}")
+        self.status = status
+
+    @property
+    def lasting(self) -> bool:
+        """Tell whether asking again later cannot help (no permission, no such chat)."""
+        return self.status in (400, 401, 403, 404)
+
+
 class GraphChats:
     """Find a delivered card in a 1:1 chat through Microsoft Graph (app-only token).
 
@@ -161,7 +174,7 @@ class GraphChats:
             ) as response,
         ):
             if response.status != 200:
-                raise LookupError(f"graph answered {response.status}")
+                raise GraphError("graph", response.status)
             listing = await response.json()
         for item in listing.get("value") or []:
             for attachment in item.get("attachments") or []:
@@ -187,7 +200,7 @@ class GraphChats:
             session.post(url, data=form) as response,
         ):
             if response.status != 200:
-                raise LookupError(f"token endpoint answered {response.status}")
+                raise GraphError("token endpoint", response.status)
             body = await response.json()
         token = str(body["access_token"])
         self._tokens[tenant_id] = (token, time.monotonic() + float(body.get("expires_in", 300)))
@@ -430,6 +443,12 @@ class TeamsMessenger:
                 return await self.graph.find(conversation, delivery_id)
             except (LookupError, aiohttp.ClientError, OSError, ValueError, KeyError) as exc:
                 logger.warning("graph lookup for delivery %s failed: %s", delivery_id, exc)
+                if not (isinstance(exc, GraphError) and exc.lasting):
+                    # Graph may answer later; until then the delivery stays in doubt.
+                    raise DeliveryError(
+                        f"{IN_DOUBT}: the chat could not be read yet to check for an earlier copy",
+                        permanent=False,
+                    ) from exc
         # The connector gives no way to look back: posting now could post it twice.
         raise DeliveryError(
             f"{IN_DOUBT}_unverified: an earlier attempt may have reached Teams and the chat "
@@ -604,4 +623,11 @@ def _check_platform(recipient: Recipient) -> None:
         )
 
 
-__all__ = ["IN_DOUBT", "GraphChats", "TeamsMessenger", "WindowLimiter", "graph_from_settings"]
+__all__ = [
+    "IN_DOUBT",
+    "GraphChats",
+    "GraphError",
+    "TeamsMessenger",
+    "WindowLimiter",
+    "graph_from_settings",
+]

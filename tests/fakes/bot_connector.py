@@ -219,6 +219,8 @@ class FakeBotConnector:
         self.member_names: dict[str, str] = {}
         self.graph_calls: list[Call] = []
         self.graph_enabled = True
+        # A status Graph answers instead of the messages (e.g. 503), once per entry.
+        self.graph_failures: list[int] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.by_conversation: dict[str, list[Posted]] = defaultdict(list)
@@ -429,6 +431,11 @@ class FakeBotConnector:
     async def _graph_messages(self, request: web.Request) -> web.Response:
         raw = await request.read()
         self.graph_calls.append(Call(request.method, request.path, raw, dict(request.headers)))
+        if self.graph_failures:
+            status = self.graph_failures.pop(0)
+            return web.json_response(
+                {"error": {"code": "ServiceUnavailable", "message": "try later"}}, status=status
+            )
         if not self.graph_enabled:
             return web.json_response(
                 {"error": {"code": "Forbidden", "message": "Missing role permissions"}},

@@ -407,6 +407,30 @@ async def test_a_lost_request_that_never_arrived_is_posted_once_after_the_graph_
     assert len(connector.graph_calls) == 1
 
 
+async def test_graph_down_keeps_the_delivery_in_doubt_and_no_permission_fails_it(
+    db: Database, store: ConversationStore, connector: FakeBotConnector
+) -> None:
+    await _personal(store, connector)
+    graph = GraphChats(
+        app_id=APP_ID, app_password="s", graph_url=connector.graph_url, login_url=connector.base_url
+    )
+    clock = FakeClock(TUESDAY_10_AMS)
+    dispatcher = await _dispatcher(db, _messenger(store, graph=graph), clock)
+    connector.fail_next(504, operation="send", deliver=True)
+    await dispatcher.tick()
+    connector.graph_failures.append(503)
+    clock.advance(timedelta(minutes=10))
+    assert (await dispatcher.tick()).deferred == 1
+    async with db.session() as s:
+        (row,) = (await s.scalars(select(Delivery))).all()
+    assert row.last_error is not None and row.last_error.startswith("in_doubt:")
+    connector.graph_enabled = False
+    clock.set(row.next_attempt_at + timedelta(seconds=1))
+    assert (await dispatcher.tick()).failed == 1
+    assert len(connector.posted) == 1
+    assert len(connector.graph_calls) == 2
+
+
 async def test_without_graph_an_in_doubt_send_fails_rather_than_posting_twice(
     db: Database, store: ConversationStore, connector: FakeBotConnector
 ) -> None:
