@@ -196,6 +196,16 @@ async def test_a_403_is_a_permanent_recipient_failure_without_retry(
     assert len(connector.calls_to("send")) == 1
 
 
+async def test_an_app_blocked_by_the_tenant_admin_is_a_workspace_failure(
+    store: ConversationStore, connector: FakeBotConnector
+) -> None:
+    await _personal(store, connector)
+    connector.fail_next(403, "BotDisabledByAdmin")
+    with pytest.raises(DeliveryError) as caught:
+        await _messenger(store).send(RECIPIENT, _message())
+    assert caught.value.permanent and caught.value.scope == "workspace"
+
+
 async def test_a_removed_app_stops_sends_to_that_chat(
     store: ConversationStore, connector: FakeBotConnector
 ) -> None:
