@@ -95,7 +95,7 @@ class Teams:
         ]
 
 
-async def test_install_command_nudge_click_and_pulse_on_the_real_service(
+async def test_install_commands_nudge_and_click_on_the_real_service(
     db: Database, tmp_path: Path
 ) -> None:
     await clear_teams_tables(db)
@@ -177,3 +177,59 @@ async def test_install_command_nudge_click_and_pulse_on_the_real_service(
         assert "WITHOUT authentication" in output
         # Typed text is never logged.
         assert "send-now" not in output
+
+
+async def test_with_an_app_id_the_real_service_runs_nothing_without_a_valid_token(
+    db: Database, tmp_path: Path
+) -> None:
+    await clear_teams_tables(db)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PORT=str(port),
+        DATABASE_URL=db.url.render_as_string(hide_password=False),
+        MICROSOFT_APP_ID="c9e8c047-2a74-40a2-b28a-b162d5f5327c",
+        MICROSOFT_APP_PASSWORD="client-secret",
+        TICK_SECONDS="3600",
+    )
+    env.pop("TEAMS_ENABLED", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    install = sample("installationUpdate_add_personal.derived.json")
+    # A token-shaped bearer whose key id no key server knows; the expired and wrongly signed
+    # cases need our own key server, so they run in-process in test_auth.
+    forged = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vbmUifQ.eyJhdWQiOiJ4In0.c2ln"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await _wait_healthy(session, base, proc)
+            for headers in (
+                {},
+                {"Authorization": "Bearer"},
+                {"Authorization": "Bearer not-a-jwt"},
+                {"Authorization": "Basic dXNlcjpwYXNz"},
+                {"Authorization": f"Bearer {forged}x"},
+            ):
+                async with session.post(f"{base}/api/messages", json=install, headers=headers) as r:
+                    assert r.status == 401, headers
+            async with session.post(
+                f"{base}/api/messages", data=b"<xml/>", headers={"Content-Type": "text/xml"}
+            ) as r:
+                assert r.status == 415
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = (await asyncio.wait_for(proc.communicate(), 30))[0].decode()
+    assert proc.returncode == 0, output
+    assert "teams: on, at /api/messages, MultiTenant app" in output
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT count(*) FROM teams_conversations"))).scalar()
+    assert rows == 0
