@@ -96,3 +96,38 @@ async def test_a_commitment_comes_back_as_a_follow_up_on_its_day(sandbox: Sandbo
     async with sandbox.services.db.session() as session:
         kinds = (await session.scalars(select(Delivery.kind))).all()
     assert DeliveryKind.FOLLOWUP.value in kinds
+
+
+async def test_snooze_brings_the_nudge_back_and_not_relevant_closes_it(sandbox: Sandbox) -> None:
+    await _post(sandbox, "/sandbox/clock", **{"as": demo.ADMIN, "step": "next_tuesday"})
+    values = {}
+    for manager in ("sb-sam", "sb-ilse"):
+        found = re.search(r'name="value" value="(\d+)"', await _page(sandbox, manager))
+        assert found is not None
+        values[manager] = found.group(1)
+    await _post(
+        sandbox,
+        "/sandbox/action",
+        **{"as": "sb-sam", "action_id": "nudge.snooze_tomorrow", "value": values["sb-sam"]},
+    )
+    await _post(
+        sandbox,
+        "/sandbox/action",
+        **{"as": "sb-ilse", "action_id": "nudge.not_relevant", "value": values["sb-ilse"]},
+    )
+    assert "⏰" in await _page(sandbox, "sb-sam")
+    assert "🙅" in await _page(sandbox, "sb-ilse")
+    # A day later the snoozed nudge comes back as a new message; the other stays closed.
+    await _post(sandbox, "/sandbox/clock", **{"as": demo.ADMIN, "step": "plus_day"})
+    sam = await _page(sandbox, "sb-sam")
+    assert len(re.findall(r'data-action="nudge.done"', sam)) == 2
+    assert 'data-action="nudge.done"' not in await _page(sandbox, "sb-ilse")
+    # Another manager's button clicked by Sam is refused, and changes nothing.
+    await _post(
+        sandbox,
+        "/sandbox/action",
+        **{"as": "sb-sam", "action_id": "nudge.done", "value": values["sb-ilse"]},
+    )
+    async with sandbox.services.db.session() as session:
+        ilse = await session.get(Delivery, int(values["sb-ilse"]))
+        assert ilse is not None and ilse.outcome == "not_relevant"
