@@ -40,6 +40,7 @@ class EdgeCore:
             platform,
             NoProfiles() if profiles is None else profiles,
             workspace_defaults=self.options.workspace_defaults,
+            admins=self.options.admins,
         )
         self.commands = Commands(
             platform,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from bot.edge.cooldown import DEFAULT_DM_COOLDOWN
 from bot.settings import Settings
@@ -30,6 +31,18 @@ class EdgeOptions:
     home_debounce: float = DEFAULT_HOME_DEBOUNCE
     # New workspaces start from the service's defaults (DEFAULT_LOCALE and friends).
     workspace_defaults: Mapping[str, str] = field(default_factory=dict)
+    # Platform user ids that are admins in every workspace (NUDGEBOT_ADMINS).
+    admins: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> EdgeOptions:
+        """Take the workspace defaults and admins from the settings; ``overrides`` win."""
+        values: dict[str, Any] = {
+            "workspace_defaults": workspace_defaults(settings),
+            "admins": settings.admin_ids,
+        }
+        values.update(overrides)
+        return cls(**values)
 
     @property
     def command_prefix(self) -> str:

@@ -42,6 +42,7 @@ class People:
         profiles: ProfileSource,
         *,
         workspace_defaults: Mapping[str, str] | None = None,
+        admins: frozenset[str] = frozenset(),
         memory: int = PEOPLE_MEMORY,
     ) -> None:
         self.services = services
@@ -49,6 +50,8 @@ class People:
         self.profiles = profiles
         # New workspaces start from the service's defaults (DEFAULT_LOCALE and friends).
         self.workspace_defaults = dict(workspace_defaults or {})
+        # Admins in every workspace whatever the platform says (NUDGEBOT_ADMINS).
+        self.admins = admins
         self._memory = memory
         # The profile last stored per person, so an unchanged profile is not written again.
         self._filed: OrderedDict[tuple[str, str], Profile | None] = OrderedDict()
@@ -62,7 +65,8 @@ class People:
             locale = directory.locale_of(workspace, person)
             await session.commit()
         key = (workspace_id, user_id)
-        known = Known(locale=locale, platform_admin=bool(profile and profile.is_platform_admin))
+        admin = user_id in self.admins or bool(profile and profile.is_platform_admin)
+        known = Known(locale=locale, platform_admin=admin)
         self._remember(self._filed, key, profile)
         self._remember(self._known, key, known)
         return known

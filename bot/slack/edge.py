@@ -26,7 +26,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.edge import EdgeConfigError, EdgeCore, EdgeOptions, workspace_defaults
+from bot.edge import EdgeConfigError, EdgeCore, EdgeOptions
 from bot.settings import Settings, platform_status
 from bot.slack import ClientFor
 from bot.slack.app import COMMAND, SlackListeners, build_bolt_app
@@ -183,9 +183,7 @@ def build_slack_edge(
     """Build the Slack edge for ``settings`` and register its messenger with the core."""
     _quiet_sdk_debug()
     api_url = settings.slack_api_url or DEFAULT_API_URL
-    listener_options = options or EdgeOptions(
-        command=COMMAND, workspace_defaults=workspace_defaults(settings)
-    )
+    listener_options = options or EdgeOptions.from_settings(settings, command=COMMAND)
     ledger = EventLedger(services.db, services.clock)
     # The same precedence as bot.settings.platform_status, which logs the mode at start-up.
     socket_mode = bool(settings.slack_app_token and settings.slack_bot_token)

@@ -95,3 +95,13 @@ async def test_a_request_without_a_workspace_files_nobody(services: Services) ->
     people = _people(services, TableProfiles())
     with pytest.raises(ValueError, match="without a workspace"):
         await people.know("", "U1")
+
+
+async def test_someone_named_an_admin_is_one_whatever_the_platform_says(
+    services: Services,
+) -> None:
+    profiles = TableProfiles({"U1": Profile("U1", is_platform_admin=False)})
+    people = People(services, Platform.TEAMS, profiles, admins=frozenset({"U1", "U2"}))
+    assert (await people.know("T1", "U1")).platform_admin
+    assert (await people.know("T1", "U2")).platform_admin
+    assert not (await people.know("T1", "U3")).platform_admin

@@ -297,15 +297,8 @@ async def running_edge(
         config = Settings(_env_file=None, **values)
         clock = FakeClock(now)
         services = build_services(db, clock)
-        options = EdgeOptions(
-            command=COMMAND,
-            ack_budget=ack_budget,
-            home_debounce=home_debounce,
-            workspace_defaults={
-                "default_locale": config.default_locale,
-                "default_timezone": config.default_timezone,
-                "country": config.default_country,
-            },
+        options = EdgeOptions.from_settings(
+            config, command=COMMAND, ack_budget=ack_budget, home_debounce=home_debounce
         )
         edge = build_slack_edge(config, services, options=options)
         web_app = create_web_app(db)
