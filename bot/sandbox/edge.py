@@ -16,6 +16,7 @@ from html import escape
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.edge import Click, EdgeCore, EdgeOptions, Profile
 from bot.sandbox import PLATFORM, demo, render
@@ -191,7 +192,11 @@ class SandboxEdge:
 
     @staticmethod
     async def _fields(request: web.Request) -> Mapping[str, str]:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, HttpProcessingError):
+            # Not form data the page would send (bad encoding, a broken multipart body).
+            raise BadRequest("missing", field="form") from None
         out: dict[str, str] = {}
         for key, value in form.items():
             if not isinstance(value, str):

@@ -40,6 +40,22 @@ async def test_bad_input_gets_one_clear_line(
     assert expected in text
 
 
+async def test_a_body_that_is_not_form_data_is_a_clear_error(sandbox: Sandbox) -> None:
+    response = await sandbox.client.post(
+        "/sandbox/command",
+        data=b"as=sb-admin&text=%ff%fe\xff",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    assert response.status in (303, 400), await response.text()
+    response = await sandbox.client.post(
+        "/sandbox/command",
+        data=b"--x\r\nbroken",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status == 400
+    assert "Traceback" not in await response.text()
+
+
 async def test_an_unknown_person_in_the_address_is_a_clear_error(sandbox: Sandbox) -> None:
     response = await sandbox.client.get("/", params={"as": "<script>alert(1)</script>"})
     text = await response.text()
