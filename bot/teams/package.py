@@ -1,7 +1,8 @@
-"""Build the Teams app package: manifest.json plus the two icons, zipped flat as Teams wants it.
+"""Build the Teams app package: manifest.json, its Dutch translation and two icons, zipped flat.
 
 The manifest follows schema 1.22. The bot is offered in personal chat and in teams; its command
-lists show the core's most used commands with their summaries from the English catalogue. The
+lists show the core's most used commands with their summaries from the catalogues (English in
+the manifest, Dutch in ``nl.json``, which Teams shows to Dutch users). The
 icons are drawn here (a colour icon of 192×192 and a white-on-transparent outline of 32×32), so
 the package needs no image files or imaging library.
 """
@@ -84,6 +85,17 @@ def _check(options: PackageOptions) -> None:
         raise PackageError("--website-url must start with https://, e.g. https://example.com/")
 
 
+# Teams shows these languages from the package; English is the manifest's own.
+LANGUAGES = ("nl",)
+COMMAND_LISTS = (("personal", PERSONAL_COMMANDS), ("team", TEAM_COMMANDS))
+
+
+def _data(name: str) -> dict[str, Any]:
+    text = resources.files("bot.teams").joinpath(f"manifest/{name}").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
 def _commands(keys: tuple[str, ...]) -> list[dict[str, str]]:
     return [
         {
@@ -97,9 +109,7 @@ def _commands(keys: tuple[str, ...]) -> list[dict[str, str]]:
 def build_manifest(options: PackageOptions) -> dict[str, Any]:
     """Return the manifest for ``options``; raise PackageError on a bad option."""
     _check(options)
-    base = json.loads(
-        resources.files("bot.teams").joinpath("manifest/manifest.base.json").read_text("utf-8")
-    )
+    base = _data("manifest.base.json")
     website = options.website_url or (
         f"https://{options.domain}/" if options.domain else "https://example.com/nudgebot/"
     )
@@ -122,12 +132,18 @@ def build_manifest(options: PackageOptions) -> dict[str, Any]:
                 "isNotificationOnly": False,
                 "supportsFiles": False,
                 "commandLists": [
-                    {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS)},
-                    {"scopes": ["team"], "commands": _commands(TEAM_COMMANDS)},
+                    {"scopes": [scope], "commands": _commands(keys)}
+                    for scope, keys in COMMAND_LISTS
                 ],
             }
         ],
         "validDomains": [options.domain] if options.domain else [],
+        "localizationInfo": {
+            "defaultLanguageTag": "en",
+            "additionalLanguages": [
+                {"languageTag": language, "file": f"{language}.json"} for language in LANGUAGES
+            ],
+        },
     }
     if options.chat_read:
         manifest["webApplicationInfo"] = {"id": options.app_id.lower()}
@@ -139,13 +155,34 @@ def build_manifest(options: PackageOptions) -> dict[str, Any]:
     return manifest
 
 
+def build_localization(options: PackageOptions, language: str) -> dict[str, Any]:
+    """Return the translation file of ``language``: descriptions and command summaries."""
+    _check(options)
+    name = options.name.strip()
+    texts: dict[str, Any] = {
+        **_data(f"{language}.base.json"),
+        "name.short": name,
+        "name.full": name,
+    }
+    for index, (_, keys) in enumerate(COMMAND_LISTS):
+        for position, key in enumerate(keys[:COMMANDS_MAX]):
+            texts[f"bots[0].commandLists[{index}].commands[{position}].description"] = (
+                TOPICS_BY_KEY[key].text(language, "summary")
+            )
+    return texts
+
+
 def build_package(options: PackageOptions) -> bytes:
     """Return the zipped app package: manifest.json, color.png and outline.png at the root."""
     manifest = build_manifest(options)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        files = [
+            ("manifest.json", manifest),
+            *((f"{lang}.json", build_localization(options, lang)) for lang in LANGUAGES),
+        ]
         for name, data in (
-            ("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()),
+            *((n, json.dumps(d, indent=2, ensure_ascii=False).encode()) for n, d in files),
             ("color.png", color_icon()),
             ("outline.png", outline_icon()),
         ):
@@ -226,6 +263,7 @@ def outline_icon() -> bytes:
 __all__ = [
     "PackageError",
     "PackageOptions",
+    "build_localization",
     "build_manifest",
     "build_package",
     "color_icon",

@@ -19,6 +19,7 @@ from bot.teams.package import (
     CHAT_READ_PERMISSION,
     PackageError,
     PackageOptions,
+    build_localization,
     build_manifest,
     build_package,
 )
@@ -27,6 +28,9 @@ from nudges.commands.topics import TOPICS
 APP_ID = "C9E8C047-2A74-40A2-B28A-B162D5F5327C"
 SCHEMA = json.loads(
     resources.files("bot.teams").joinpath("manifest/manifest.schema.json").read_text("utf-8")
+)
+LOCALIZATION_SCHEMA = json.loads(
+    resources.files("bot.teams").joinpath("manifest/localization.schema.json").read_text("utf-8")
 )
 
 
@@ -117,7 +121,7 @@ def test_the_command_lists_name_real_commands_with_their_catalogue_summary() -> 
 
 def test_the_package_is_a_flat_zip_with_the_manifest_and_two_icons_of_the_right_size() -> None:
     archive = _zip(PackageOptions(APP_ID, name="Nudges"))
-    assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+    assert sorted(archive.namelist()) == ["color.png", "manifest.json", "nl.json", "outline.png"]
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["name"]["short"] == "Nudges"
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
@@ -129,6 +133,27 @@ def test_the_package_is_a_flat_zip_with_the_manifest_and_two_icons_of_the_right_
     # Teams wants the outline white on transparency, nothing else.
     assert {p for p in outline if p[3]} == {(255, 255, 255, 255)}
     assert any(p[3] == 0 for p in outline)
+
+
+def test_the_dutch_translation_is_valid_and_names_every_command_in_dutch() -> None:
+    jsonschema.Draft7Validator.check_schema(LOCALIZATION_SCHEMA)
+    options = PackageOptions(APP_ID, name="Nudges")
+    manifest = build_manifest(options)
+    assert manifest["localizationInfo"]["additionalLanguages"] == [
+        {"languageTag": "nl", "file": "nl.json"}
+    ]
+    dutch = json.loads(_zip(options).read("nl.json"))
+    assert dutch == build_localization(options, "nl")
+    jsonschema.validate(dutch, LOCALIZATION_SCHEMA)
+    assert dutch["name.short"] == "Nudges"
+    for index, entry in enumerate(manifest["bots"][0]["commandLists"]):
+        for position, command in enumerate(entry["commands"]):
+            key = f"bots[0].commandLists[{index}].commands[{position}].description"
+            assert dutch[key] and dutch[key] != command["description"], key
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            {**dutch, "bots[0].commandLists[0].commands[10].title": "x"}, LOCALIZATION_SCHEMA
+        )
 
 
 def test_building_twice_gives_the_same_bytes() -> None:
