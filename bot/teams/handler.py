@@ -11,14 +11,10 @@ from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.activity_handler import _InvokeResponseException
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import (
-    Activity,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
-)
+from botbuilder.schema import Activity, AdaptiveCardInvokeValue
 from sqlalchemy import select
 
 from bot.edge import Click, EdgeCore, Profile
@@ -249,7 +245,7 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
+    ) -> dict[str, Any]:
         """Apply the press and answer with the refreshed card (or what else there is to say)."""
         activity = turn_context.activity
         sender = sender_of(activity)
@@ -258,33 +254,28 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
             raise _invoke_error("BadRequest", "the action names no person or no button")
         result = await self._apply(sender, action, activity)
         if result is None:
-            return AdaptiveCardInvokeResponse(
-                status_code=HTTPStatus.OK, type=MESSAGE_TYPE, value=""
-            )
+            return _invoke_body(HTTPStatus.OK, MESSAGE_TYPE, "")
         if result.form is not None:
-            return _card_response(form_card(result.form))
-        if result.errors:
-            return AdaptiveCardInvokeResponse(
-                status_code=HTTPStatus.OK,
-                type=MESSAGE_TYPE,
-                value=render_text("\n".join(result.errors.values()))["text"],
-            )
-        if result.message is not None:
-            return _card_response(card_of(render_message(result.message)))
-        return AdaptiveCardInvokeResponse(
-            status_code=HTTPStatus.OK,
-            type=MESSAGE_TYPE,
-            value=render_text(result.notice or "")["text"] if result.notice else "",
-        )
+            return _invoke_body(HTTPStatus.OK, CARD_CONTENT_TYPE, form_card(result.form))
+        if result.message is not None and not result.errors:
+            card = card_of(render_message(result.message))
+            return _invoke_body(HTTPStatus.OK, CARD_CONTENT_TYPE, card)
+        lines = [*result.errors.values(), *([result.notice] if result.notice else [])]
+        text = render_text("\n".join(lines))["text"] if lines else ""
+        return _invoke_body(HTTPStatus.OK, MESSAGE_TYPE, text)
+
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        # botbuilder serialises the body with msrest, which fails on a plain dict or on the
+        # string value of a message answer; ours are plain JSON already.
+        return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
     def _create_adaptive_card_invoke_error_response(
         self, status_code: HTTPStatus, code: str, message: str
-    ) -> AdaptiveCardInvokeResponse:
+    ) -> dict[str, Any]:
         # botbuilder puts an Exception in the body, which cannot be serialised (a 500); the
         # samples' error body is {"code", "message"}.
-        return AdaptiveCardInvokeResponse(
-            status_code=status_code, type=ERROR_TYPE, value={"code": code, "message": message}
-        )
+        return _invoke_body(status_code, ERROR_TYPE, {"code": code, "message": message})
 
     async def _apply(
         self, sender: Sender, action: CardAction, activity: Activity
@@ -321,19 +312,16 @@ def _activity(rendered: dict[str, Any]) -> Activity:
     return Activity().deserialize(rendered)
 
 
-def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=CARD_CONTENT_TYPE, value=card)
+def _invoke_body(status: HTTPStatus, kind: str, value: Any) -> dict[str, Any]:
+    """Word an adaptiveCard/action answer: statusCode, type and value, as Teams reads them."""
+    return {"statusCode": int(status), "type": kind, "value": value}
 
 
 def _invoke_error(code: str, message: str) -> _InvokeResponseException:
     # The same 400 botbuilder answers to a malformed adaptiveCard/action value.
     return _InvokeResponseException(
         HTTPStatus.BAD_REQUEST,
-        AdaptiveCardInvokeResponse(
-            status_code=HTTPStatus.BAD_REQUEST,
-            type=ERROR_TYPE,
-            value={"code": code, "message": message},
-        ),
+        _invoke_body(HTTPStatus.BAD_REQUEST, ERROR_TYPE, {"code": code, "message": message}),
     )
 
 

@@ -4,16 +4,17 @@ messages as presses (never commands), bad invokes answered 400/501, double press
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from nudges.actions import Action
+from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.domain import NudgeState
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now
+from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Workspace
@@ -190,3 +191,43 @@ async def test_a_pulse_answer_by_action_submit_records_one_answer(db: Database) 
         async with db.session() as s:
             stored = (await s.scalars(select(PulseAnswer))).all()
         assert [a.value for a in stored] == [4]
+
+
+async def test_note_a_commitment_opens_a_form_card_whose_submission_is_stored(
+    teams: TeamsHarness,
+) -> None:
+    message_id, card = await sample_card(teams)
+    response = await teams.post(execute(message_id, button(card, Action.NUDGE_NOTE_COMMITMENT)))
+    body = await response.json()
+    assert body["type"] == CARD
+    form = body["value"]
+    submit = next(a for a in actions_of(form) if a["verb"] == FormId.NOTE_COMMITMENT)
+    ids = _input_ids(form)
+    assert {COMMITMENT_TEXT, COMMITMENT_DUE} <= ids
+    data = {
+        **submit["data"],
+        COMMITMENT_TEXT: "Ask Omar about the roadmap",
+        COMMITMENT_DUE: "2026-12-01",
+    }
+    response = await teams.post(execute(message_id, {**submit, "data": data}))
+    assert response.status == 200
+    async with teams.db.session() as session:
+        commitment = (await session.scalars(select(Commitment))).one()
+    assert commitment.due_on == date(2026, 12, 1)
+
+
+def _input_ids(card: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input.") and node.get("id"):
+                found.add(str(node["id"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
