@@ -37,7 +37,7 @@ EXAMPLES: dict[str, str] = {
     "TEAMS_ENABLED": "true",
     "MICROSOFT_GRAPH_URL": "https://graph.microsoft.com/v1.0/",
     "MICROSOFT_LOGIN_URL": "https://login.microsoftonline.com/",
-    "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,U0123ABCD",
+    "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
     "NUDGEBOT_SANDBOX": "1",
     "DEFAULT_LOCALE": "nl",
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     # Where a Teams send whose answer was lost is looked up before it is sent again.
     microsoft_graph_url: str = "https://graph.microsoft.com/v1.0/"
     microsoft_login_url: str = "https://login.microsoftonline.com/"
-    # Platform user ids (Slack U…, Teams aadObjectId) who are admins in every workspace.
+    # Teams user ids (Entra object ids) who are admins in every tenant.
     nudgebot_admins: str | None = None
     # None: the sandbox web page is on when no platform is; 1 forces it on (also on a public
     # HOST), 0 keeps it off.
