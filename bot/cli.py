@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import __version__
 from bot.app import StartupError, run_service
 from bot.logs import configure_logging
+from bot.sandbox import demo
 from bot.settings import Settings, SettingsError, load_settings
 from bot.teams.package import PackageError, PackageOptions, write_package
 from nudges.content.catalogue import default_catalogue
@@ -157,6 +158,8 @@ async def _preview(settings: Settings, args: argparse.Namespace) -> list[Planned
                 weeks=args.weeks,
                 platform=args.platform,
                 locale=args.language,
+                # The sandbox's demo people have names; elsewhere the store knows only ids.
+                name_of=demo.name_of if args.workspace == demo.WORKSPACE else None,
             )
     finally:
         await db.dispose()

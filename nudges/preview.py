@@ -119,16 +119,24 @@ async def preview(
         key = idempotency_key(DeliveryKind.NUDGE, person.id, occ.period_key)
         existing = await session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
         if existing is not None:
+            payload = existing.payload or {}
             title, action = _wording(
-                catalogue, existing.content_key, language, (existing.payload or {}).get("member")
+                catalogue, existing.content_key, language, payload.get("member")
+            )
+            # Worded anew, as the message is, rather than the English line stored for the log.
+            reason_key = payload.get("reason_key")
+            reason = (
+                t(language, reason_key, **payload.get("reason_params", {}))
+                if reason_key
+                else existing.reason
             )
             items.append(
                 PlannedItem(
                     occ.local.isoformat(timespec="minutes"),
                     occ.utc.isoformat(timespec="minutes"),
-                    existing.kind,
+                    str(payload.get("kind", existing.kind)),
                     existing.content_key,
-                    plain_mentions(existing.reason, name_of),
+                    plain_mentions(reason, name_of),
                     occ.moved,
                     f"already {existing.status}",
                     plain_mentions(title, name_of),
