@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -50,3 +51,13 @@ def test_refused_on_a_public_address_without_an_explicit_setting() -> None:
 
 def test_zero_keeps_it_off() -> None:
     assert _sandbox(nudgebot_sandbox="0") == (False, "NUDGEBOT_SANDBOX=0")
+
+
+def test_a_public_address_is_refused_with_one_error_line(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.sandbox.build import build
+
+    with caplog.at_level(logging.ERROR, logger="bot.sandbox.build"):
+        assert build(load_settings(host="0.0.0.0"), services=None) is None  # type: ignore[arg-type]
+    (record,) = caplog.records
+    assert record.getMessage().startswith("sandbox: not served: HOST=0.0.0.0 is not a loopback")
+    assert "\n" not in record.getMessage()
