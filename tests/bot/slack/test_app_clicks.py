@@ -252,3 +252,20 @@ async def test_a_command_while_the_database_is_down_says_try_again(
     assert body["response_type"] == "ephemeral"
     assert "try again in a moment" in body["text"]
     assert "Traceback" not in body["text"]
+
+
+async def test_click_and_command_acknowledgements_are_timed_in_metrics(slack: Harness) -> None:
+    sent = await _polls_sent(slack)
+    channel, ts = sent[MEMBERS[0]]
+    await slack.click(channel, ts, _answer_ids(slack, channel, ts)[0], user=MEMBERS[0])
+    await slack.command("help", user=MEMBERS[0])
+    await slack.settle()
+    metrics = await (await slack.http.get("/metrics")).text()
+    for name in ("nudgebot_click_ack_seconds", "nudgebot_command_ack_seconds"):
+        (count,) = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith(f'{name}_count{{platform="slack"}}')
+        ]
+        assert float(count.split()[-1]) >= 1
+    assert 'nudgebot_clicks_total{outcome="applied",platform="slack"}' in metrics
