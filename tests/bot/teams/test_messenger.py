@@ -300,6 +300,19 @@ async def test_an_update_replaces_the_card_in_place_and_retries_a_throttle(
     assert body[0]["text"] == "Done, thanks"
 
 
+async def test_botbuilder_s_own_http_retries_are_off_so_retries_stay_countable(
+    store: ConversationStore, connector: FakeBotConnector
+) -> None:
+    await _personal(store, connector)
+    ref = await _messenger(store).send(RECIPIENT, _message())
+    connector.fail_next(503, operation="update")
+    with pytest.raises(DeliveryError) as caught:
+        await _messenger(store, quick_retries=0).update(RECIPIENT, ref, _message())
+    assert not caught.value.permanent
+    # msrest would otherwise resend a PUT answered 503 three times on its own.
+    assert len(connector.calls_to("update")) == 1
+
+
 def test_the_limiter_keeps_a_conversation_under_teams_windows() -> None:
     now = [0.0]
     limiter = WindowLimiter(((7, 1.0), (8, 2.0)), clock=lambda: now[0])
