@@ -119,7 +119,7 @@ def render_message(message: Message, names: Mapping[str, str] | None = None) -> 
     delivery_id = message.metadata.get(DELIVERY_ID_KEY, "")
     if delivery_id and body:
         body[0]["id"] = f"{DELIVERY_MARKER_PREFIX}{delivery_id}"
-    card = _card(body, _fallback_text(message))
+    card = _card(body, _fallback_text(message, mentions.names))
     return _fit_activity(_activity(card, card.get("fallbackText", "")), mentions)
 
 
@@ -284,13 +284,19 @@ def _activity(card: dict[str, Any], summary: str) -> dict[str, Any]:
     return activity
 
 
-def _fallback_text(message: Message) -> str:
-    text = _plain(_MENTION.sub("", message.fallback), TEXT_MAX)
+def _fallback_text(message: Message, names: Mapping[str, str]) -> str:
+    """Plain text for notifications: mentions become names (or go), bold markers go."""
+
+    def plain(markup: str) -> str:
+        named = _MENTION.sub(lambda m: names.get(m.group(1), ""), markup)
+        return _plain(" ".join(named.replace("**", "").split()), TEXT_MAX)
+
+    text = plain(message.fallback)
     if text:
         return text
     for block in message.blocks:
         if isinstance(block, Header | Text | Context):
-            text = _plain(_MENTION.sub("", block.text).replace("**", ""), TEXT_MAX)
+            text = plain(block.text)
             if text:
                 return text
     return ELLIPSIS

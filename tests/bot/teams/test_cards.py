@@ -148,8 +148,13 @@ def test_the_card_names_its_delivery_and_has_a_plain_fallback() -> None:
     message = Message("Your nudge: **tea**", (Text("x"),), metadata={"delivery_id": "77"})
     activity = render_message(message)
     assert _body(activity)[0]["id"] == "nudgebot-delivery-77"
-    assert activity["summary"] == "Your nudge: **tea**".replace("**", "**")
+    assert activity["summary"] == "Your nudge: tea"
     assert "text" not in activity
+
+
+def test_the_notification_text_names_mentioned_people() -> None:
+    message = Message(f"Coffee with <@{AAD}> and <@x>", (Text("x"),))
+    assert render_message(message, {AAD: "Anna"})["summary"] == "Coffee with Anna and"
 
 
 def test_a_choice_menu_sends_the_pick_with_its_own_button() -> None:
