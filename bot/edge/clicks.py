@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.edge import metrics
-from bot.edge.failures import failure_text
+from bot.edge.failures import failure_text, is_transient
 from bot.edge.locks import KeyedLocks, LastClickWins
 from bot.edge.people import People
 from nudges.actions import Action
@@ -17,6 +19,12 @@ from nudges.services import Services
 logger = logging.getLogger(__name__)
 
 ACTION_IDS = frozenset(a.value for a in Action)
+# A click that meets a passing outage (SQLite waits up to 5 s for a lock) is tried this many
+# times in all, while no more than
+# RETRY_WITHIN_SECONDS have gone by, before the person is asked to try again.
+RETRY_ATTEMPTS = 3
+RETRY_WITHIN_SECONDS = 8.0
+RETRY_PAUSE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -70,10 +78,7 @@ class Clicks:
                 metrics.CLICKS.labels(self.platform, "superseded").inc()
                 return None
             try:
-                await self.people.file(click.workspace_id, click.user_id)
-                result = await self.services.interactions.on_action(
-                    actor, click.action_id, click.value
-                )
+                result = await self._apply_retrying(actor, click)
             except Exception as exc:
                 logger.exception(
                     "%s action %s failed workspace=%s",
@@ -88,6 +93,32 @@ class Clicks:
             self._order.applied(key, click.clicked_at)
         metrics.CLICKS.labels(self.platform, "applied").inc()
         return result
+
+    async def _apply_retrying(self, actor: Actor, click: Click) -> ActionResult:
+        """Apply a click, trying again shortly after a passing outage (SQLite's "locked").
+
+        Clicks are idempotent, so a second try cannot record twice.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                await self.people.file(click.workspace_id, click.user_id)
+                return await self.services.interactions.on_action(
+                    actor, click.action_id, click.value
+                )
+            except Exception as exc:
+                late = loop.time() - started > RETRY_WITHIN_SECONDS
+                if attempt == RETRY_ATTEMPTS or late or not is_transient(exc):
+                    raise
+                logger.info(
+                    "%s action %s hit %s; trying again",
+                    self.platform,
+                    click.action_id,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(RETRY_PAUSE_SECONDS * attempt * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
 
     async def submit(
         self,

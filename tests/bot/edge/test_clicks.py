@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import REGISTRY
+from sqlalchemy import exc as sa_exc
 
 from bot.edge import Click, EdgeCore, EdgeOptions, Profile
 from nudges.actions import Action
@@ -76,3 +79,44 @@ async def test_a_form_that_fails_comes_back_as_a_notice(services: Services) -> N
         services.db.sessions = working
     assert result.notice is not None
     assert not result.changed
+
+
+class _FlakySessions:
+    """Sessions that fail to connect the first ``failures`` times, like a database restarting."""
+
+    def __init__(self, working: Any, failures: int) -> None:
+        self.working = working
+        self.failures = failures
+
+    def __call__(self) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise sa_exc.OperationalError("connect", {}, ConnectionRefusedError(111, "refused"))
+        return self.working()
+
+
+async def test_a_click_that_meets_a_passing_outage_is_tried_again(services: Services) -> None:
+    core = _core(services)
+    await core.know("T1", "U1")
+    working = services.db.sessions
+    services.db.sessions = _FlakySessions(working, failures=1)  # type: ignore[assignment]
+    try:
+        result = await core.apply_click(_click(7.0))
+    finally:
+        services.db.sessions = working
+    # The delivery does not exist: the core's own notice, not the try-again one.
+    assert result is not None and result.notice is not None
+    assert "probeer het zo" not in result.notice
+
+
+async def test_a_click_that_keeps_failing_says_try_again(services: Services) -> None:
+    core = _core(services)
+    await core.know("T1", "U1")
+    working = services.db.sessions
+    services.db.sessions = _FlakySessions(working, failures=10)  # type: ignore[assignment]
+    try:
+        result = await core.apply_click(_click(8.0))
+    finally:
+        services.db.sessions = working
+    assert result is not None and result.notice is not None
+    assert "probeer het zo nog eens" in result.notice
