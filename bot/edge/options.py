@@ -31,16 +31,14 @@ class EdgeOptions:
     home_debounce: float = DEFAULT_HOME_DEBOUNCE
     # New workspaces start from the service's defaults (DEFAULT_LOCALE and friends).
     workspace_defaults: Mapping[str, str] = field(default_factory=dict)
-    # Platform user ids that are admins in every workspace (NUDGEBOT_ADMINS).
+    # Platform user ids that are admins in every workspace whatever the platform says (Teams
+    # takes them from NUDGEBOT_ADMINS; Slack's admins are the workspace's owners and admins).
     admins: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> EdgeOptions:
-        """Take the workspace defaults and admins from the settings; ``overrides`` win."""
-        values: dict[str, Any] = {
-            "workspace_defaults": workspace_defaults(settings),
-            "admins": settings.admin_ids,
-        }
+        """Take the workspace defaults from the settings; ``overrides`` win."""
+        values: dict[str, Any] = {"workspace_defaults": workspace_defaults(settings)}
         values.update(overrides)
         return cls(**values)
 
