@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from bot.edge.clicks import Click, Clicks
@@ -17,6 +18,8 @@ from nudges.i18n import t
 from nudges.interactions import ActionResult
 from nudges.messages import Page
 from nudges.services import Services
+
+logger = logging.getLogger(__name__)
 
 
 class EdgeCore:
@@ -128,8 +131,12 @@ class EdgeCore:
         return self.dm_cooldown.should_reply(ws, user, self.services.clock.now())
 
     async def dm_reply(self, ws: str, user: str) -> str:
-        """Word the short pointer to help, in the person's language."""
-        locale = (await self.know(ws, user)).locale
+        """Word the short pointer to help, in the person's language (also with the store down)."""
+        try:
+            locale = (await self.know(ws, user)).locale
+        except Exception as exc:
+            logger.warning("filing a %s user who wrote failed: %s", self.platform, exc)
+            locale = await self.stored_locale(ws, user)
         return t(locale, "home.dm.reply", command=self.options.command)
 
     # -- shutdown --------------------------------------------------------------------------

@@ -75,3 +75,13 @@ async def test_a_direct_message_is_answered_once_per_cooldown(services: Services
     assert core.should_answer_dm("T1", "U1")
     assert not core.should_answer_dm("T1", "U1")
     assert "`/nudges help`" in await core.dm_reply("T1", "U1")
+
+
+async def test_a_direct_message_is_answered_with_the_store_down(services: Services) -> None:
+    core = _core(services)
+    working = services.db.sessions
+    services.db.sessions = None  # type: ignore[assignment]
+    try:
+        assert "`/nudges help`" in await core.dm_reply("T1", "U1")
+    finally:
+        services.db.sessions = working
