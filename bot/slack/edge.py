@@ -263,15 +263,14 @@ def build_slack_edge(
 
     messenger = SlackMessenger(client_for)
     services.register_messenger(Platform.SLACK, messenger)
-    edge = SlackEdge(
+    # The composition root logs the edge's name and status once it is built.
+    return SlackEdge(
         bolt_app=bolt_app,
         listeners=listeners,
         messenger=messenger,
         verifier=verifier,
         socket_mode=handler,
     )
-    logger.info("slack edge ready (%s mode)", edge.mode)
-    return edge
 
 
 def _listeners(services: Services, client_for: ClientFor, options: EdgeOptions) -> SlackListeners:
