@@ -43,6 +43,7 @@ from bot.teams.references import ConversationStore
 from nudges import directory
 from nudges.actions import FormId
 from nudges.interactions import ActionResult
+from nudges.store.audit import audit_entry
 from nudges.store.org import Person
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,9 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
         sender = sender_of(activity)
         if sender is not None:
             await self.core.know(sender.tenant_id, sender.aad_object_id)
-            await self._bootstrap(sender.tenant_id, sender.aad_object_id)
+            await self._bootstrap(
+                sender.tenant_id, sender.aad_object_id, personal=conversation.personal
+            )
         if new:
             logger.info(
                 "teams: installed in a %s conversation tenant=%s",
@@ -157,8 +160,8 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
                 person.unreachable_reason = REMOVED_APP
                 await session.commit()
 
-    async def _bootstrap(self, tenant_id: str, aad_object_id: str) -> None:
-        """Make an installer reachable again, and the tenant's first one its admin.
+    async def _bootstrap(self, tenant_id: str, aad_object_id: str, *, personal: bool) -> None:
+        """Make a personal installer reachable again, and the tenant's first installer its admin.
 
         The admin rule applies only when NUDGEBOT_ADMINS names nobody.
         """
@@ -166,7 +169,7 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
             workspace = await self.core.people.ensure_workspace(session, tenant_id)
             person = await directory.ensure_person(session, workspace, aad_object_id)
             changed = False
-            if not person.reachable and person.unreachable_reason == REMOVED_APP:
+            if personal and not person.reachable and person.unreachable_reason == REMOVED_APP:
                 person.reachable = True
                 person.unreachable_reason = None
                 changed = True
@@ -179,6 +182,16 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
                 if admin is None:
                     person.is_admin = True
                     changed = True
+                    session.add(
+                        audit_entry(
+                            workspace_id=workspace.id,
+                            actor_id=None,
+                            action="admins.add",
+                            target=f"person:{aad_object_id}",
+                            details={"reason": "first installer"},
+                            when=self.core.services.clock.now(),
+                        )
+                    )
                     logger.info("teams: the first installer is the admin of tenant=%s", tenant_id)
             if changed:
                 await session.commit()

@@ -7,6 +7,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from bot.teams.handler import REMOVED_APP
+from nudges.store.audit import AuditEntry
 from nudges.store.database import Database
 from nudges.store.org import Person, Workspace
 from tests.bot.teams.inbound_harness import (
@@ -59,8 +60,11 @@ async def test_a_personal_install_stores_the_reference_once_and_files_the_instal
             ("teams", TENANT, MEGAN_AAD)
         ]
         person = people[0][2]
-        # No NUDGEBOT_ADMINS: the first installer of the tenant is its admin.
+        # No NUDGEBOT_ADMINS: the first installer of the tenant is its admin, as the log says.
         assert person.is_admin
+        async with db.session() as session:
+            [entry] = (await session.scalars(select(AuditEntry))).all()
+        assert (entry.action, entry.target) == ("admins.add", f"person:{MEGAN_AAD}")
         assert person.timezone is None or person.timezone == "America/Los_Angeles"
         assert person.locale == "en"
 
