@@ -118,8 +118,18 @@ class SandboxEdge:
         app.middlewares.append(self._one_line_errors)
 
     async def start(self) -> None:
-        """Seed the demo organisation unless the store already holds it."""
-        await self.workspace()
+        """Seed the demo organisation in the background unless the store already holds it.
+
+        Start-up does not wait for it: the service is soon ready for signals, and a request
+        that comes first waits for the seeding itself.
+        """
+        self.core.inflight.spawn(self._seed_at_start())
+
+    async def _seed_at_start(self) -> None:
+        try:
+            await self.workspace()
+        except Exception:
+            logger.exception("sandbox: seeding the demo organisation failed; the page will retry")
 
     async def stop(self) -> None:
         """Let clicks and commands in progress finish."""
