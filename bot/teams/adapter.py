@@ -12,6 +12,7 @@ requests without a token as anonymous, for the local Bot Framework Emulator.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -114,8 +115,10 @@ class TeamsFrontDoor:
         self, activity: Activity, header: str
     ) -> AuthenticateRequestResult | None:
         try:
-            result: AuthenticateRequestResult = await self.auth.authenticate_request(
-                activity, header
+            # botbuilder fetches the signing keys with blocking `requests` (no timeout) when its
+            # daily cache expires; a thread keeps that off the event loop every request shares.
+            result: AuthenticateRequestResult = await asyncio.to_thread(
+                asyncio.run, self.auth.authenticate_request(activity, header)
             )
         except Exception as exc:
             # PermissionError for a bad token; jwt and key errors for a malformed one. All 401.
