@@ -11,7 +11,7 @@ import logging
 
 from aiohttp import web
 
-from bot.edge import EdgeCore, EdgeOptions, workspace_defaults
+from bot.edge import EdgeCore, EdgeOptions
 from bot.settings import Settings
 from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_config
 from bot.teams.handler import ActivityProfiles, TeamsHandler
@@ -65,12 +65,12 @@ def build_teams_edge(
     options: EdgeOptions | None = None,
 ) -> TeamsEdge:
     """Build the Teams edge for ``settings`` (``config`` overrides botbuilder's, for tests)."""
-    profiles = ActivityProfiles(settings.admin_ids)
+    profiles = ActivityProfiles()
     core = EdgeCore(
         services,
         Platform.TEAMS,
         profiles=profiles,
-        options=options or EdgeOptions(workspace_defaults=workspace_defaults(settings)),
+        options=options or EdgeOptions.from_settings(settings, admins=settings.admin_ids),
     )
     store = ConversationStore(services.db.engine)
     handler = TeamsHandler(core, store, profiles)

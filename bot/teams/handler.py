@@ -7,6 +7,7 @@ shared edge's (``bot.edge``); this module only reads the activity and answers in
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +18,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeValue
 from sqlalchemy import select
 
-from bot.edge import Click, EdgeCore, Profile
+from bot.edge import Click, EdgeCore, Profile, observe_ack
 from bot.teams.cards import (
     CARD_CONTENT_TYPE,
     FORM_CANCEL,
@@ -60,8 +61,7 @@ PROFILE_MEMORY = 10_000
 class ActivityProfiles:
     """Profiles as Teams activities describe their senders (there is nothing to look up)."""
 
-    def __init__(self, admins: frozenset[str], memory: int = PROFILE_MEMORY) -> None:
-        self.admins = admins
+    def __init__(self, memory: int = PROFILE_MEMORY) -> None:
         self._memory = memory
         self._seen: OrderedDict[tuple[str, str], Profile] = OrderedDict()
 
@@ -69,10 +69,7 @@ class ActivityProfiles:
         """Remember what an activity said about its sender."""
         key = (sender.tenant_id, sender.aad_object_id)
         self._seen[key] = Profile(
-            user_id=sender.aad_object_id,
-            timezone=sender.timezone,
-            locale=sender.locale,
-            is_platform_admin=sender.aad_object_id in self.admins,
+            user_id=sender.aad_object_id, timezone=sender.timezone, locale=sender.locale
         )
         self._seen.move_to_end(key)
         while len(self._seen) > self._memory:
@@ -80,10 +77,7 @@ class ActivityProfiles:
 
     async def get(self, workspace_id: str, user_id: str) -> Profile | None:
         """Return what the last activity from the person said."""
-        found = self._seen.get((workspace_id, user_id))
-        if found is None and user_id in self.admins:
-            return Profile(user_id=user_id, is_platform_admin=True)
-        return found
+        return self._seen.get((workspace_id, user_id))
 
 
 class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
@@ -98,10 +92,16 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Note who is asking, then route the activity by type."""
-        sender = sender_of(turn_context.activity)
+        activity = turn_context.activity
+        sender = sender_of(activity)
         if sender is not None:
             self.profiles.saw(sender)
+        started = time.perf_counter()
         await super().on_turn(turn_context)
+        kind = _ack_kind(activity)
+        if kind:
+            # Teams waits for the HTTP answer while the turn runs: that is the acknowledgement.
+            observe_ack(kind, self.core.platform, time.perf_counter() - started)
 
     # -- installs and removals -------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
                 person.reachable = True
                 person.unreachable_reason = None
                 changed = True
-            if not self.profiles.admins:
+            if not self.core.options.admins:
                 admin = await session.scalar(
                     select(Person.id)
                     .where(Person.workspace_id == workspace.id, Person.is_admin.is_(True))
@@ -308,6 +308,14 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
             message_key=str(activity.reply_to_id or ""),
         )
         return await self.core.inflight.run(self.core.apply_click(click))
+
+
+def _ack_kind(activity: Activity) -> str:
+    if activity.type == "invoke" and activity.name == "adaptiveCard/action":
+        return "click"
+    if activity.type == "message":
+        return "click" if submitted_value(activity) is not None else "command"
+    return ""
 
 
 def _mentions_bot(activity: Activity) -> bool:
