@@ -89,3 +89,10 @@ async def test_a_channel_message_runs_only_when_the_bot_is_mentioned(db: Databas
         assert (await teams.post(channel)).status == 201
         assert len(teams.connector.calls) == before + 1
         assert "admins" in str(teams.connector.calls[-1].activity.get("text"))
+
+
+async def test_people_nudgebot_admins_names_may_run_admin_commands(db: Database) -> None:
+    async with running_teams(db, admins=OMAR_AAD) as teams:
+        await teams.install()  # Megan installs first, but NUDGEBOT_ADMINS decides
+        assert "Only admins can use" in await teams.say("budget 4")
+        assert "at most 4" in await teams.say("budget 4", person=OMAR)
