@@ -26,9 +26,8 @@ from nudges.store.database import Database
 from tests.bot.slack.app_harness import NOW, build_services
 from tests.fakes.bot_connector import FakeBotConnector
 
-SAMPLES = Path("/work/shared/platform-samples/teams")
-if not SAMPLES.is_dir():  # the samples also ship beside the repository in CI checkouts
-    SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "platform-samples" / "teams"
+# The shared samples live beside the repository, as for the Slack tests.
+SAMPLES = Path(__file__).parents[3] / ".." / "shared" / "platform-samples" / "teams"
 
 # The people of the samples: Megan installs the bot (personal scope) and is the first admin.
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
