@@ -15,7 +15,7 @@ from bot.edge import EdgeCore, EdgeOptions
 from bot.settings import Settings
 from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_config
 from bot.teams.handler import ActivityProfiles, TeamsHandler
-from bot.teams.messenger import TeamsMessenger
+from bot.teams.messenger import TeamsMessenger, graph_from_settings
 from bot.teams.references import ConversationStore
 from nudges.domain import Platform
 from nudges.services import Services
@@ -87,7 +87,9 @@ def build_teams_edge(
 def _register_messenger(
     settings: Settings, services: Services, door: TeamsFrontDoor, store: ConversationStore
 ) -> None:
-    messenger = TeamsMessenger(door.adapter, store, app_id=settings.microsoft_app_id)
+    messenger = TeamsMessenger(
+        door.adapter, store, app_id=settings.microsoft_app_id, graph=graph_from_settings(settings)
+    )
     services.register_messenger(Platform.TEAMS, messenger)
 
 
