@@ -18,6 +18,7 @@ from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
 from nudges.ports import SystemClock
+from nudges.pulse import sealing
 from nudges.scheduling.ticker import Ticker
 from nudges.services import Services
 from nudges.store.database import Database
@@ -104,6 +105,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         send_rate_per_workspace=settings.send_rate_per_workspace,
     )
     dispatcher = Dispatcher(db, clock, catalogue, {}, config)
+    configure_sealing(settings)
     return Services(
         db=db,
         clock=clock,
@@ -111,6 +113,20 @@ def build_services(settings: Settings, db: Database) -> Services:
         dispatcher=dispatcher,
         interactions=Interactions(dispatcher),
     )
+
+
+def configure_sealing(settings: Settings) -> None:
+    """Seal open polls' answers under a key derived from a service secret the database lacks."""
+    secret = (
+        settings.nudgebot_secret_key
+        or settings.slack_signing_secret
+        or settings.microsoft_app_password
+    )
+    if not sealing.configure(secret).durable:
+        logger.warning(
+            "no NUDGEBOT_SECRET_KEY or platform secret: answers to open pulse polls are sealed "
+            "under a key held only by this process, and a restart asks those people again"
+        )
 
 
 async def run_service(

@@ -31,6 +31,7 @@ from nudges.i18n import t
 from nudges.messages import Message
 from nudges.planner import Choice, choose
 from nudges.ports import Clock, DeliveryError, MessageRef, Messenger, Recipient
+from nudges.pulse import answers as pulse_answers
 from nudges.pulse import digest as pulse_digest
 from nudges.pulse import schedule as pulse_schedule
 from nudges.scheduling.calendar import (
@@ -316,6 +317,8 @@ class Dispatcher:
                 closed += await pulse_schedule.close_due(session, workspace, now)
                 planned += await pulse_schedule.plan_pulses(self, session, workspace, now)
             await session.commit()
+        if closed:
+            await pulse_answers.scrub(self.db)
         # Only once the closing is committed may the poll messages lose their buttons.
         for delivery_id in closed:
             await self.update_message(delivery_id)
