@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 # Loggers that print SQL parameters, rows or protocol traffic below WARNING: at DEBUG they would
 # write who answered next to what was answered, and the text people typed. They stay at WARNING
-# whatever LOG_LEVEL says, and a filter drops their quieter records even if a library (or an
-# engine made with ``echo=True``) lowers their level again later.
+# whatever LOG_LEVEL says, and a filter drops their quieter records even if a library lowers
+# their level again later. (The engine also hides statement parameters; see nudges.store.database.)
 VALUE_BEARING = ("sqlalchemy", "aiosqlite", "asyncpg")
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is worth printing.
