@@ -88,6 +88,18 @@ async def _pages(conn: AsyncConnection, table: str) -> list[Any]:
     return rows
 
 
+async def _column(conn: AsyncConnection, table: str, column: str) -> int:
+    """Return a column's index among a tuple's attributes (dropped columns keep their place)."""
+    number = await conn.scalar(
+        text(
+            "SELECT attnum FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attname = :c"
+        ),
+        {"t": table, "c": column},
+    )
+    assert number is not None, (table, column)
+    return int(number) - 1
+
+
 async def page_attack(db: Database) -> tuple[Candidates, list[bytes]]:
     """Read every tuple version left in the heap pages, live or dead, and link by ``t_xmin``."""
     async with db.engine.connect() as conn:
@@ -100,20 +112,23 @@ async def page_attack(db: Database) -> tuple[Candidates, list[bytes]]:
         participation = await _pages(conn, "pulse_participation")
         answers = await _pages(conn, "pulse_answers")
         pending = await _pages(conn, "pulse_pending")
-    # pulse_participation: id, poll_id, person_id, delivery_id, answered, reminders_sent.
+        person_at = await _column(conn, "pulse_participation", "person_id")
+        answered_at = await _column(conn, "pulse_participation", "answered")
+        value_at = await _column(conn, "pulse_answers", "value")
+        sealed_at = await _column(conn, "pulse_pending", "sealed")
     answered_in: dict[str, set[int]] = {}
     for xmin, _xmax, attrs in participation:
-        if attrs[4] == b"\x01":
-            person = people[int.from_bytes(attrs[2], "little")]
+        if attrs[answered_at] == b"\x01":
+            person = people[int.from_bytes(attrs[person_at], "little")]
             answered_in.setdefault(person, set()).add(xmin)
-    # pulse_answers: id, poll_id, value (a little-endian smallint).
-    values = [(xmin, int.from_bytes(attrs[2], "little")) for xmin, _x, attrs in answers]
+    # The value is a little-endian smallint.
+    values = [(xmin, int.from_bytes(attrs[value_at], "little")) for xmin, _x, attrs in answers]
     candidates: Candidates = {
         person: Counter(v for xmin, v in values if xmin in xmins)
         for person, xmins in answered_in.items()
     }
-    # pulse_pending: id, poll_id, participation_id, key_id, sealed.
-    sealed = [bytes(attrs[4]) for _xmin, _xmax, attrs in pending]
+    # A sealed value is a varlena: a short header, then the bytes.
+    sealed = [bytes(attrs[sealed_at]) for _xmin, _xmax, attrs in pending]
     return candidates, sealed
 
 
@@ -170,10 +185,10 @@ async def test_dead_tuples_in_the_pages_link_nobody_after_close(db: Database) ->
     _assert_sealed_blobs_say_nothing(sealed)
     async with db.engine.connect() as conn:
         versions = await _pages(conn, "pulse_answers")
+        value_at = await _column(conn, "pulse_answers", "value")
     # Each answer was written once and never rewritten: no dead version anywhere.
-    assert sorted(int.from_bytes(a[2], "little") for _x, _m, a in versions) == sorted(
-        FINAL.values()
-    )
+    written = sorted(int.from_bytes(a[value_at], "little") for _x, _m, a in versions)
+    assert written == sorted(FINAL.values())
 
 
 async def test_both_attacks_do_link_answers_written_the_old_way(db: Database) -> None:
