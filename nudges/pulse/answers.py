@@ -223,7 +223,6 @@ async def seal(session: AsyncSession, poll: PulsePoll) -> bool:
             [{"id": str(uuid.uuid4()), "poll_id": poll.id, "value": v} for v in values],
         )
     poll.closed = True
-    values.clear()
     return True
 
 
