@@ -166,6 +166,9 @@ async def test_the_bot_token_reads_nothing_of_any_answer_while_open(slack: Harne
     notes = [e for e in slack.api.ephemerals if "You chose" in e["text"]]
     assert len(notes) == len(MEMBERS) + 1
     assert not any("You chose" in _shape(m) for m in history.values())
+    # Nor does any App Home the clicks refreshed.
+    homes = json.dumps(slack.api.home_views, ensure_ascii=False)
+    assert "You chose" not in homes and not any(face in homes for face in SCALE_EMOJI)
 
 
 async def test_the_bot_token_reads_nothing_of_any_answer_after_close(slack: Harness) -> None:

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -201,3 +201,23 @@ async def test_closing_writes_the_answers_once_and_drops_the_sealed_ones(db: Dat
     result = await world.click("U6", 5, original=True)
     assert result.notice and "closed" in result.notice
     assert len(await _answers(db)) == 5
+
+
+async def test_an_answer_stored_before_sealing_counts_but_cannot_change(db: Database) -> None:
+    world = await _sent(db)
+    (poll,) = await world.polls()
+    # As migration 0006 leaves an open poll: the flag set and a plain answer already stored.
+    async with db.session() as s:
+        await s.execute(
+            update(PulseParticipation)
+            .where(PulseParticipation.person_id == world.ids["U1"])
+            .values(answered=True)
+        )
+        s.add(PulseAnswer(id=str(uuid.uuid4()), poll_id=poll.id, value=2))
+        await s.commit()
+    result = await world.click("U1", 5)
+    assert not result.changed and result.notice and "can no longer be changed" in result.notice
+    for index, value in enumerate((1, 3, 4, 5), start=2):
+        await world.click(f"U{index}", value)
+    await world.run_until(poll.closes_at + timedelta(minutes=1), step=timedelta(hours=6))
+    assert sorted(a.value for a in await _answers(db)) == [1, 2, 3, 4, 5]
