@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
+from nudges import directory, rights
 from nudges.commands.ast import PersonRef, SelfRef
 from nudges.commands.topics import echo
 from nudges.content.catalogue import Catalogue
@@ -147,6 +147,12 @@ class Context:
         if isinstance(ref, SelfRef):
             return self.actor
         external_id = self.check_id(ref.user_id)
+        known = await directory.find_person(self.session, self.workspace.id, external_id)
+        if known is not None:
+            return known
+        # Someone erased comes back only by using the bot themselves, not by being mentioned.
+        if await rights.is_forgotten(self.session, self.workspace, external_id):
+            raise self.fail("rights.forgotten", person=external_id)
         return await directory.ensure_person(self.session, self.workspace, external_id)
 
     async def stored_admins(self) -> list[Person]:

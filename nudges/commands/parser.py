@@ -802,6 +802,72 @@ def _me_opt(c: _Cursor) -> ast.Command:
     c.fail("unknown_subcommand", "me optout", command="me", word="opt")
 
 
+RETENTION_MONTHS = (1, 120)
+_RETENTION = re.compile(r"^([0-9]{1,4})(m|mo|months?|maanden|maand)?$")
+_OFF = ("off", "uit", "keep", "bewaar")
+_SINCE = ("--since", "since", "sinds", "vanaf")
+_CONFIRM = ("confirm", "bevestig", "yes", "ja")
+
+
+def _export(c: _Cursor) -> ast.Command:
+    return ast.Export(_person(c))
+
+
+def _forget(c: _Cursor) -> ast.Command:
+    return ast.Forget(_person(c))
+
+
+def _retention(c: _Cursor) -> ast.Command:
+    token = c.peek()
+    if token is None:
+        return ast.Retention()
+    kinds = ("answers", "deliveries")
+    word = token.value.lower()
+    if token.kind is not TokenKind.WORD or word not in kinds:
+        c.fail("unknown_retention_kind", _closest(word, kinds), word=token.raw)
+    c.take()
+    amount = c.peek()
+    if amount is None:
+        c.fail("missing_retention", kind=word)
+    c.take()
+    typed = amount.value.lower()
+    if amount.kind is TokenKind.WORD and typed in _OFF:
+        return ast.Retention(word, None)
+    found = _RETENTION.match(typed) if amount.kind is TokenKind.WORD else None
+    if found is None:
+        c.fail("bad_retention", word=amount.raw)
+    months = int(found.group(1))
+    low, high = RETENTION_MONTHS
+    if not low <= months <= high:
+        c.fail("retention_out_of_range", word=amount.raw, min=str(low), max=str(high))
+    return ast.Retention(word, months)
+
+
+def _audit(c: _Cursor) -> ast.Command:
+    person = _optional_person(c)
+    since: date | None = None
+    if c.next_is(*_SINCE):
+        c.take()
+        since = _date(c)
+    elif (
+        (token := c.peek()) is not None
+        and token.kind is TokenKind.WORD
+        and token.value.lower().startswith("--since=")
+    ):
+        c.take()
+        since = _iso_date(c, Token(TokenKind.WORD, token.value.split("=", 1)[1], token.raw))
+    if person is None and not c.at_end():
+        person = _optional_person(c)
+    return ast.Audit(person, since)
+
+
+def _me_forget(c: _Cursor) -> ast.Command:
+    if c.next_is(*_CONFIRM):
+        c.take()
+        return ast.MeForget(confirmed=True)
+    return ast.MeForget()
+
+
 Parse = Callable[[_Cursor], ast.Command]
 
 _COMMANDS: dict[str, Parse] = {
@@ -820,6 +886,10 @@ _COMMANDS: dict[str, Parse] = {
     "admins": _admins,
     "test": _test,
     "send-now": _send_now,
+    "export": _export,
+    "forget": _forget,
+    "retention": _retention,
+    "audit": _audit,
 }
 
 _PULSE: dict[str, Parse] = {
@@ -845,6 +915,8 @@ _ME: dict[str, Parse] = {
     "optout": lambda c: ast.MeOptOut(),
     "optin": lambda c: ast.MeOptIn(),
     "opt": _me_opt,
+    "export": lambda c: ast.MeExport(),
+    "forget": _me_forget,
 }
 
 _TOP_LEVEL_WORDS = (*_COMMANDS, "pulse", "me")
