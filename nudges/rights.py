@@ -119,7 +119,9 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
                 .where(PulseParticipation.poll_id.in_(todo), PulseParticipation.answered.is_(True))
                 .group_by(PulseParticipation.poll_id)
             )
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     invited = dict(
         (
@@ -132,7 +134,9 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
                 )
                 .group_by(PulseParticipation.poll_id)
             )
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     sums = {
         poll_id: (int(count), int(total or 0))
@@ -142,7 +146,9 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
                 .where(PulseAnswer.poll_id.in_(todo))
                 .group_by(PulseAnswer.poll_id)
             )
-        ).tuples()
+        )
+        .tuples()
+        .all()
     }
     for poll_id in todo:
         count, total = sums.get(poll_id, (0, 0))
@@ -285,7 +291,7 @@ async def export_person(
         ],
         "pulse_polls_asked": [
             {"period": period, "team": team, "answered": bool(answered)}
-            for period, team, answered in asked.tuples()
+            for period, team, answered in asked.tuples().all()
         ],
         "audit_log": [
             {
@@ -313,7 +319,7 @@ async def _external_ids(session: AsyncSession, workspace_id: int) -> dict[int, s
     rows = await session.execute(
         select(Person.id, Person.external_id).where(Person.workspace_id == workspace_id)
     )
-    return dict(rows.tuples())
+    return dict(rows.tuples().all())
 
 
 # --- erasure ---

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from nudges import rights
 from nudges.dispatch import Dispatcher, TickResult
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class Ticker:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._lock_conn: AsyncConnection | None = None
         self.is_leader = False
+        # The UTC day retention last ran on in this process; it runs once a day, on the leader.
+        self.retention_day: date | None = None
 
     async def _acquire_leadership(self) -> bool:
         engine = self.dispatcher.db.engine
@@ -76,6 +80,7 @@ class Ticker:
                 logger.info("this process is now the active scheduler")
             else:
                 return None
+        await self._daily_retention()
         try:
             result = await self.dispatcher.tick()
         except Exception:
@@ -91,6 +96,19 @@ class Ticker:
                 result.cancelled,
             )
         return result
+
+    async def _daily_retention(self) -> None:
+        """Delete what is past the workspaces' retention, on the first tick of each UTC day."""
+        now = self.dispatcher.clock.now()
+        if self.retention_day == now.date():
+            return
+        try:
+            await rights.run_retention(self.dispatcher.db, now)
+        except Exception:
+            # Deleting is idempotent: the next tick simply tries again.
+            logger.exception("retention failed; the next tick will try again")
+            return
+        self.retention_day = now.date()
 
     def start(self) -> None:
         """Start ticking every ``interval_seconds``."""
