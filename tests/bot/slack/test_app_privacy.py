@@ -1,4 +1,4 @@
-"""Personal-data commands and hostile input through the real Slack edge, signed like Slack sends it."""
+"""Personal-data commands and hostile input through the real Slack edge, signed as Slack signs."""
 
 from __future__ import annotations
 
