@@ -291,7 +291,7 @@ async def export_person(
         ],
         "pulse_polls_asked": [
             {"period": period, "team": team, "answered": bool(answered)}
-            for period, team, answered in asked.tuples().all()
+            for period, team, answered in asked.all()
         ],
         "audit_log": [
             {
@@ -319,7 +319,7 @@ async def _external_ids(session: AsyncSession, workspace_id: int) -> dict[int, s
     rows = await session.execute(
         select(Person.id, Person.external_id).where(Person.workspace_id == workspace_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 # --- erasure ---
