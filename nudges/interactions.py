@@ -20,7 +20,7 @@ from nudges.compose import (
 from nudges.dispatch import Dispatcher, idempotency_key, outcome_is_final
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
 from nudges.i18n import format_day, t
-from nudges.messages import Form, Message
+from nudges.messages import Form, Message, control_character
 from nudges.pulse.answers import AnswerOutcome
 from nudges.pulse.clicks import apply_click
 from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
@@ -304,6 +304,8 @@ class Interactions:
                     errors[COMMITMENT_TEXT] = t(
                         loaded.locale, "messages.notice.empty_commitment", max=MAX_COMMITMENT_CHARS
                     )
+                elif control_character(text) is not None:
+                    errors[COMMITMENT_TEXT] = t(loaded.locale, "messages.notice.control_character")
                 if errors or due is None:
                     return ActionResult(errors=errors)
                 await self._save_commitment(session, loaded, text, due)

@@ -10,6 +10,7 @@ drops the markers themselves (``typed_spans`` splits a text for that).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -29,6 +30,19 @@ def typed(text: str) -> str:
 def untyped(text: str) -> str:
     """Drop the typed-text markers, for places that show text plainly anyway."""
     return text.replace(TYPED_START, "").replace(TYPED_END, "")
+
+
+# Tab and line breaks are how people type; other control characters (NUL above all, which
+# PostgreSQL refuses in text) and lone surrogates are never meant.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def control_character(text: str) -> str | None:
+    """Return the first control character in typed text that nobody means to type, if any."""
+    for char in text:
+        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs"):
+            return char
+    return None
 
 
 def typed_spans(text: str) -> list[tuple[str, bool]]:

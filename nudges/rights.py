@@ -384,6 +384,9 @@ async def forget_person(
             entry.details = details
             removed += 1
     await session.delete(person)
+    # Someone erased before who came back through an event rather than a command may still
+    # have a tombstone; one is enough.
+    await came_back(session, workspace, external_id)
     session.add(
         ForgottenPerson(
             workspace_id=workspace.id, id_hash=id_hash(workspace, external_id), forgotten_at=now

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from nudges.commands.topics import (
 )
 from nudges.domain import DEFAULT_LOCALE, LOCALES, Dimension, Frequency, Kind
 from nudges.i18n import normalize_locale, t
+from nudges.messages import control_character
 
 logger = logging.getLogger(__name__)
 
@@ -182,10 +182,6 @@ QUOTES = DOUBLE_QUOTES | SINGLE_QUOTES
 # Platform ids are letters, digits and a little punctuation (Slack U0ANNA, Teams 29:1AbC-x,
 # AAD GUIDs); "<@!channel>" or a control character is never a person.
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.+/=-]{0,127}$")
-# Tab and line breaks are how people type; every other control character is refused.
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
-# Control characters and lone surrogates; format characters such as the emoji joiner stay.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 
 
 @cache
@@ -1003,11 +999,11 @@ def _refuse_unreadable(text: str) -> CommandError | None:
     """Refuse text too long to read or holding control characters, before parsing it."""
     if len(text) > MAX_COMMAND_LENGTH:
         return CommandError(ERRORS + "too_long", _topic_of(text), {"max": str(MAX_COMMAND_LENGTH)})
-    for char in text:
-        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) in _REFUSED_CATEGORIES:
-            return CommandError(
-                ERRORS + "control_character", _topic_of(text), {"code": f"U+{ord(char):04X}"}
-            )
+    char = control_character(text)
+    if char is not None:
+        return CommandError(
+            ERRORS + "control_character", _topic_of(text), {"code": f"U+{ord(char):04X}"}
+        )
     return None
 
 
