@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from nudges.messages import Message
 
@@ -74,6 +74,17 @@ class Messenger(Protocol):
 
     async def update(self, recipient: Recipient, ref: MessageRef, message: Message) -> None:
         """Replace a delivered message with a new rendering."""
+        ...
+
+
+@runtime_checkable
+class FileMessenger(Protocol):
+    """Deliver a file into a person's direct messages (for data exports)."""
+
+    async def send_file(
+        self, recipient: Recipient, filename: str, data: bytes, message: str
+    ) -> MessageRef:
+        """Upload ``data`` as ``filename`` into the DM with ``recipient``, with ``message``."""
         ...
 
 

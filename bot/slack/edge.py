@@ -149,9 +149,20 @@ class SlackEdge:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=text, query=request.query_string, headers=_headers(request)
-        )
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=text, query=request.query_string, headers=_headers(request)
+            )
+        except (ValueError, TypeError, AttributeError):
+            # Signed but unreadable (garbage JSON, JSON that is no object, a payload= that is
+            # not JSON): Slack never sends that, so say so plainly instead of failing in Bolt.
+            logger.warning("slack: a signed request whose body is not a JSON object or form data")
+            return web.json_response(
+                {"error": "body is not a JSON object or form data"}, status=400
+            )
+        if not isinstance(bolt_request.body, dict):
+            logger.warning("slack: a signed request whose body is not a JSON object")
+            return web.json_response({"error": "body is not a JSON object"}, status=400)
         return await to_aiohttp_response(await self.bolt_app.async_dispatch(bolt_request))
 
     async def handle_install(self, request: web.Request) -> web.Response:

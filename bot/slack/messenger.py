@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack import ClientFor
-from bot.slack.blocks import METADATA_EVENT_TYPE, render_message
+from bot.slack.blocks import METADATA_EVENT_TYPE, render_message, to_mrkdwn
 from nudges.domain import Platform
 from nudges.messages import Message
 from nudges.ports import DeliveryError, FailureScope, MessageRef, Recipient
@@ -335,6 +335,39 @@ class SlackMessenger:
             ref.channel,
             ref.message_id,
         )
+
+    async def send_file(
+        self, recipient: Recipient, filename: str, data: bytes, message: str
+    ) -> MessageRef:
+        """Upload a file into the DM with the recipient, with ``message`` as its comment."""
+        _check_platform(recipient)
+        client = await self._client_for(recipient.workspace_external_id)
+        opened = await _call(
+            "conversations.open",
+            recipient,
+            client.conversations_open(users=recipient.user_external_id),
+        )
+        channel = _required_str(opened, "channel", "id")
+        uploaded = await _call(
+            "files.upload",
+            recipient,
+            client.files_upload_v2(
+                channel=channel,
+                content=data,
+                filename=filename,
+                title=filename,
+                initial_comment=to_mrkdwn(message),
+            ),
+        )
+        file_id = _required_str(uploaded, "file", "id")
+        logger.info(
+            "sent slack file workspace=%s user=%s channel=%s file=%s",
+            recipient.workspace_external_id,
+            recipient.user_external_id,
+            channel,
+            file_id,
+        )
+        return MessageRef(channel=channel, message_id=file_id)
 
 
 SlackFailure = SlackClientError | aiohttp.ClientError | OSError

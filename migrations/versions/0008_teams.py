@@ -1,7 +1,7 @@
 """teams: the conversations the bot may write to
 
 Revision ID: 0008_teams
-Revises: 0004_pulse
+Revises: 0007_privacy_rights
 Create Date: 2026-12-02 11:50:00
 
 One row per Teams conversation (personal chat, channel or group chat) with what a proactive
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_teams"
-down_revision: str | None = "0004_pulse"
+down_revision: str | None = "0007_privacy_rights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

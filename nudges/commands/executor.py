@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nudges.commands import ast, me, people, sending, settings
+from nudges.commands import ast, me, people, rights, sending, settings
 from nudges.commands.context import Context, Failure, Outcome
 from nudges.commands.help import help_text
 from nudges.commands.parser import CommandError, render_error
@@ -73,6 +73,12 @@ COMMANDS: dict[type[ast.Command], tuple[str, Handler]] = {
     ast.MeProgramme: ("me_programme", me.programme),
     ast.MeOptOut: ("me_optout", me.opt_out),
     ast.MeOptIn: ("me_optin", me.opt_in),
+    ast.Export: ("export", rights.export),
+    ast.Forget: ("forget", rights.forget),
+    ast.Retention: ("retention", rights.retention),
+    ast.Audit: ("audit", rights.audit),
+    ast.MeExport: ("me_export", rights.me_export),
+    ast.MeForget: ("me_forget", rights.me_forget),
 }
 
 

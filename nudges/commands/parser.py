@@ -15,7 +15,14 @@ from typing import NoReturn
 import holidays
 
 from nudges.commands import ast
-from nudges.commands.tokens import Token, TokenKind, UnbalancedQuoteError, tokenize
+from nudges.commands.tokens import (
+    DOUBLE_QUOTES,
+    SINGLE_QUOTES,
+    Token,
+    TokenKind,
+    UnbalancedQuoteError,
+    tokenize,
+)
 from nudges.commands.topics import (
     TOPICS,
     TOPICS_BY_KEY,
@@ -26,6 +33,7 @@ from nudges.commands.topics import (
 )
 from nudges.domain import DEFAULT_LOCALE, LOCALES, Dimension, Frequency, Kind
 from nudges.i18n import normalize_locale, t
+from nudges.messages import control_character
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +172,16 @@ MAX_PAUSE_DAYS = 365
 BUDGET_RANGE = (1, 20)
 THRESHOLD_RANGE = (3, 10)
 MAX_QUESTION_LENGTH = 200
+# A command longer than this is not read at all: no real command needs it, and reading
+# thousands of mentions would keep the event loop busy for everyone.
+MAX_COMMAND_LENGTH = 4000
+MAX_PEOPLE = 50
+# Enough of a too-long command to tell which command it is, for the refusal or the example.
+_TOPIC_PREFIX = 200
+QUOTES = DOUBLE_QUOTES | SINGLE_QUOTES
+# Platform ids are letters, digits and a little punctuation (Slack U0ANNA, Teams 29:1AbC-x,
+# AAD GUIDs); "<@!channel>" or a control character is never a person.
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.+/=-]{0,127}$")
 
 
 @cache
@@ -233,13 +251,19 @@ def _person_problem(c: _Cursor, token: Token) -> NoReturn:
     c.fail("expected_person", word=token.raw)
 
 
+def _person_ref(c: _Cursor, token: Token) -> ast.PersonRef:
+    if not _EXTERNAL_ID.match(token.value):
+        c.fail("bad_mention", word=token.raw)
+    return ast.PersonRef(token.value)
+
+
 def _person(c: _Cursor) -> ast.PersonRef:
     token = c.peek()
     if token is None:
         c.fail("missing_person")
     if token.kind is not TokenKind.PERSON:
         _person_problem(c, token)
-    return ast.PersonRef(c.take().value)
+    return _person_ref(c, c.take())
 
 
 def _optional_person(c: _Cursor) -> ast.PersonRef | None:
@@ -247,7 +271,7 @@ def _optional_person(c: _Cursor) -> ast.PersonRef | None:
     if token is None:
         return None
     if token.kind is TokenKind.PERSON:
-        return ast.PersonRef(c.take().value)
+        return _person_ref(c, c.take())
     if token.kind is not TokenKind.WORD and token.kind is not TokenKind.QUOTED:
         _person_problem(c, token)
     if token.value.startswith("@") and len(token.value) > 1:
@@ -259,10 +283,19 @@ def _person_or_self(c: _Cursor) -> ast.PersonOrSelf:
     return _optional_person(c) or ast.SelfRef()
 
 
-def _team(c: _Cursor, token: Token) -> ast.TeamRef:
+def _team(c: _Cursor, token: Token, stop: Iterable[str] = ()) -> ast.TeamRef:
+    """Read a team name; ``#Team Blue`` takes the plain words after it up to a ``stop`` word."""
     if not token.value:
         c.fail("team_name_missing")
-    return ast.TeamRef(token.value)
+    words = [token.value]
+    # A quoted name (#"Team Blue") or a channel link is whole already.
+    if token.kind is TokenKind.TEAM and token.raw.startswith("#") and token.raw[1:2] not in QUOTES:
+        stops = frozenset(stop)
+        while (following := c.peek()) is not None and following.kind is TokenKind.WORD:
+            if following.value.lower() in stops or following.value.startswith("@"):
+                break
+            words.append(c.take().value)
+    return ast.TeamRef(" ".join(" ".join(words).split()))
 
 
 def _pulse_target(c: _Cursor, *, scheduled: bool = False) -> ast.PulseTarget:
@@ -270,7 +303,7 @@ def _pulse_target(c: _Cursor, *, scheduled: bool = False) -> ast.PulseTarget:
     if token is None:
         return ast.WorkspaceRef()
     if token.kind is TokenKind.TEAM:
-        return _team(c, c.take())
+        return _team(c, c.take(), _FREQUENCIES if scheduled else ())
     if token.is_word(*_WORKSPACE):
         c.take()
         return ast.WorkspaceRef()
@@ -300,7 +333,7 @@ def _cadence_target(c: _Cursor) -> ast.CadenceTarget:
     if token is None:
         return ast.WorkspaceRef()
     if token.kind is TokenKind.TEAM:
-        return _team(c, c.take())
+        return _team(c, c.take(), _FREQUENCIES)
     if token.is_word(*_WORKSPACE):
         c.take()
         return ast.WorkspaceRef()
@@ -605,15 +638,16 @@ def _kinds_command(c: _Cursor) -> ast.Command:
 
 
 def _members(c: _Cursor) -> tuple[ast.PersonRef, ...]:
-    members: list[ast.PersonRef] = []
+    # A dict keeps the order people were typed in and finds repeats in constant time.
+    members: dict[ast.PersonRef, None] = {}
     while not c.at_end():
         token = c.peek()
         if token is not None and token.kind is TokenKind.WORD and token.value.strip(",") == "":
             c.take()
             continue
-        member = _person(c)
-        if member not in members:
-            members.append(member)
+        members[_person(c)] = None
+        if len(members) > MAX_PEOPLE:
+            c.fail("too_many_people", max=str(MAX_PEOPLE))
     if not members:
         c.fail("missing_members")
     return tuple(members)
@@ -764,6 +798,72 @@ def _me_opt(c: _Cursor) -> ast.Command:
     c.fail("unknown_subcommand", "me optout", command="me", word="opt")
 
 
+RETENTION_MONTHS = (1, 120)
+_RETENTION = re.compile(r"^([0-9]{1,4})(m|mo|months?|maanden|maand)?$")
+_OFF = ("off", "uit", "keep", "bewaar")
+_SINCE = ("--since", "since", "sinds", "vanaf")
+_CONFIRM = ("confirm", "bevestig", "yes", "ja")
+
+
+def _export(c: _Cursor) -> ast.Command:
+    return ast.Export(_person(c))
+
+
+def _forget(c: _Cursor) -> ast.Command:
+    return ast.Forget(_person(c))
+
+
+def _retention(c: _Cursor) -> ast.Command:
+    token = c.peek()
+    if token is None:
+        return ast.Retention()
+    kinds = ("answers", "deliveries")
+    word = token.value.lower()
+    if token.kind is not TokenKind.WORD or word not in kinds:
+        c.fail("unknown_retention_kind", _closest(word, kinds), word=token.raw)
+    c.take()
+    amount = c.peek()
+    if amount is None:
+        c.fail("missing_retention", kind=word)
+    c.take()
+    typed = amount.value.lower()
+    if amount.kind is TokenKind.WORD and typed in _OFF:
+        return ast.Retention(word, None)
+    found = _RETENTION.match(typed) if amount.kind is TokenKind.WORD else None
+    if found is None:
+        c.fail("bad_retention", word=amount.raw)
+    months = int(found.group(1))
+    low, high = RETENTION_MONTHS
+    if not low <= months <= high:
+        c.fail("retention_out_of_range", word=amount.raw, min=str(low), max=str(high))
+    return ast.Retention(word, months)
+
+
+def _audit(c: _Cursor) -> ast.Command:
+    person = _optional_person(c)
+    since: date | None = None
+    if c.next_is(*_SINCE):
+        c.take()
+        since = _date(c)
+    elif (
+        (token := c.peek()) is not None
+        and token.kind is TokenKind.WORD
+        and token.value.lower().startswith("--since=")
+    ):
+        c.take()
+        since = _iso_date(c, Token(TokenKind.WORD, token.value.split("=", 1)[1], token.raw))
+    if person is None and not c.at_end():
+        person = _optional_person(c)
+    return ast.Audit(person, since)
+
+
+def _me_forget(c: _Cursor) -> ast.Command:
+    if c.next_is(*_CONFIRM):
+        c.take()
+        return ast.MeForget(confirmed=True)
+    return ast.MeForget()
+
+
 Parse = Callable[[_Cursor], ast.Command]
 
 _COMMANDS: dict[str, Parse] = {
@@ -782,6 +882,10 @@ _COMMANDS: dict[str, Parse] = {
     "admins": _admins,
     "test": _test,
     "send-now": _send_now,
+    "export": _export,
+    "forget": _forget,
+    "retention": _retention,
+    "audit": _audit,
 }
 
 _PULSE: dict[str, Parse] = {
@@ -807,6 +911,8 @@ _ME: dict[str, Parse] = {
     "optout": lambda c: ast.MeOptOut(),
     "optin": lambda c: ast.MeOptIn(),
     "opt": _me_opt,
+    "export": lambda c: ast.MeExport(),
+    "forget": _me_forget,
 }
 
 _TOP_LEVEL_WORDS = (*_COMMANDS, "pulse", "me")
@@ -868,8 +974,44 @@ def _command(tokens: list[Token]) -> ast.Command:
     return command
 
 
+def _topic_of(text: str) -> str:
+    """Tell which help topic a command belongs to from its first words alone."""
+    try:
+        tokens = tokenize(text[:_TOPIC_PREFIX])
+    except UnbalancedQuoteError:
+        return "help"
+    words = [token.value.lower() for token in tokens[:3] if token.kind is TokenKind.WORD]
+    if words and words[0] == "/nudges":
+        words = words[1:]
+    if not words:
+        return "help"
+    first = _COMMAND_ALIASES.get(words[0], words[0])
+    if first in ("pulse", "me") and len(words) > 1:
+        aliases = _PULSE_ALIASES if first == "pulse" else _ME_ALIASES
+        key = topic_key(f"{first} {aliases.get(words[1], words[1])}")
+        if key in TOPICS_BY_KEY:
+            return key
+    key = topic_key(first)
+    return key if key in TOPICS_BY_KEY else "help"
+
+
+def _refuse_unreadable(text: str) -> CommandError | None:
+    """Refuse text too long to read or holding control characters, before parsing it."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        return CommandError(ERRORS + "too_long", _topic_of(text), {"max": str(MAX_COMMAND_LENGTH)})
+    char = control_character(text)
+    if char is not None:
+        return CommandError(
+            ERRORS + "control_character", _topic_of(text), {"code": f"U+{ord(char):04X}"}
+        )
+    return None
+
+
 def parse(text: str) -> ast.Command | CommandError:
     """Parse one command as typed after ``/nudges`` (Slack) or to the bot (Teams)."""
+    refused = _refuse_unreadable(text)
+    if refused is not None:
+        return refused
     try:
         return _command(tokenize(text))
     except UnbalancedQuoteError as problem:

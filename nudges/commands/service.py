@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from nudges import directory
+from nudges import directory, rights
 from nudges.commands.context import Context, Send
 from nudges.commands.executor import execute
 from nudges.commands.parser import parse
@@ -46,6 +46,8 @@ class CommandService:
                     session, actor.platform, actor.workspace_external_id
                 )
                 person = await directory.ensure_person(session, workspace, actor.user_external_id)
+                # Using the bot again is how someone erased comes back.
+                await rights.came_back(session, workspace, actor.user_external_id)
                 ctx = Context(
                     session=session,
                     dispatcher=self.dispatcher,

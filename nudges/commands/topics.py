@@ -54,6 +54,10 @@ TOPICS: tuple[Topic, ...] = (
     _topic("admins", Group.ADMIN),
     _topic("test", Group.ADMIN),
     _topic("send-now", Group.ADMIN),
+    _topic("export", Group.ADMIN),
+    _topic("forget", Group.ADMIN),
+    _topic("retention", Group.ADMIN),
+    _topic("audit", Group.ADMIN),
     _topic("pulse", Group.PULSE, parent=True),
     _topic("pulse schedule", Group.PULSE),
     _topic("pulse now", Group.PULSE),
@@ -74,6 +78,8 @@ TOPICS: tuple[Topic, ...] = (
     _topic("me programme", Group.EVERYONE, admin_only=False),
     _topic("me optout", Group.EVERYONE, admin_only=False),
     _topic("me optin", Group.EVERYONE, admin_only=False),
+    _topic("me export", Group.EVERYONE, admin_only=False),
+    _topic("me forget", Group.EVERYONE, admin_only=False),
 )
 
 TOPICS_BY_KEY: dict[str, Topic] = {topic.key: topic for topic in TOPICS}

@@ -22,6 +22,7 @@ from nudges.domain import DeliveryStatus, Dimension
 from nudges.policy import WorkspacePolicy
 from nudges.store.deliveries import Delivery
 from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePoll
+from nudges.store.rights import PollTotals
 
 # Eight levels from the lowest to the highest score of the 1-5 scale.
 SPARK = "▁▂▃▄▅▆▇█"
@@ -134,6 +135,13 @@ async def results_of(
             .group_by(PulseAnswer.poll_id)
         )
         sums = {poll_id: (int(count), int(total)) for poll_id, count, total in rows}
+    # Polls whose rows retention or an erasure removed keep the totals frozen before that.
+    for totals in await session.scalars(select(PollTotals).where(PollTotals.poll_id.in_(ids))):
+        answered[totals.poll_id] = totals.answered
+        invited[totals.poll_id] = totals.invited
+        poll = next(p for p in polls if p.id == totals.poll_id)
+        if totals.answers and totals.answered >= effective_threshold(poll, policy):
+            sums[totals.poll_id] = (totals.answers, totals.answer_sum)
     out: list[PollResult] = []
     for poll in polls:
         threshold = effective_threshold(poll, policy)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from nudges import rights
 from nudges.delivery import Dispatcher, TickResult
 from nudges.delivery.engine import DB_ERRORS
 
@@ -40,6 +41,8 @@ class Ticker:
         self.is_leader = False
         self._running: asyncio.Task[Any] | None = None
         self._unreachable = False
+        # The UTC day retention last ran on in this process; it runs once a day, on the leader.
+        self.retention_day: date | None = None
 
     async def _acquire_leadership(self) -> bool:
         engine = self.dispatcher.db.engine
@@ -123,6 +126,7 @@ class Ticker:
                 # A standby still writes what it sent before it lost the lead.
                 await self.dispatcher.flush()
                 return None
+        await self._daily_retention()
         try:
             result = await self.dispatcher.tick()
         except DB_ERRORS:
@@ -142,6 +146,19 @@ class Ticker:
                 result.cancelled,
             )
         return result
+
+    async def _daily_retention(self) -> None:
+        """Delete what is past the workspaces' retention, on the first tick of each UTC day."""
+        now = self.dispatcher.clock.now()
+        if self.retention_day == now.date():
+            return
+        try:
+            await rights.run_retention(self.dispatcher.db, now)
+        except Exception:
+            # Deleting is idempotent: the next tick simply tries again.
+            logger.exception("retention failed; the next tick will try again")
+            return
+        self.retention_day = now.date()
 
     def start(self) -> None:
         """Start ticking every ``interval_seconds``."""

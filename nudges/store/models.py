@@ -14,6 +14,7 @@ from nudges.store.pulse import (
     PulsePoll,
     PulseRetiredQuestion,
 )
+from nudges.store.rights import ForgottenPerson, PollTotals
 from nudges.store.slack_events import ProcessedEvent
 
 metadata = Base.metadata
@@ -25,7 +26,9 @@ __all__ = [
     "CadenceRule",
     "Commitment",
     "Delivery",
+    "ForgottenPerson",
     "Person",
+    "PollTotals",
     "ProcessedEvent",
     "PulseAnswer",
     "PulseCustomQuestion",

@@ -265,6 +265,10 @@ class FakeSlackApi:
         self.ephemerals: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}
         self.opened_views: list[dict[str, Any]] = []
+        # Files uploaded with files.getUploadURLExternal + upload + files.completeUploadExternal:
+        # by file id, the filename, the bytes, and (once completed) the channel and comment.
+        self.files: dict[str, dict[str, Any]] = {}
+        self._file_ids = itertools.count(1)
         # Bodies posted to response_url addresses (see ``response_url``), oldest first.
         self.responses: list[dict[str, Any]] = []
         # OAuth codes ``oauth.v2.access`` accepts, mapped to the answer it gives for each.
@@ -306,6 +310,8 @@ class FakeSlackApi:
             "users.info": self._users_info,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -329,6 +335,7 @@ class FakeSlackApi:
         app.router.add_post("/_fake/users", self._handle_users)
         app.router.add_get("/_fake/messages", self._handle_messages)
         app.router.add_get("/_fake/ephemerals", self._handle_ephemerals)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -663,6 +670,59 @@ class FakeSlackApi:
             },
             headers=headers,
         )
+
+    def _root_url(self) -> str:
+        return self.base_url.removesuffix("api/")
+
+    def shared_files(self, channel: str) -> list[dict[str, Any]]:
+        """Return the completed uploads shared into ``channel``, oldest first."""
+        return [f for f in self.files.values() if f.get("channel") == channel]
+
+    def _files_get_upload_url(self, params: dict[str, Any]) -> _Answer:
+        filename, length = params.get("filename"), params.get("length")
+        if not filename:
+            return _error("invalid_arguments")
+        if not str(length or "").isdigit():
+            return _error("invalid_arguments")
+        file_id = f"F{next(self._file_ids):08d}"
+        self.files[file_id] = {"filename": str(filename), "length": int(str(length)), "data": None}
+        return _Answer(
+            {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"{self.base_url.removesuffix('api/')}upload/{file_id}",
+            }
+        )
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        entry = self.files.get(request.match_info["file_id"])
+        if entry is None:
+            return web.Response(status=404, text="unknown upload")
+        entry["data"] = await request.read()
+        return web.Response(text=f"OK - {len(entry['data'])}")
+
+    def _files_complete_upload(self, params: dict[str, Any]) -> _Answer:
+        files = params.get("files")
+        if isinstance(files, str):
+            # Sent form-encoded, the list arrives as a JSON string.
+            with contextlib.suppress(ValueError):
+                files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            return _error("invalid_arguments")
+        done = []
+        for item in files:
+            entry = self.files.get(str(item.get("id")) if isinstance(item, dict) else "")
+            if entry is None or entry["data"] is None:
+                return _error("file_not_found")
+            if len(entry["data"]) != entry["length"]:
+                return _error("file_upload_size_mismatch")
+            channel = self._resolve_channel(params.get("channel_id"))
+            if params.get("channel_id") and channel is None:
+                return _error("channel_not_found")
+            entry["channel"] = channel
+            entry["initial_comment"] = params.get("initial_comment")
+            done.append({"id": item["id"], "name": entry["filename"], "title": item.get("title")})
+        return _Answer({"ok": True, "files": done})
 
     def _conversations_open(self, params: dict[str, Any]) -> _Answer:
         if params.get("channel"):

@@ -45,6 +45,12 @@ EXAMPLE_PARSES_TO: dict[str, type[ast.Command]] = {
     "me_programme": ast.MeProgramme,
     "me_optout": ast.MeOptOut,
     "me_optin": ast.MeOptIn,
+    "export": ast.Export,
+    "forget": ast.Forget,
+    "retention": ast.Retention,
+    "audit": ast.Audit,
+    "me_export": ast.MeExport,
+    "me_forget": ast.MeForget,
 }
 
 ADMIN_TOPICS = [topic for topic in TOPICS if topic.admin_only and not topic.parent]
@@ -101,7 +107,7 @@ def test_parent_topic_lists_its_subcommands() -> None:
     text = help_text("en", "pulse", "/nudges ", is_admin=True)
     for child in children(pulse):
         assert f"`/nudges {child.words}`" in text
-    assert len(children(TOPICS_BY_KEY["me"])) == 9
+    assert len(children(TOPICS_BY_KEY["me"])) == 11
 
 
 @pytest.mark.parametrize("locale", LOCALES)

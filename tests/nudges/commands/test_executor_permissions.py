@@ -44,6 +44,10 @@ ADMIN_COMMANDS = [
     'pulse ask "Do you know what is expected of you?"',
     "pulse questions",
     "pulse retire clarity-2",
+    "export <@UB>",
+    "forget <@UB>",
+    "retention answers 24m",
+    "audit",
 ]
 
 
