@@ -73,7 +73,7 @@ def _followup(state: CommitmentState, locale: str) -> Message:
     )
 
 
-def _poll(locale: str, *, chosen: int | None = None, closed: bool = False) -> Message:
+def _poll(locale: str, *, answered: bool = False, closed: bool = False) -> Message:
     return poll_message(
         delivery_id=43,
         poll_id=7,
@@ -82,10 +82,8 @@ def _poll(locale: str, *, chosen: int | None = None, closed: bool = False) -> Me
         threshold=5,
         closes_at=CLOSES,
         zone=AMS,
-        key=None if closed else "fixed-key-for-golden",
-        chosen=chosen,
         is_closed=closed,
-        answered=closed and chosen is not None,
+        answered=answered,
     )
 
 
@@ -109,8 +107,8 @@ MESSAGES: dict[str, Callable[[str], Message]] = {
     "followup_open": lambda loc: _followup(CommitmentState.OPEN, loc),
     "followup_dropped": lambda loc: _followup(CommitmentState.DROPPED, loc),
     "pulse_open": lambda loc: _poll(loc),
-    "pulse_answered": lambda loc: _poll(loc, chosen=4),
-    "pulse_closed": lambda loc: _poll(loc, chosen=4, closed=True),
+    "pulse_answered": lambda loc: _poll(loc, answered=True),
+    "pulse_closed": lambda loc: _poll(loc, answered=True, closed=True),
     "pulse_reminder": _reminder,
 }
 FORMS: dict[str, Callable[[str], dict[str, Any]]] = {
