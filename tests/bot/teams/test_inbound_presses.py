@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 
 from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.domain import NudgeState
+from nudges.pulse import sealing
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Workspace
-from nudges.store.pulse import PulseAnswer
+from nudges.store.pulse import PulseParticipation, PulsePending
 from tests.bot.teams.inbound_harness import (
     MEGAN_AAD,
     MEGAN_CHAT,
@@ -188,9 +189,17 @@ async def test_a_pulse_answer_by_action_submit_records_one_answer(db: Database) 
         for _ in range(2):  # a double submit records once
             response = await teams.post(submit)
             assert response.status in (200, 201)
+        # Sealed while the poll is open; the one opened answer is the card's 4.
         async with db.session() as s:
-            stored = (await s.scalars(select(PulseAnswer))).all()
-        assert [a.value for a in stored] == [4]
+            pending = (await s.scalars(select(PulsePending))).all()
+            answered = (
+                await s.scalars(
+                    select(PulseParticipation).where(PulseParticipation.answered.is_(True))
+                )
+            ).all()
+        opened = [sealing.current().open(r.poll_id, r.participation_id, r.sealed) for r in pending]
+        assert opened == [4]
+        assert len(answered) == 1
 
 
 async def test_note_a_commitment_opens_a_form_card_whose_submission_is_stored(
