@@ -82,10 +82,10 @@ async def me_forget(ctx: Context, command: ast.MeForget) -> Outcome:
 
 
 def _months(ctx: Context, months: int | None) -> str:
-    return (
-        ctx.say("rights.retention.months", count=months)
-        if months
-        else ctx.say("rights.retention.kept")
+    if not months:
+        return ctx.say("rights.retention.kept")
+    return ctx.say(
+        "rights.retention.month" if months == 1 else "rights.retention.months", count=months
     )
 
 
