@@ -146,9 +146,7 @@ async def audit(ctx: Context, command: ast.Audit) -> Outcome:
                     Person.id.in_([e.actor_id for e in entries if e.actor_id is not None])
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     lines = [ctx.say("rights.audit.title", count=len(entries))]
     for entry in entries:
