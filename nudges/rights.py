@@ -119,9 +119,7 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
                 .where(PulseParticipation.poll_id.in_(todo), PulseParticipation.answered.is_(True))
                 .group_by(PulseParticipation.poll_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     invited = dict(
         (
@@ -134,9 +132,7 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
                 )
                 .group_by(PulseParticipation.poll_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     sums = {
         poll_id: (int(count), int(total or 0))
@@ -146,9 +142,7 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
                 .where(PulseAnswer.poll_id.in_(todo))
                 .group_by(PulseAnswer.poll_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     }
     for poll_id in todo:
         count, total = sums.get(poll_id, (0, 0))

@@ -36,7 +36,7 @@ from bot.slack.oauth_tables import (
 logger = logging.getLogger(__name__)
 
 # Bot scopes, exactly as bot/slack/manifest.yml declares them (a test keeps the two in step).
-BOT_SCOPES = ("chat:write", "commands", "im:history", "im:write", "users:read")
+BOT_SCOPES = ("chat:write", "commands", "files:write", "im:history", "im:write", "users:read")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_EXPIRATION_SECONDS = 600

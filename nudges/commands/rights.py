@@ -82,10 +82,10 @@ async def me_forget(ctx: Context, command: ast.MeForget) -> Outcome:
 
 
 def _months(ctx: Context, months: int | None) -> str:
-    return (
-        ctx.say("rights.retention.months", count=months)
-        if months
-        else ctx.say("rights.retention.kept")
+    if not months:
+        return ctx.say("rights.retention.kept")
+    return ctx.say(
+        "rights.retention.month" if months == 1 else "rights.retention.months", count=months
     )
 
 
@@ -146,9 +146,7 @@ async def audit(ctx: Context, command: ast.Audit) -> Outcome:
                     Person.id.in_([e.actor_id for e in entries if e.actor_id is not None])
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     lines = [ctx.say("rights.audit.title", count=len(entries))]
     for entry in entries:

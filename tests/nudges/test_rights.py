@@ -10,6 +10,7 @@ from sqlalchemy import String, Text, func, select
 
 from nudges.scheduling.ticker import Ticker
 from nudges.store.audit import AuditEntry
+from nudges.store.cadence import CadenceRule
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.models import metadata
@@ -161,7 +162,7 @@ async def test_retention_deletes_old_raw_rows_on_the_daily_tick_and_keeps_the_di
     assert (await world.command("retention answers 1m")).ok
     assert (await world.command("retention deliveries 2m")).ok
     shown = await world.command("retention")
-    assert "1 months" in shown.text and "2 months" in shown.text
+    assert "1 month;" in shown.text and "2 months" in shown.text
     world.clock.advance(timedelta(days=100))
     ticker = Ticker(world.dispatcher, 60)
     await ticker.tick()
@@ -209,3 +210,20 @@ async def test_the_audit_log_lists_changes_exports_and_erasures(db: Database) ->
     assert later.ok and "no entries" in later.text
     refused = await world.command("audit", user="UA2")
     assert not refused.ok and "Only admins" in refused.text
+
+
+async def test_multi_word_team_names_work_without_quotes_in_every_team_command(
+    db: Database,
+) -> None:
+    world = await _world(db)
+    now = await world.command("pulse now #Team Blue")
+    assert now.ok, now.text
+    schedule = await world.command("pulse schedule #Team Blue biweekly thu 14:00")
+    assert schedule.ok, schedule.text
+    cadence = await world.command("cadence #Team Blue weekly tue 10:00")
+    assert cadence.ok, cadence.text
+    async with db.session() as session:
+        teams = set((await session.scalars(select(CadenceRule.team))).all())
+    assert teams == {"Team Blue"}
+    results = await world.command("pulse results #Team  Blue")
+    assert results.ok and "Team Blue" in results.text
