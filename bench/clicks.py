@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import DEFAULT_PG, ROOT, build_org, fake_slack, fake_stats, scratch_database, table
+from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch_database, table
 from sqlalchemy import func, select
 
 from nudges.store.database import Database
@@ -276,7 +276,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--teams", type=int, default=50, help="teams of 10 members")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--store", choices=["sqlite", "pg"], default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--pg-url", default=default_pg("clicks"))
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the polls")
     parser.add_argument("--quick", action="store_true", help="500 clicks")
     args = parser.parse_args()
