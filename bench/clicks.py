@@ -90,7 +90,8 @@ def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[di
             for block in blocks
             if block.get("type") == "actions"
             for element in block.get("elements", [])
-            if element.get("action_id") == "pulse.answer"
+            # The renderer numbers repeated action ids: pulse.answer, pulse.answer#2, ...
+            if str(element.get("action_id", "")).split("#")[0] == "pulse.answer"
         ]
         if not buttons or not message.get("recipient"):
             continue
