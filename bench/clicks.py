@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,9 +248,19 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"  ephemeral notices and replies: {len(notices)}, e.g. {texts[:3]}")
                 log = service.log().splitlines()
                 errors = sum(1 for line in log if " ERROR " in line or "Traceback" in line)
-                worrying = [line for line in log if "WARNING" in line or "ERROR" in line]
-                for line in sorted(set(worrying))[:5]:
+                # What went wrong, briefly: the first ERROR lines and the commonest exceptions.
+                for line in [line for line in log if " ERROR " in line][:3]:
                     print("  service log:", line[:200])
+                raised = Counter(
+                    line.split(":")[0]
+                    for line in log
+                    if line
+                    and not line[0].isspace()
+                    and ("Error" in line or "Exception" in line)
+                    and not line[:2].isdigit()
+                )
+                for name, count in raised.most_common(3):
+                    print(f"  raised {count} x: {name[:150]}")
             finally:
                 await service.stop()
                 bare_proc.terminate()
