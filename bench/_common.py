@@ -19,7 +19,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fault.harness import fresh_postgres, migrate  # noqa: E402
 
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test_measure_bench"
+PG_ROOT = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+
+
+def default_pg(script: str) -> str:
+    """Return the scratch PostgreSQL URL of one script: each has its own, so they can overlap."""
+    return f"{PG_ROOT}test_measure_{script}"
 
 
 async def scratch_database(kind: str, pg_url: str, workdir: Path) -> str:

@@ -22,13 +22,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import DEFAULT_PG, ROOT, build_org, fake_slack, fake_stats, scratch_database, table
+from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch_database, table
 from sqlalchemy import func, select
 
 from nudges.store.database import Database
@@ -90,7 +91,8 @@ def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[di
             for block in blocks
             if block.get("type") == "actions"
             for element in block.get("elements", [])
-            if element.get("action_id") == "pulse.answer"
+            # The renderer numbers repeated action ids: pulse.answer, pulse.answer#2, ...
+            if str(element.get("action_id", "")).split("#")[0] == "pulse.answer"
         ]
         if not buttons or not message.get("recipient"):
             continue
@@ -246,9 +248,19 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"  ephemeral notices and replies: {len(notices)}, e.g. {texts[:3]}")
                 log = service.log().splitlines()
                 errors = sum(1 for line in log if " ERROR " in line or "Traceback" in line)
-                worrying = [line for line in log if "WARNING" in line or "ERROR" in line]
-                for line in sorted(set(worrying))[:5]:
+                # What went wrong, briefly: the first ERROR lines and the commonest exceptions.
+                for line in [line for line in log if " ERROR " in line][:3]:
                     print("  service log:", line[:200])
+                raised = Counter(
+                    line.split(":")[0]
+                    for line in log
+                    if line
+                    and not line[0].isspace()
+                    and ("Error" in line or "Exception" in line)
+                    and not line[:2].isdigit()
+                )
+                for name, count in raised.most_common(3):
+                    print(f"  raised {count} x: {name[:150]}")
             finally:
                 await service.stop()
                 bare_proc.terminate()
@@ -276,7 +288,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--teams", type=int, default=50, help="teams of 10 members")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--store", choices=["sqlite", "pg"], default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--pg-url", default=default_pg("clicks"))
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the polls")
     parser.add_argument("--quick", action="store_true", help="500 clicks")
     args = parser.parse_args()

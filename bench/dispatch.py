@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import DEFAULT_PG, fake_slack, fake_stats, scratch_database, table
+from _common import default_pg, fake_slack, fake_stats, scratch_database, table
 from sqlalchemy import update
 
 from nudges.store.database import Database
@@ -148,7 +148,7 @@ def parse() -> argparse.Namespace:
     )
     parser.add_argument("--tick-seconds", default="", help="TICK_SECONDS ('' keeps the default)")
     parser.add_argument("--only", default="sqlite,pg,pg2", help="comma list of sqlite,pg,pg2")
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--pg-url", default=default_pg("dispatch"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds after the slot")
     parser.add_argument("--quick", action="store_true", help="1,000 nudges instead of 10,000")
     args = parser.parse_args()

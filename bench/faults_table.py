@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from _common import DEFAULT_PG, scratch_database, table
+from _common import default_pg, scratch_database, table
 from sqlalchemy.engine import make_url
 
 from tests.fakes.slack_api import FakeSlackApi
@@ -198,7 +198,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--outage-backlog", type=int, default=300)
     parser.add_argument("--settle", type=float, default=60.0, help="quiet seconds before counting")
     parser.add_argument("--latency-ms", type=float, default=5.0)
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--pg-url", default=default_pg("faults"))
     parser.add_argument(
         "--only", default="sqlite-kill,pg-kill,pg2-kill,pg2-term,pg-outage", help="rows to run"
     )

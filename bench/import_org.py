@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import DEFAULT_PG, ROOT, scratch_database, table
+from _common import ROOT, default_pg, scratch_database, table
 
 TARGET = 30.0
 
@@ -87,7 +87,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--only", default="sqlite,pg")
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--pg-url", default=default_pg("import"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--quick", action="store_true", help="5,000 rows")
     args = parser.parse_args()

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import DEFAULT_PG, build_org, fake_slack, fake_stats, rss_kib, scratch_database
+from _common import build_org, default_pg, fake_slack, fake_stats, rss_kib, scratch_database
 
 from tests.fault.harness import install_workspaces, start_service
 
@@ -91,7 +91,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--managers", type=int, default=1000, help="per workspace")
     parser.add_argument("--members", type=int, default=9, help="per manager")
     parser.add_argument("--store", choices=["sqlite", "pg"], default="pg")
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--pg-url", default=default_pg("memory"))
     parser.add_argument("--tick-seconds", default="5")
     parser.add_argument("--lead", type=float, default=0.0, help="extra seconds before the slot")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds after the slot")
