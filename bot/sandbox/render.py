@@ -19,6 +19,7 @@ from nudges.messages import (
     Page,
     Text,
     TextInput,
+    typed_spans,
 )
 
 NameOf = Callable[[str], str]
@@ -33,7 +34,17 @@ _SLOT = re.compile("\x00(\\d+)\x00")
 
 
 def inline(text: str, name_of: NameOf) -> str:
-    """Turn one line of neutral markup into escaped HTML; mentions become names."""
+    """Turn one line of neutral markup into escaped HTML; mentions become names.
+
+    What a person typed is shown exactly as typed: escaped, with no markup and no mentions.
+    """
+    return "".join(
+        escape(span, quote=True) if is_typed else _inline_markup(span, name_of)
+        for span, is_typed in typed_spans(text)
+    )
+
+
+def _inline_markup(text: str, name_of: NameOf) -> str:
     names: list[str] = []
 
     def hold(match: re.Match[str]) -> str:

@@ -37,6 +37,8 @@ from nudges.messages import (
     Page,
     Text,
     TextInput,
+    typed_spans,
+    untyped,
 )
 
 logger = logging.getLogger(__name__)
@@ -536,6 +538,27 @@ def _markdown(markup: str, mentions: _Mentions, *, limit: int = TEXT_MAX) -> str
 
 def _inline(text: str, mentions: _Mentions, *, line_start: bool) -> str:
     parts: list[str] = []
+    for span, is_typed in typed_spans(text):
+        start = line_start and not parts
+        if is_typed:
+            # What a person typed is shown as typed: no markup, no mention, no list.
+            parts.append(_escape_typed(span, start))
+        else:
+            parts.append(_inline_markup(span, mentions, line_start=start))
+    return "".join(parts)
+
+
+def _escape_typed(text: str, line_start: bool) -> str:
+    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIALS or c == "_" else c for c in text)
+    if line_start:
+        escaped = _NUMBERED.sub(r"\1\\.\2", escaped)
+        if escaped.startswith(("+ ", "- ")):
+            escaped = "\\" + escaped
+    return escaped
+
+
+def _inline_markup(text: str, mentions: _Mentions, *, line_start: bool) -> str:
+    parts: list[str] = []
     position = 0
     for match in _MENTION.finditer(text):
         parts.append(_escape(text[position : match.start()], line_start and not parts))
@@ -568,7 +591,7 @@ def _escape(text: str, line_start: bool) -> str:
 
 def _plain(text: str, limit: int) -> str:
     """Plain text (titles, labels): no markup is read there, only the length is kept."""
-    clean = text.replace("\r\n", "\n").strip()
+    clean = untyped(text).replace("\r\n", "\n").strip()
     if len(clean) <= limit:
         return clean
     return clean[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS

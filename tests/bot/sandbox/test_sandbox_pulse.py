@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from bot.sandbox import demo
-from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePoll
+from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending, PulsePoll
 from tests.bot.sandbox.conftest import Sandbox
 
 HARBOUR = ("sb-lars", "sb-fenna", "sb-omar")
@@ -54,20 +54,22 @@ async def test_a_poll_is_answered_changed_closed_and_shows_in_the_digest(sandbox
     for person in HARBOUR[1:]:
         await _answer(sandbox, person, 4)
     async with sandbox.services.db.session() as session:
-        answers = await session.scalar(select(func.count()).select_from(PulseAnswer))
+        # While the poll is open the answers wait sealed; only participation is in the clear.
+        assert await session.scalar(select(func.count()).select_from(PulseAnswer)) == 0
+        pending = await session.scalar(select(func.count()).select_from(PulsePending))
         answered = await session.scalar(
             select(func.count())
             .select_from(PulseParticipation)
             .where(PulseParticipation.answered.is_(True))
         )
-        assert answers == answered == 3
-        scores = sorted((await session.scalars(select(PulseAnswer.value))).all())
-        assert scores == [4, 4, 5]
+        assert pending == answered == 3
 
     await _post(sandbox, "/sandbox/clock", **{"as": demo.ADMIN, "step": "close_poll"})
     async with sandbox.services.db.session() as session:
         polls = (await session.scalars(select(PulsePoll))).all()
         assert polls and all(p.closed for p in polls)
+        scores = sorted((await session.scalars(select(PulseAnswer.value))).all())
+        assert scores == [4, 4, 5]
     # Answer buttons are gone once the poll closed.
     assert _answer_values(await _page(sandbox, "sb-lars")) == []
     # Sam's Home carries the digest: Harbour's result, three answers reaching the threshold.

@@ -32,6 +32,7 @@ from nudges.messages import (
     Option,
     Page,
     Text,
+    typed,
 )
 from tests.fakes.bot_connector import card_errors
 
@@ -222,3 +223,12 @@ def test_a_text_reply_is_markdown_with_its_mentions() -> None:
     activity = render_text(f"**Admins:** <@{AAD}>", {AAD: "Anna"})
     assert activity["text"] == "**Admins:** <at>Anna</at>"
     assert activity["entities"][0]["mentioned"]["id"] == AAD
+
+
+def test_typed_text_stays_literal_and_never_mentions() -> None:
+    question = typed(f"<@{AAD}> **now** _please_ [link](x)")
+    activity = render_message(Message("poll", (Text(f"Asked: {question}"),)), {AAD: "Anna"})
+    (text,) = _texts(activity)
+    assert text == "Asked: \\<@" + AAD + "\\> \\*\\*now\\*\\* \\_please\\_ \\[link\\](x)"
+    assert "msteams" not in card_of(activity) or "entities" not in card_of(activity)["msteams"]
+    assert card_errors(activity) == []
