@@ -21,7 +21,7 @@ from nudges.domain import CommitmentState, DeliveryKind
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
-from nudges.store.pulse import PulseAnswer, PulsePoll
+from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending, PulsePoll
 from tests.browser.conftest import Served, serve
 
 # Each jump must bring what it is waiting for within this many days, holidays included.
@@ -167,13 +167,15 @@ async def test_the_whole_product_in_the_sandbox(
             .select_from(Delivery)
             .where(Delivery.kind == DeliveryKind.FOLLOWUP.value, Delivery.status == "sent")
         )
-        values = (await session.scalars(select(PulseAnswer.value))).all()
+        # Open polls keep answers sealed: one sealed row, nothing in the clear yet.
+        sealed = await session.scalar(select(func.count()).select_from(PulsePending))
+        clear = await session.scalar(select(func.count()).select_from(PulseAnswer))
     assert done_nudges == 1
     assert commitment is not None
     assert commitment.text == "Ask <b>Mei</b> about her plans"
     assert commitment.due_on == due and commitment.state == CommitmentState.OPEN.value
     assert followups == 1
-    assert list(values) == [5]
+    assert (sealed, clear) == (1, 0)
 
     # Close the poll now, then the manager opens Home with the digest.
     sb.clock("close_poll")
@@ -181,7 +183,17 @@ async def test_the_whole_product_in_the_sandbox(
         open_polls = await session.scalar(
             select(func.count()).select_from(PulsePoll).where(PulsePoll.closed.is_(False))
         )
+        values = (await session.scalars(select(PulseAnswer.value))).all()
+        answered = await session.scalar(
+            select(func.count())
+            .select_from(PulseParticipation)
+            .where(PulseParticipation.answered.is_(True))
+        )
     assert open_polls == 0
+    # The changed answer counts once; one answer stays below the threshold of 3, so the
+    # poll is closed without keeping it (it could never be shown).
+    assert answered == 1
+    assert list(values) == []
     sb.open("sb-sam", "home")
     assert chromium.find_element(By.ID, "home").text
     sb.shot("home")
