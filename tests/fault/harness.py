@@ -265,7 +265,7 @@ class Service:
             self.signal(signal.SIGKILL)
             await self.wait(10)
 
-    async def wait_healthy(self, limit: float = 30.0) -> None:
+    async def wait_healthy(self, limit: float = 60.0) -> None:
         """Wait until /healthz answers 200."""
         deadline = time.monotonic() + limit
         async with aiohttp.ClientSession() as session:
@@ -352,7 +352,13 @@ async def start_service(
     service = Service(proc, port, log_path, name)
     Service.started_so_far.append(service)
     if healthy:
-        await service.wait_healthy()
+        try:
+            await service.wait_healthy()
+        except BaseException:
+            # A process left running would keep claiming rows from the next test's backlog.
+            service.signal(signal.SIGKILL)
+            await service.wait(10)
+            raise
     return service
 
 

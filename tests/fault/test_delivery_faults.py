@@ -94,7 +94,11 @@ async def test_a_standby_finishes_what_the_killed_active_process_began(
     users = (await seed_backlog(database_url, BACKLOG))[TEAM]
     async with FakeSlackApi(latency=0.005) as api:
         one = await start_service(database_url, api.base_url, tmp_path, name="one")
-        two = await start_service(database_url, api.base_url, tmp_path, name="two")
+        try:
+            two = await start_service(database_url, api.base_url, tmp_path, name="two")
+        except BaseException:
+            await one.stop()
+            raise
         try:
             await _posts_reach(api, KILL_AT)
             active = [s for s in (one, two) if "now the active scheduler" in s.log()]
