@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from nudges.delivery.context import current_delivery
+
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is worth printing.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -28,9 +30,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class DeliveryContext(logging.Filter):
+    """Stamp every record logged while a delivery is handled with that delivery's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add ``delivery_id`` when one is being handled; never drop a record."""
+        delivery_id = current_delivery.get()
+        if delivery_id is not None and not hasattr(record, "delivery_id"):
+            record.delivery_id = delivery_id
+        return True
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send logs to stderr in the chosen format, replacing earlier handlers."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(DeliveryContext())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

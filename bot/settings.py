@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     default_country: str = DEFAULT_COUNTRY
 
     tick_seconds: int = Field(default=30, ge=5, le=3600)
-    send_rate_per_workspace: float = Field(default=1.0, gt=0, le=50)
+    # A ceiling, not the pace: sends go at the rate the platform answers, below this.
+    send_rate_per_workspace: float = Field(default=20.0, gt=0, le=1000)
     max_send_attempts: int = Field(default=6, ge=1, le=20)
 
     @field_validator(

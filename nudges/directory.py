@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.cadences import NUDGE, PULSE, CadenceBook, spec_of
-from nudges.domain import DEFAULT_TIMEZONE, DeliveryKind, DeliveryStatus, Kind, Scope
+from nudges.domain import DEFAULT_TIMEZONE, Scope
 from nudges.i18n import resolve_locale
-from nudges.planner import PastNudge, PlannerInput, ReportInfo
 from nudges.policy import WorkspacePolicy
 from nudges.scheduling.calendar import (
     Availability,
@@ -21,7 +20,6 @@ from nudges.scheduling.calendar import (
 )
 from nudges.store.blackouts import BlackoutDate
 from nudges.store.cadence import CadenceRule
-from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, ReportingLine, Workspace
 
 __all__ = ["NUDGE", "PULSE", "spec_of"]
@@ -142,65 +140,6 @@ async def reports_of(session: AsyncSession, manager: Person) -> list[Person]:
         .order_by(Person.id)
     )
     return list(rows.all())
-
-
-async def planner_input(
-    session: AsyncSession, workspace: Workspace, manager: Person, now: datetime
-) -> PlannerInput:
-    """Gather what the planner needs about ``manager``."""
-    reports = [p for p in await reports_of(session, manager) if p.reachable and not p.opted_out]
-    sent = [DeliveryStatus.SENT.value]
-    last: dict[int, datetime] = {
-        subject: sent_at
-        for subject, sent_at in (
-            await session.execute(
-                select(Delivery.subject_id, func.max(Delivery.sent_at))
-                .where(
-                    Delivery.recipient_id == manager.id,
-                    Delivery.kind == DeliveryKind.NUDGE.value,
-                    Delivery.status.in_(sent),
-                    Delivery.subject_id.is_not(None),
-                )
-                .group_by(Delivery.subject_id)
-            )
-        ).all()
-        if subject is not None and sent_at is not None
-    }
-    history_rows = (
-        await session.execute(
-            select(Delivery.content_key, Delivery.payload, Delivery.sent_at, Delivery.outcome)
-            .where(
-                Delivery.recipient_id == manager.id,
-                Delivery.kind == DeliveryKind.NUDGE.value,
-                Delivery.status.in_(sent),
-            )
-            .order_by(Delivery.sent_at)
-        )
-    ).all()
-    history = [
-        PastNudge(key, Kind(payload["kind"]), sent_at, outcome)
-        for key, payload, sent_at, outcome in history_rows
-        if sent_at is not None and payload.get("kind") in Kind.__members__.values()
-    ]
-    kinds = (
-        frozenset(Kind(k) for k in manager.enabled_kinds if k in Kind.__members__.values())
-        if manager.enabled_kinds
-        else None
-    )
-    # Imported here because the pulse package reads zones and policies from this module.
-    from nudges.pulse.signals import signals_for
-
-    return PlannerInput(
-        manager_id=manager.id,
-        today=local_today(workspace, manager, now),
-        reports=[ReportInfo(p.id, p.external_id, last.get(p.id)) for p in reports],
-        history=history,
-        enabled_kinds=kinds,
-        programme=manager.programme,
-        programme_started_on=manager.programme_started_on,
-        repeat_window_weeks=policy_of(workspace).repeat_window_weeks,
-        signals=await signals_for(session, workspace, manager, now),
-    )
 
 
 async def find_person(session: AsyncSession, workspace_id: int, external_id: str) -> Person | None:

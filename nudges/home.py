@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
+from nudges.coaching.inputs import planner_input
 from nudges.content.catalogue import Catalogue
 from nudges.domain import (
     CommitmentState,
@@ -128,8 +129,8 @@ async def _next_nudge(
         return t(locale, "home.next.none_ahead")
     when = _when(workspace, person, locale, occurrence.utc)
     # What the planner would pick on that day, if nothing changes before then.
-    planner_input = await directory.planner_input(session, workspace, person, occurrence.utc)
-    choice = choose(planner_input, catalogue, occurrence.utc)
+    inp = await planner_input(session, workspace, person, occurrence.utc)
+    choice = choose(inp, catalogue, occurrence.utc)
     if choice is None:
         return t(locale, "home.next.no_title", when=when)
     return t(

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
+from nudges.coaching.inputs import planner_input
 from nudges.content.catalogue import Catalogue
-from nudges.dispatch import idempotency_key
+from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
 from nudges.i18n import t
 from nudges.planner import PastNudge, ReportInfo, choose
@@ -71,7 +72,7 @@ async def preview(
     avail = directory.availability(
         workspace, person, await directory.blackout_days(session, workspace.id)
     )
-    inp = await directory.planner_input(session, workspace, person, now)
+    inp = await planner_input(session, workspace, person, now)
     history = list(inp.history)
     reports = {r.person_id: r for r in inp.reports}
     items: list[PlannedItem] = []

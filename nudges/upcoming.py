@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
-from nudges.dispatch import idempotency_key
+from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
 from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_occurrence
 from nudges.store.deliveries import Delivery

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -107,6 +109,9 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
+        if _posts_a_message(request):
+            # The dispatcher paces each workspace and must see a post's 429 to slow down.
+            return False
         # A long Retry-After would stall the delivery tick; let the scheduler come back instead.
         wait = _retry_after(response.headers)
         return wait is None or wait <= self.max_wait
@@ -202,29 +207,80 @@ def with_retry_handlers(
     return client
 
 
+# How long a workspace's client (and so its bot token) is reused before it is looked up again.
+CLIENT_TTL = 300.0
+# DM channel ids remembered; one per person messaged, a few dozen bytes each.
+MAX_CHANNELS = 200_000
+
+
 class SlackMessenger:
-    """Send and update direct messages in Slack; implements ``nudges.ports.Messenger``."""
+    """Send and update direct messages in Slack; implements ``nudges.ports.Messenger``.
 
-    def __init__(self, client_for: ClientFor) -> None:
+    The client of a workspace (its bot token) and each person's DM channel id are remembered,
+    so a send is one Slack call; a failure that says either is stale forgets it.
+    """
+
+    def __init__(
+        self, client_for: ClientFor, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._client_for = client_for
+        self._clients: dict[str, tuple[AsyncWebClient, float]] = {}
+        self._channels: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._now = monotonic
 
-    async def send(
-        self, recipient: Recipient, message: Message, *, retry: bool = False
-    ) -> MessageRef:
-        """Open the DM with the recipient and post the rendered message there.
+    async def _client(self, workspace: str) -> AsyncWebClient:
+        cached = self._clients.get(workspace)
+        if cached is not None and cached[1] > self._now():
+            return cached[0]
+        client = await self._client_for(workspace)
+        self._clients[workspace] = (client, self._now() + CLIENT_TTL)
+        return client
 
-        On a retry, the DM's recent history is searched first for a message carrying the same
-        delivery id: an earlier attempt may have been posted although its answer was lost.
-        """
-        _check_platform(recipient)
-        client = await self._client_for(recipient.workspace_external_id)
-        payload = render_message(message)
+    async def _channel(self, client: AsyncWebClient, recipient: Recipient) -> str:
+        key = (recipient.workspace_external_id, recipient.user_external_id)
+        channel = self._channels.get(key)
+        if channel is not None:
+            self._channels.move_to_end(key)
+            return channel
         opened = await _call(
             "conversations.open",
             recipient,
             client.conversations_open(users=recipient.user_external_id),
         )
         channel = _required_str(opened, "channel", "id")
+        self._channels[key] = channel
+        if len(self._channels) > MAX_CHANNELS:
+            self._channels.popitem(last=False)
+        return channel
+
+    def _forget(self, recipient: Recipient, error: DeliveryError) -> None:
+        if error.scope == "workspace":
+            self._clients.pop(recipient.workspace_external_id, None)
+        if error.permanent:
+            self._channels.pop((recipient.workspace_external_id, recipient.user_external_id), None)
+
+    async def send(
+        self, recipient: Recipient, message: Message, *, retry: bool = False
+    ) -> MessageRef:
+        """Post the message in the recipient's DM; forget cached ids a failure proves stale."""
+        try:
+            return await self._send(recipient, message, retry=retry)
+        except DeliveryError as exc:
+            self._forget(recipient, exc)
+            raise
+
+    async def _send(
+        self, recipient: Recipient, message: Message, *, retry: bool = False
+    ) -> MessageRef:
+        """Open the DM with the recipient (once) and post the rendered message there.
+
+        On a retry, the DM's recent history is searched first for a message carrying the same
+        delivery id: an earlier attempt may have been posted although its answer was lost.
+        """
+        _check_platform(recipient)
+        client = await self._client(recipient.workspace_external_id)
+        payload = render_message(message)
+        channel = await self._channel(client, recipient)
         delivery_id = message.metadata.get("delivery_id")
         if retry and delivery_id:
             earlier = await _already_posted(client, channel, delivery_id)
@@ -243,7 +299,7 @@ class SlackMessenger:
         posted_channel = posted.get("channel")
         if isinstance(posted_channel, str) and posted_channel:
             channel = posted_channel
-        logger.info(
+        logger.debug(
             "sent slack message workspace=%s user=%s channel=%s ts=%s",
             recipient.workspace_external_id,
             recipient.user_external_id,
@@ -255,7 +311,7 @@ class SlackMessenger:
     async def update(self, recipient: Recipient, ref: MessageRef, message: Message) -> None:
         """Replace a message this bot posted earlier."""
         _check_platform(recipient)
-        client = await self._client_for(recipient.workspace_external_id)
+        client = await self._client(recipient.workspace_external_id)
         payload = render_message(message)
         await _call(
             "chat.update",

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from nudges import directory
+from nudges.coaching.inputs import planner_input
 from nudges.commands import ast
 from nudges.commands.context import REPLIES, Context, Outcome, Send, person_target
 from nudges.commands.topics import echo
 from nudges.commands.wording import moment_words
-from nudges.dispatch import idempotency_key
+from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.i18n import format_moment, t
 from nudges.planner import Choice, choose
@@ -70,7 +71,7 @@ async def sample(ctx: Context, command: ast.SampleNudge) -> Outcome:
     _check_recipient(ctx, me)
     choice: Choice | None = None
     if await _is_manager(ctx, me):
-        inp = await directory.planner_input(ctx.session, ctx.workspace, me, ctx.now)
+        inp = await planner_input(ctx.session, ctx.workspace, me, ctx.now)
         choice = choose(inp, ctx.catalogue, ctx.now)
     if choice is None:
         nudge = next(
@@ -134,7 +135,7 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
         return Outcome(
             "", send=Send(existing.id, _describe(ctx, "send_now", title=title, **params))
         )
-    inp = await directory.planner_input(ctx.session, ctx.workspace, manager, ctx.now)
+    inp = await planner_input(ctx.session, ctx.workspace, manager, ctx.now)
     choice = choose(inp, ctx.catalogue, ctx.now)
     if choice is None:
         raise ctx.fail("send_now.nothing_fits", person=manager.external_id)

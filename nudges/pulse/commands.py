@@ -22,7 +22,7 @@ from nudges.pulse.digest import result_lines
 from nudges.pulse.groups import Group, groups_of_team, groups_of_workspace
 from nudges.pulse.messages import dimension_label, local_moment, team_label
 from nudges.pulse.results import load_polls, results_of
-from nudges.pulse.schedule import open_now
+from nudges.pulse.schedule import Dispatcher, open_now
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, next_occurrence
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace
@@ -30,8 +30,6 @@ from nudges.store.pulse import PulseCustomQuestion, PulseRetiredQuestion
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
-
-    from nudges.dispatch import Dispatcher
 
 PulseCommand = (
     ast.PulseSchedule

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges import directory
 from nudges.cadences import OccurrenceMemo
 from nudges.content.catalogue import Catalogue
+from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.messages import Message
 from nudges.policy import WorkspacePolicy
@@ -40,15 +41,31 @@ from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseParticipation, PulsePoll
 
-if TYPE_CHECKING:
-    from nudges.dispatch import Dispatcher
-
 logger = logging.getLogger(__name__)
 
 MAX_REMINDERS = 2
 PULSE_KINDS = frozenset({DeliveryKind.PULSE, DeliveryKind.PULSE_REMINDER})
 # How far ahead a working day is searched for before giving up (a year of blackouts).
 SEARCH_DAYS = 400
+
+
+class Dispatcher(Protocol):
+    """What planning polls needs from the dispatcher: keys, rows and the catalogue."""
+
+    catalogue: Catalogue
+    config: EngineConfig
+
+    def key_for(self, kind: Any, recipient_id: int, item: str) -> str:
+        """Build a delivery's idempotency key."""
+        ...
+
+    async def insert_delivery(self, session: AsyncSession, **values: Any) -> int | None:
+        """Insert a delivery unless its key exists; return its id if inserted."""
+        ...
+
+    async def existing_keys(self, session: AsyncSession, keys: Sequence[str]) -> set[str]:
+        """Return which of these idempotency keys already have a delivery."""
+        ...
 
 
 def reminder_offsets(window_days: int) -> list[int]:

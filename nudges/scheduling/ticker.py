@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nudges.dispatch import Dispatcher, TickResult
+from nudges.delivery import Dispatcher, TickResult
+from nudges.delivery.engine import DB_ERRORS
 
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same in every replica ("nudgebot" in ASCII).
 ADVISORY_LOCK_KEY = 0x6E75646765626F74 & 0x7FFFFFFFFFFFFFFF
 JOB_ID = "nudgebot-tick"
+WAKE_ID = "nudgebot-wake"
 
 
 class Ticker:
@@ -34,6 +38,8 @@ class Ticker:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._lock_conn: AsyncConnection | None = None
         self.is_leader = False
+        self._running: asyncio.Task[Any] | None = None
+        self._unreachable = False
 
     async def _acquire_leadership(self) -> bool:
         engine = self.dispatcher.db.engine
@@ -63,24 +69,69 @@ class Ticker:
 
     async def tick(self) -> TickResult | None:
         """Run one tick if this process is the active scheduler."""
+        if self._running is not None and not self._running.done():
+            return None  # a wake-up met the regular tick: one at a time
+        # Shielded: the scheduler cancels running jobs when it shuts down, and a tick cut off
+        # mid-batch would leave its claims to lapse instead of handing them back.
+        running = self._running = asyncio.ensure_future(self._tick())
+        try:
+            return await asyncio.shield(running)
+        finally:
+            if running.done():
+                self._running = None
+
+    async def _wake_for_next_due(self) -> None:
+        """Add a one-off tick when a delivery falls due before the next regular one."""
+        if not self.scheduler.running or self.dispatcher.stopping():
+            return
+        try:
+            due = await self.dispatcher.next_due()
+        except DB_ERRORS:
+            return
+        job = self.scheduler.get_job(JOB_ID)
+        if due is None or job is None or job.next_run_time is None:
+            return
+        if due < job.next_run_time - timedelta(seconds=1):
+            self.scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=max(due, datetime.now(UTC) + timedelta(seconds=1))),
+                id=WAKE_ID,
+                replace_existing=True,
+                misfire_grace_time=self.interval_seconds,
+            )
+
+    async def _tick(self) -> TickResult | None:
         if self.is_leader and not await self._still_leader():
             return None
         if not self.is_leader:
             try:
                 self.is_leader = await self._acquire_leadership()
+            except DB_ERRORS as exc:
+                if not self._unreachable:
+                    logger.warning("could not check scheduler leadership: %s", exc)
+                self._unreachable = True
+                await self._release()
+                return None
             except Exception:
                 logger.exception("could not check scheduler leadership")
                 await self._release()
                 return None
+            self._unreachable = False
             if self.is_leader:
                 logger.info("this process is now the active scheduler")
             else:
+                # A standby still writes what it sent before it lost the lead.
+                await self.dispatcher.flush()
                 return None
         try:
             result = await self.dispatcher.tick()
+        except DB_ERRORS:
+            # The dispatcher said so once per outage; the next tick tries again.
+            return None
         except Exception:
             logger.exception("tick failed; the next one will try again")
             return None
+        await self._wake_for_next_due()
         if result.planned or result.sent or result.failed:
             logger.info(
                 "tick: planned %d, sent %d, failed %d, deferred %d, cancelled %d",
@@ -101,8 +152,12 @@ class Ticker:
             "misfire_grace_time": self.interval_seconds * 10,
             "replace_existing": True,
         }
+        # The first tick runs at once: a restart picks up lapsed claims within seconds.
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=self.interval_seconds), **job_options
+            self.tick,
+            IntervalTrigger(seconds=self.interval_seconds),
+            next_run_time=datetime.now(UTC),
+            **job_options,
         )
         self.scheduler.start()
         logger.info("scheduler started: a tick every %s s", self.interval_seconds)
@@ -120,8 +175,16 @@ class Ticker:
         except Exception:
             await conn.invalidate()
 
-    async def stop(self) -> None:
-        """Stop ticking and give up leadership."""
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop ticking: finish the message in hand, hand the rest back, give up leadership."""
+        self.dispatcher.request_stop()
+        running = self._running
+        if running is not None and not running.done():
+            done, _ = await asyncio.wait({running}, timeout=grace)
+            if not done:
+                logger.warning("the tick did not stop within %s s; its claims will lapse", grace)
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             # The asyncio scheduler finishes shutting down on the next turn of the loop.

@@ -40,7 +40,10 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Renewed by the claimer's heartbeat: a claim older than the lease belongs to a dead worker.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Committed before the platform call: only a row with this set may already have gone out.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     message_ref: Mapped[str | None] = mapped_column(String(255), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -8,21 +8,40 @@ Use it as an async context manager::
 
     async with FakeSlackApi(users={"U1": {"tz": "Europe/Amsterdam"}}) as slack:
         client = AsyncWebClient(token="xoxb-test", base_url=slack.base_url)
+
+For load and fault runs it can also answer slowly (``latency``), rate-limit each workspace (one
+bot token is one workspace) with 429 and Retry-After, fail at random (``Faults``), and count
+what every recipient received. It runs as a process of its own too::
+
+    python -m tests.fakes.slack_api --port 0 --latency-ms 50 --rate 20
+
+prints its API URL on the first line and serves ``GET /_fake/stats`` (the counters as JSON),
+``POST /_fake/faults`` (a JSON object of ``Faults`` fields), ``POST /_fake/reset``,
+``POST /_fake/users`` (``{user id: users.info overrides}``), ``GET /_fake/messages`` and
+``GET /_fake/ephemerals`` (ephemeral messages and response_url posts).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
+import math
+import random
 import re
-from collections import defaultdict, deque
+import signal
+import sys
+import time
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -84,6 +103,94 @@ class _Failure:
 
 
 @dataclass(slots=True)
+class Faults:
+    """Failures the fake serves at random to message posts, each with its own probability.
+
+    ``server_error`` answers HTTP 500 without posting; ``drop`` closes the connection without
+    posting; ``lost_answer`` posts the message and then closes the connection, as when an answer
+    is lost on the way back; ``hang`` holds the request ``hang_seconds`` (posting it first when
+    ``hang_posts``) and then closes the connection, as a timeout looks to the client;
+    ``storm`` answers every post with 429 while it is on.
+    """
+
+    server_error: float = 0.0
+    drop: float = 0.0
+    lost_answer: float = 0.0
+    hang: float = 0.0
+    hang_seconds: float = 3.0
+    hang_posts: bool = True
+    storm: bool = False
+    storm_retry_after: int = 1
+    methods: tuple[str, ...] = ("chat.postMessage",)
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Change some fields; unknown names raise ``ValueError``."""
+        known = {f.name for f in dataclasses.fields(self)}
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(known))}")
+            setattr(self, name, tuple(value) if name == "methods" else value)
+
+
+@dataclass(slots=True)
+class RateLimit:
+    """A token bucket per workspace: ``rate`` messages a second with bursts of ``burst``."""
+
+    rate: float
+    burst: int = 3
+    methods: tuple[str, ...] = ("chat.postMessage",)
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def take(self, workspace: str, now: float) -> float | None:
+        """Spend one token; return None when allowed, else the seconds until one is free."""
+        tokens, stamp = self._buckets.get(workspace, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[workspace] = (tokens - 1.0, now)
+            return None
+        self._buckets[workspace] = (tokens, now)
+        return (1.0 - tokens) / self.rate
+
+
+@dataclass(slots=True)
+class Counters:
+    """What the fake saw: messages per recipient and per delivery, and what it refused."""
+
+    posts: int = 0
+    by_recipient: Counter[str] = field(default_factory=Counter)
+    by_delivery: Counter[str] = field(default_factory=Counter)
+    by_workspace: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    ratelimited: int = 0
+    server_errors: int = 0
+    dropped: int = 0
+    lost_answers: int = 0
+    hangs: int = 0
+    requests: Counter[str] = field(default_factory=Counter)
+    first_post_at: float | None = None
+    last_post_at: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the counters as plain JSON (recipients and deliveries as maps)."""
+        return {
+            "posts": self.posts,
+            "recipients": len(self.by_recipient),
+            "by_recipient": dict(self.by_recipient),
+            "by_delivery": dict(self.by_delivery),
+            "by_workspace": dict(self.by_workspace),
+            "duplicates": self.duplicates,
+            "ratelimited": self.ratelimited,
+            "server_errors": self.server_errors,
+            "dropped": self.dropped,
+            "lost_answers": self.lost_answers,
+            "hangs": self.hangs,
+            "requests": dict(self.requests),
+            "first_post_at": self.first_post_at,
+            "last_post_at": self.last_post_at,
+        }
+
+
+@dataclass(slots=True)
 class _Answer:
     body: dict[str, Any]
     status: int = 200
@@ -140,6 +247,14 @@ class FakeSlackApi:
         *,
         users: Mapping[str, Mapping[str, Any]] | None = None,
         valid_tokens: Collection[str] | None = None,
+        latency: float = 0.0,
+        rate: float | None = None,
+        burst: int = 3,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        keep_calls: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         for user_id, fields in (users or {}).items():
@@ -168,6 +283,19 @@ class FakeSlackApi:
         self._view_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        # Load and fault knobs; all off by default so existing tests see a prompt, perfect Slack.
+        self.latency = latency
+        self.rate_limit = RateLimit(rate, burst) if rate else None
+        self.faults = faults or Faults()
+        self.counters = Counters()
+        self.keep_calls = keep_calls
+        self._random = random.Random(seed)
+        self._host = host
+        self._port = port
+        self._channel_users: dict[str, str] = {}
+        # The token of the call being handled; handlers run without awaiting, so it cannot mix.
+        self._token_now: str | None = None
+        self._channel_messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._handlers: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "auth.test": self._auth_test,
             "conversations.open": self._conversations_open,
@@ -195,9 +323,15 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/hooks/{path:.*}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
+        app.router.add_get("/_fake/stats", self._handle_stats)
+        app.router.add_post("/_fake/faults", self._handle_faults)
+        app.router.add_post("/_fake/reset", self._handle_reset)
+        app.router.add_post("/_fake/users", self._handle_users)
+        app.router.add_get("/_fake/messages", self._handle_messages)
+        app.router.add_get("/_fake/ephemerals", self._handle_ephemerals)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._base_url = f"http://{host}:{port}/api/"
@@ -227,6 +361,14 @@ class FakeSlackApi:
     def add_user(self, user_id: str, **fields: Any) -> None:
         """Make ``users.info`` know a user; ``fields`` override the default shape."""
         self.users[user_id] = slack_user(user_id, **fields)
+
+    def received(self, recipient: str) -> int:
+        """Return how many messages were posted to ``recipient`` (a user id or a channel)."""
+        return self.counters.by_recipient[self._channel_users.get(recipient, recipient)]
+
+    def reset_counters(self) -> None:
+        """Forget the counters (not the messages, which a history lookup still finds)."""
+        self.counters = Counters()
 
     def calls_to(self, method: str) -> list[ApiCall]:
         """Return the calls made to one API method, oldest first."""
@@ -329,11 +471,22 @@ class FakeSlackApi:
         method = request.match_info["method"]
         params = await _read_params(request)
         token = _bearer(request.headers.get("Authorization")) or params.pop("token", None)
-        self.calls.append(ApiCall(method, params, token))
+        if self.keep_calls:
+            self.calls.append(ApiCall(method, params, token))
+        self.counters.requests[method] += 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        limited = self._rate_limited(method, token)
+        if limited is not None:
+            return limited
+        chaos = await self._chaos(request, method, params, token)
+        if chaos is not None:
+            return chaos
 
         failure = self._take_failure(method)
         if failure is not None:
             if failure.after_accept and method in self._handlers:
+                self._token_now = token
                 self._handlers[method](params)
             if failure.disconnect:
                 if request.transport is not None:
@@ -356,7 +509,90 @@ class FakeSlackApi:
         handler = self._handlers.get(method)
         if handler is None:
             return _respond(_Answer({"ok": False, "error": "unknown_method", "req_method": method}))
+        self._token_now = token
         return _respond(handler(params))
+
+    def _rate_limited(self, method: str, token: str | None) -> web.StreamResponse | None:
+        faults = self.faults
+        if faults.storm and method in faults.methods:
+            self.counters.ratelimited += 1
+            return _ratelimited(faults.storm_retry_after)
+        limit = self.rate_limit
+        if limit is None or method not in limit.methods:
+            return None
+        wait = limit.take(token or "", time.monotonic())
+        if wait is None:
+            return None
+        self.counters.ratelimited += 1
+        return _ratelimited(max(1, math.ceil(wait)))
+
+    async def _chaos(
+        self, request: web.Request, method: str, params: dict[str, Any], token: str | None
+    ) -> web.StreamResponse | None:
+        faults = self.faults
+        if method not in faults.methods or method not in self._handlers:
+            return None
+        roll = self._random.random()
+        kind = None
+        for chance, name in (
+            (faults.server_error, "server_error"),
+            (faults.drop, "drop"),
+            (faults.lost_answer, "lost_answer"),
+            (faults.hang, "hang"),
+        ):
+            if roll < chance:
+                kind = name
+                break
+            roll -= chance
+        if kind is None:
+            return None
+        if kind == "server_error":
+            self.counters.server_errors += 1
+            return _respond(_Answer({"ok": False, "error": "internal_error"}, 500))
+        if kind == "lost_answer" or (kind == "hang" and faults.hang_posts):
+            self._token_now = token
+            self._handlers[method](params)
+        if kind == "hang":
+            self.counters.hangs += 1
+            await asyncio.sleep(faults.hang_seconds)
+        elif kind == "drop":
+            self.counters.dropped += 1
+        else:
+            self.counters.lost_answers += 1
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response()
+
+    async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.counters.as_json())
+
+    async def _handle_faults(self, request: web.Request) -> web.StreamResponse:
+        changes = await request.json()
+        try:
+            self.faults.update(changes)
+        except ValueError as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        return web.json_response({"ok": True, "faults": asdict(self.faults)})
+
+    async def _handle_users(self, request: web.Request) -> web.StreamResponse:
+        for user_id, overrides in (await request.json()).items():
+            self.add_user(user_id, **overrides)
+        return web.json_response({"ok": True, "users": len(self.users)})
+
+    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+        out = [
+            {**message, "channel": channel, "recipient": self._channel_users.get(channel)}
+            for (channel, _ts), message in self.messages.items()
+        ]
+        return web.json_response(out)
+
+    async def _handle_ephemerals(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response([*self.ephemerals, *self.responses])
+
+    async def _handle_reset(self, request: web.Request) -> web.StreamResponse:
+        self.reset_counters()
+        self.faults = Faults()
+        return web.json_response({"ok": True})
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -390,6 +626,7 @@ class FakeSlackApi:
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         body = await request.json() if request.can_read_body else {}
         self.responses.append({"path": request.match_info["path"], **body})
+        self.counters.requests["response_url"] += 1
         return web.Response(text="ok")
 
     # -- methods ------------------------------------------------------------------------------
@@ -445,6 +682,7 @@ class FakeSlackApi:
             channel = "G" + self.dm_channel(",".join(sorted(users)))[1:]
         else:
             channel = self.dm_channel(users[0])
+            self._channel_users[channel] = users[0]
         return _Answer(
             {"ok": True, "no_op": True, "already_open": True, "channel": {"id": channel}}
         )
@@ -459,7 +697,25 @@ class FakeSlackApi:
         ts = self._next_ts()
         message = self._stored_message(params, ts)
         self.messages[(channel, ts)] = message
+        self._channel_messages[channel].append(message)
+        self._count_post(channel, params)
         return _Answer({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _count_post(self, channel: str, params: dict[str, Any]) -> None:
+        counters = self.counters
+        now = time.time()
+        counters.posts += 1
+        counters.first_post_at = counters.first_post_at or now
+        counters.last_post_at = now
+        counters.by_recipient[self._channel_users.get(channel, channel)] += 1
+        counters.by_workspace[self._token_now or ""] += 1
+        metadata = params.get("metadata")
+        payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+        delivery_id = payload.get("delivery_id") if isinstance(payload, dict) else None
+        if delivery_id is not None:
+            counters.by_delivery[str(delivery_id)] += 1
+            if counters.by_delivery[str(delivery_id)] > 1:
+                counters.duplicates += 1
 
     def _conversations_history(self, params: dict[str, Any]) -> _Answer:
         channel = str(params.get("channel", ""))
@@ -468,9 +724,7 @@ class FakeSlackApi:
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(params.get("limit", 100) or 100)
         found = sorted(
-            (m for (c, _ts), m in self.messages.items() if c == channel),
-            key=lambda m: float(m["ts"]),
-            reverse=True,
+            self._channel_messages.get(channel, ()), key=lambda m: float(m["ts"]), reverse=True
         )[:limit]
         out = []
         for message in found:
@@ -559,7 +813,9 @@ class FakeSlackApi:
         channel = str(raw or "")
         if _USER_ID.match(channel):
             # Posting to a user id lands in the app's DM with that user.
-            return self.dm_channel(channel)
+            dm = self.dm_channel(channel)
+            self._channel_users[dm] = channel
+            return dm
         return channel if _CHANNEL_ID.match(channel) else None
 
     def _next_ts(self) -> str:
@@ -912,5 +1168,83 @@ def _failure_answer(failure: _Failure) -> _Answer:
     return _Answer({"ok": False, "error": failure.error}, failure.status, headers)
 
 
+def _ratelimited(retry_after: int) -> web.Response:
+    # Shaped like platform-samples/slack/web_api/ratelimited_429.http, which closes the connection.
+    response = _respond(_Answer({"ok": False, "error": "ratelimited"}, 429))
+    response.headers["Retry-After"] = str(retry_after)
+    response.force_close()
+    return response
+
+
 def _respond(answer: _Answer) -> web.Response:
     return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+
+# -- standalone -----------------------------------------------------------------------------
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.slack_api",
+        description="Serve the fake Slack Web API until SIGINT/SIGTERM; print its URL first.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every call")
+    parser.add_argument("--rate", type=float, default=None, help="messages/s per workspace")
+    parser.add_argument("--burst", type=int, default=3, help="messages a workspace may burst")
+    parser.add_argument("--server-error", type=float, default=0.0, help="chance of a 500")
+    parser.add_argument("--drop", type=float, default=0.0, help="chance of a dropped connection")
+    parser.add_argument(
+        "--lost-answer", type=float, default=0.0, help="chance a post lands but its answer is lost"
+    )
+    parser.add_argument("--hang", type=float, default=0.0, help="chance a post hangs, then drops")
+    parser.add_argument("--hang-seconds", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--stats-file", default=None, help="write the counters as JSON here on exit"
+    )
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    faults = Faults(
+        server_error=args.server_error,
+        drop=args.drop,
+        lost_answer=args.lost_answer,
+        hang=args.hang,
+        hang_seconds=args.hang_seconds,
+    )
+    api = FakeSlackApi(
+        latency=args.latency_ms / 1000,
+        rate=args.rate,
+        burst=args.burst,
+        faults=faults,
+        seed=args.seed,
+        keep_calls=False,
+        host=args.host,
+        port=args.port,
+    )
+    await api.start()
+    print(api.base_url, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await api.stop()
+        if args.stats_file:
+            text = json.dumps(api.counters.as_json())
+            await asyncio.to_thread(Path(args.stats_file).write_text, text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the fake as a process of its own."""
+    asyncio.run(_serve(_parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,12 @@ from tests.nudges.orgs import make_org
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 TUESDAY_10_AMS = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
-FAST = EngineConfig(send_rate_per_workspace=1000, backoff_base=timedelta(seconds=10))
+FAST = EngineConfig(
+    send_rate_per_workspace=1000,
+    initial_rate=1000,
+    backoff_base=timedelta(seconds=10),
+    max_pause=0.01,
+)
 
 
 def dispatcher(db: Database, clock: FakeClock, messenger: InMemoryMessenger) -> Dispatcher:

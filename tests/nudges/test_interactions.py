@@ -35,7 +35,7 @@ async def _sent_nudge(
         clock,
         default_catalogue(),
         {"slack": messenger},
-        EngineConfig(send_rate_per_workspace=1000),
+        EngineConfig(send_rate_per_workspace=1000, initial_rate=1000),
         rng=random.Random(3),
     )
     await dispatcher.tick()

@@ -162,7 +162,7 @@ async def test_twelve_weeks_of_a_small_organisation(db: Database, database_url: 
     names = {v: k for k, v in ids.items()}
     clock = FakeClock(START)
     messenger = InMemoryMessenger()
-    config = EngineConfig(send_rate_per_workspace=1000)
+    config = EngineConfig(send_rate_per_workspace=1000, initial_rate=1000)
     catalogue = default_catalogue()
     # Two replicas: separate engines, one shared store, one shared platform.
     other_db = Database(database_url)

@@ -238,7 +238,11 @@ class Harness:
 def build_services(db: Database, clock: FakeClock) -> Services:
     """Assemble the core as the composition root does, on a frozen clock."""
     dispatcher = Dispatcher(
-        db, clock, default_catalogue(), {}, EngineConfig(send_rate_per_workspace=1000)
+        db,
+        clock,
+        default_catalogue(),
+        {},
+        EngineConfig(send_rate_per_workspace=1000, initial_rate=1000),
     )
     return Services(
         db=db,

@@ -38,7 +38,7 @@ async def test_a_lost_answer_from_slack_never_becomes_a_second_dm(
         clock,
         default_catalogue(),
         {"slack": SlackMessenger(client_for)},
-        EngineConfig(send_rate_per_workspace=1000),
+        EngineConfig(send_rate_per_workspace=1000, initial_rate=1000),
         rng=random.Random(5),
     )
     slack_api.fail_next("chat.postMessage", after_accept=True)

@@ -31,7 +31,7 @@ OWNER = Actor("slack", "T1", "UOWNER")
 MEMBER = Actor("slack", "T1", "UA")
 MANAGER = Actor("slack", "T1", "UMGR")
 
-FAST = EngineConfig(send_rate_per_workspace=1000)
+FAST = EngineConfig(send_rate_per_workspace=1000, initial_rate=1000)
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 

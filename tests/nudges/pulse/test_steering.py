@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from nudges import directory
+from nudges.coaching.inputs import planner_input
 from nudges.domain import DeliveryKind, Dimension
 from nudges.planner import Choice, choose
 from nudges.store.database import Database
@@ -21,7 +21,7 @@ async def _choices(world: World) -> tuple[Choice, Choice]:
         workspace = await s.get(Workspace, world.workspace_id)
         manager = await s.get(Person, world.ids["UMGR"])
         assert workspace and manager
-        inp = await directory.planner_input(s, workspace, manager, NEXT_NUDGE)
+        inp = await planner_input(s, workspace, manager, NEXT_NUDGE)
     catalogue = world.dispatcher.catalogue
     with_pulse = choose(inp, catalogue, NEXT_NUDGE)
     without = choose(replace(inp, signals=()), catalogue, NEXT_NUDGE)

@@ -28,7 +28,7 @@ from tests.nudges.orgs import make_org
 
 # Monday 1 February 2027, 08:00 UTC (09:00 in Amsterdam). Thursday is 4 February.
 MONDAY = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
-FAST = EngineConfig(send_rate_per_workspace=1000)
+FAST = EngineConfig(send_rate_per_workspace=1000, initial_rate=1000)
 
 
 def members(n: int, prefix: str = "U") -> list[str]:

@@ -24,7 +24,7 @@ def _ticker(db: Database, clock: FakeClock, messenger: InMemoryMessenger) -> Tic
         clock,
         default_catalogue(),
         {"slack": messenger},
-        EngineConfig(send_rate_per_workspace=1000),
+        EngineConfig(send_rate_per_workspace=1000, initial_rate=1000),
         rng=random.Random(0),
     )
     return Ticker(dispatcher, interval_seconds=30)

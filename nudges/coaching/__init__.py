@@ -1,0 +1,1 @@
+"""The nudge product: planning and composing nudges and follow-ups."""

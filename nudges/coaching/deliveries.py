@@ -1,0 +1,293 @@
+"""Register nudges and follow-ups with delivery: how they are planned and composed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges import directory
+from nudges.cadences import NUDGE, CadenceBook, OccurrenceMemo
+from nudges.coaching.inputs import planner_input
+from nudges.compose import followup_message, nudge_message
+from nudges.content.catalogue import Catalogue
+from nudges.delivery import Dispatcher, KindRules, Planned, idempotency_key
+from nudges.domain import CommitmentState, DeliveryKind, NudgeState
+from nudges.i18n import t
+from nudges.messages import Message
+from nudges.planner import Choice, choose
+from nudges.pulse import digest as pulse_digest
+from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_allowed_moment
+from nudges.store.commitments import Commitment
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, Workspace
+
+
+def outcome_is_final(outcome: str | None) -> bool:
+    """Tell whether a nudge's outcome can no longer change."""
+    return outcome in {
+        NudgeState.DONE.value,
+        NudgeState.SKIPPED.value,
+        NudgeState.NOT_RELEVANT.value,
+    }
+
+
+def choice_payload(choice: Choice) -> dict[str, Any]:
+    """Store what the message needs to be rendered again later."""
+    return {
+        "kind": choice.kind.value,
+        "member": choice.subject_external_id,
+        "reason_key": choice.reason_key,
+        "reason_params": dict(choice.reason_params),
+    }
+
+
+async def insert_choice(
+    dispatcher: Dispatcher,
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: DeliveryKind,
+    workspace_id: int,
+    recipient_id: int,
+    choice: Choice,
+    scheduled_at: datetime,
+    period_key: str = "",
+    explicit: bool = False,
+) -> int | None:
+    """Insert the delivery of a planner choice unless its key exists; return its id if new."""
+    payload = choice_payload(choice)
+    if explicit:
+        payload = {"explicit": True, **payload}
+    return await dispatcher.insert_delivery(
+        session,
+        idempotency_key=key,
+        workspace_id=workspace_id,
+        recipient_id=recipient_id,
+        kind=kind.value,
+        content_key=choice.nudge_key,
+        period_key=period_key,
+        subject_id=choice.subject_id,
+        reason=choice.explain("en"),
+        payload=payload,
+        scheduled_at=scheduled_at,
+    )
+
+
+class NudgeHandler:
+    """Render nudges (and test samples), with the pulse digest under the weekly nudge."""
+
+    def __init__(self, catalogue: Catalogue, rules: KindRules) -> None:
+        self.catalogue = catalogue
+        self.rules = rules
+
+    async def hold_back(
+        self, session: AsyncSession, delivery: Delivery, now: datetime
+    ) -> str | None:
+        """Never hold a nudge back for reasons of its own."""
+        return None
+
+    async def compose(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        workspace: Workspace,
+        person: Person,
+        now: datetime,
+    ) -> Message | None:
+        """Render the nudge, or None when its content is gone from the catalogue."""
+        locale = directory.locale_of(workspace, person)
+        payload = delivery.payload or {}
+        try:
+            nudge = self.catalogue.nudge(delivery.content_key)
+        except KeyError:
+            return None
+        reason_key = payload.get("reason_key")
+        reason = t(locale, reason_key, **payload.get("reason_params", {})) if reason_key else ""
+        snoozed = payload.get("snoozed_until")
+        message = nudge_message(
+            delivery_id=delivery.id,
+            nudge=nudge,
+            locale=locale,
+            catalogue=self.catalogue,
+            member=payload.get("member"),
+            reason=reason,
+            outcome=delivery.outcome,
+            snoozed_until=date.fromisoformat(snoozed) if snoozed else None,
+        )
+        weekly = delivery.kind == DeliveryKind.NUDGE.value and "snooze_of" not in payload
+        if weekly and not pulse_digest.digest_is_separate(workspace):
+            section = await pulse_digest.digest_section(
+                session, workspace, person, locale, now, self.catalogue
+            )
+            message = replace(message, blocks=(*message.blocks, *section))
+        return message
+
+
+class FollowupHandler:
+    """Render "Did it happen?" for a commitment; it waits out a pause instead of lapsing."""
+
+    rules = KindRules(budgeted=False, deferred_while_paused=True)
+
+    async def hold_back(
+        self, session: AsyncSession, delivery: Delivery, now: datetime
+    ) -> str | None:
+        """Never hold a follow-up back for reasons of its own."""
+        return None
+
+    async def compose(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        workspace: Workspace,
+        person: Person,
+        now: datetime,
+    ) -> Message | None:
+        """Render the follow-up, or None when its commitment is gone."""
+        locale = directory.locale_of(workspace, person)
+        commitment = await session.get(Commitment, (delivery.payload or {}).get("commitment_id"))
+        if commitment is None:
+            return None
+        member = await session.get(Person, commitment.member_id) if commitment.member_id else None
+        return followup_message(
+            delivery_id=delivery.id,
+            locale=locale,
+            text=commitment.text,
+            due_on=commitment.due_on,
+            member=member.external_id if member else None,
+            state=delivery.outcome or CommitmentState.OPEN.value,
+        )
+
+
+class NudgePlanner:
+    """Create the nudge deliveries that fell due for every manager of a workspace."""
+
+    def __init__(self, dispatcher: Dispatcher, catalogue: Catalogue) -> None:
+        self.dispatcher = dispatcher
+        self.catalogue = catalogue
+
+    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
+        """Plan one workspace's nudges (and digests, when they go as messages of their own)."""
+        blackouts = await directory.blackout_days(session, workspace.id)
+        book = await CadenceBook.load(session, workspace.id, NUDGE)
+        memo = OccurrenceMemo()
+        lookback = self.dispatcher.config.lookback
+        due: dict[str, tuple[Person, Occurrence]] = {}
+        for manager in await directory.managers(session, workspace.id):
+            if manager.opted_out or not manager.reachable:
+                continue
+            spec, _source = book.spec_for(manager.id)
+            avail = directory.availability(workspace, manager, blackouts)
+            start = max(now - lookback, manager.created_at)
+            for occ in memo.between(spec, avail, start, now + timedelta(seconds=1)):
+                if manager.paused_until and occ.local.date() <= manager.paused_until:
+                    continue
+                key = idempotency_key(DeliveryKind.NUDGE, manager.id, occ.period_key)
+                due[key] = (manager, occ)
+        existing = await self.dispatcher.existing_keys(session, list(due))
+        planned = 0
+        for key, (manager, occ) in due.items():
+            if key in existing:
+                continue
+            choice = choose(
+                await planner_input(session, workspace, manager, now), self.catalogue, now
+            )
+            if choice is None:
+                continue
+            new_id = await insert_choice(
+                self.dispatcher,
+                session,
+                key=key,
+                kind=DeliveryKind.NUDGE,
+                workspace_id=workspace.id,
+                recipient_id=manager.id,
+                choice=choice,
+                scheduled_at=occ.utc,
+                period_key=occ.period_key,
+            )
+            planned += new_id is not None
+            if new_id is not None and pulse_digest.digest_is_separate(workspace):
+                planned += await self._plan_digest(session, workspace, manager, occ)
+        return Planned(planned)
+
+    async def _plan_digest(
+        self, session: AsyncSession, workspace: Workspace, manager: Person, occ: Occurrence
+    ) -> int:
+        if not await pulse_digest.has_digest(session, workspace, manager):
+            return 0
+        new_id = await self.dispatcher.insert_delivery(
+            session,
+            idempotency_key=idempotency_key(DeliveryKind.DIGEST, manager.id, occ.period_key),
+            workspace_id=workspace.id,
+            recipient_id=manager.id,
+            kind=DeliveryKind.DIGEST.value,
+            period_key=occ.period_key,
+            scheduled_at=occ.utc,
+        )
+        return int(new_id is not None)
+
+
+class FollowupPlanner:
+    """Create "Did it happen?" deliveries for commitments due today or earlier."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
+        """Plan one workspace's follow-ups."""
+        planned = 0
+        blackouts = await directory.blackout_days(session, workspace.id)
+        rows = (
+            await session.execute(
+                select(Commitment, Person)
+                .join(Person, Person.id == Commitment.manager_id)
+                .where(
+                    Commitment.workspace_id == workspace.id,
+                    Commitment.state.in_([CommitmentState.OPEN.value, CommitmentState.MOVED.value]),
+                )
+            )
+        ).all()
+        for commitment, manager in rows:
+            if manager.opted_out or not manager.reachable:
+                continue
+            if commitment.due_on > directory.local_today(workspace, manager, now):
+                continue
+            key = idempotency_key(
+                DeliveryKind.FOLLOWUP, manager.id, f"{commitment.id}:{commitment.due_on}"
+            )
+            avail = directory.availability(workspace, manager, blackouts)
+            zone = directory.zone_of(workspace, manager)
+            start = datetime.combine(commitment.due_on, avail.work_start, zone)
+            try:
+                when = next_allowed_moment(max(start, now.astimezone(zone)), avail)
+            except NoAllowedDayError:
+                continue
+            new_id = await self.dispatcher.insert_delivery(
+                session,
+                idempotency_key=key,
+                workspace_id=workspace.id,
+                recipient_id=manager.id,
+                kind=DeliveryKind.FOLLOWUP.value,
+                content_key=f"commitment:{commitment.id}",
+                period_key=commitment.due_on.isoformat(),
+                subject_id=commitment.member_id,
+                reason=t("en", "planner.reason.followup"),
+                payload={"commitment_id": commitment.id},
+                scheduled_at=when,
+            )
+            planned += new_id is not None
+        return Planned(planned)
+
+
+def register(dispatcher: Dispatcher, catalogue: Catalogue) -> None:
+    """Teach ``dispatcher`` nudges, samples and follow-ups, and their planners."""
+    dispatcher.register_kind(
+        DeliveryKind.NUDGE.value, NudgeHandler(catalogue, KindRules(budgeted=True))
+    )
+    dispatcher.register_kind(DeliveryKind.SAMPLE.value, NudgeHandler(catalogue, KindRules()))
+    dispatcher.register_kind(DeliveryKind.FOLLOWUP.value, FollowupHandler())
+    dispatcher.add_planner(NudgePlanner(dispatcher, catalogue))
+    dispatcher.add_planner(FollowupPlanner(dispatcher))

@@ -1,0 +1,73 @@
+"""Gather what the nudge planner needs to know about a manager."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges import directory
+from nudges.domain import DeliveryKind, DeliveryStatus, Kind
+from nudges.planner import PastNudge, PlannerInput, ReportInfo
+from nudges.pulse.signals import signals_for
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, Workspace
+
+
+async def planner_input(
+    session: AsyncSession, workspace: Workspace, manager: Person, now: datetime
+) -> PlannerInput:
+    """Gather what the planner needs about ``manager``."""
+    reports = [
+        p for p in await directory.reports_of(session, manager) if p.reachable and not p.opted_out
+    ]
+    sent = [DeliveryStatus.SENT.value]
+    last: dict[int, datetime] = {
+        subject: sent_at
+        for subject, sent_at in (
+            await session.execute(
+                select(Delivery.subject_id, func.max(Delivery.sent_at))
+                .where(
+                    Delivery.recipient_id == manager.id,
+                    Delivery.kind == DeliveryKind.NUDGE.value,
+                    Delivery.status.in_(sent),
+                    Delivery.subject_id.is_not(None),
+                )
+                .group_by(Delivery.subject_id)
+            )
+        ).all()
+        if subject is not None and sent_at is not None
+    }
+    history_rows = (
+        await session.execute(
+            select(Delivery.content_key, Delivery.payload, Delivery.sent_at, Delivery.outcome)
+            .where(
+                Delivery.recipient_id == manager.id,
+                Delivery.kind == DeliveryKind.NUDGE.value,
+                Delivery.status.in_(sent),
+            )
+            .order_by(Delivery.sent_at)
+        )
+    ).all()
+    history = [
+        PastNudge(key, Kind(payload["kind"]), sent_at, outcome)
+        for key, payload, sent_at, outcome in history_rows
+        if sent_at is not None and payload.get("kind") in Kind.__members__.values()
+    ]
+    kinds = (
+        frozenset(Kind(k) for k in manager.enabled_kinds if k in Kind.__members__.values())
+        if manager.enabled_kinds
+        else None
+    )
+    return PlannerInput(
+        manager_id=manager.id,
+        today=directory.local_today(workspace, manager, now),
+        reports=[ReportInfo(p.id, p.external_id, last.get(p.id)) for p in reports],
+        history=history,
+        enabled_kinds=kinds,
+        programme=manager.programme,
+        programme_started_on=manager.programme_started_on,
+        repeat_window_weeks=directory.policy_of(workspace).repeat_window_weeks,
+        signals=await signals_for(session, workspace, manager, now),
+    )

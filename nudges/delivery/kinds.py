@@ -1,0 +1,67 @@
+"""Let each kind of message tell delivery how it is planned, held back and composed.
+
+Delivery knows no kind of message: nudges, follow-ups, polls and digests register a handler
+under their kind name, and planners that create delivery rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges.messages import Message
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, Workspace
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """What the shared checks do with this kind."""
+
+    # The weekly budget may hold it back (unless the delivery was explicitly requested).
+    budgeted: bool = False
+    # A paused recipient gets it after the pause instead of never.
+    deferred_while_paused: bool = False
+
+
+class KindHandler(Protocol):
+    """Hold back and compose the deliveries of one or more kinds."""
+
+    rules: KindRules
+
+    async def hold_back(
+        self, session: AsyncSession, delivery: Delivery, now: datetime
+    ) -> str | None:
+        """Return why this delivery must be cancelled for good, or None when it may go."""
+        ...
+
+    async def compose(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        workspace: Workspace,
+        person: Person,
+        now: datetime,
+    ) -> Message | None:
+        """Render the delivery for its recipient, or None when it can no longer be rendered."""
+        ...
+
+
+@dataclass
+class Planned:
+    """What a planner did for one workspace."""
+
+    count: int = 0
+    # Sent deliveries whose messages must be rendered again once the planning is committed.
+    refresh: list[int] = field(default_factory=list)
+
+
+class Planner(Protocol):
+    """Create the delivery rows of one product area that fell due in a workspace."""
+
+    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
+        """Insert what fell due (idempotently) and say what was done."""
+        ...

@@ -1,0 +1,88 @@
+"""Pace sends per workspace at the rate the platform answers, under an operator's ceiling.
+
+A token bucket whose rate moves: it halves and pauses for Retry-After when the platform says
+"too many", and creeps back towards the ceiling while sends go through. Slack's one message per
+second per channel allows short bursts, and a DM is its own channel, so only the workspace-wide
+pace needs holding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+# Where the pace starts when the operator's ceiling is higher: Slack allows about this many
+# posts a second to different DMs of one workspace before it answers 429.
+DEFAULT_START = 20.0
+# After a 429, this long without another before the pace creeps up again, at CREEP per second.
+CALM = 10.0
+CREEP = 0.01
+
+
+class Pacer:
+    """An adaptive token bucket for one workspace."""
+
+    def __init__(
+        self,
+        ceiling: float,
+        *,
+        start: float | None = None,
+        burst: float | None = None,
+        floor: float = 0.2,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ceiling = ceiling
+        self.floor = min(floor, ceiling)
+        self.rate = min(start or DEFAULT_START, ceiling)
+        # No burst of our own by default: the platform's burst allowance is its margin, not ours.
+        self.burst = burst if burst is not None else 1.0
+        self.tokens = self.burst
+        self._now = monotonic
+        self._stamp = monotonic()
+        self._paused_until = 0.0
+        self._calm_since = self._stamp
+        self._crept_at = self._stamp
+        self.rate_limited = 0
+
+    def _refill(self) -> float:
+        now = self._now()
+        self.tokens = min(self.burst, self.tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        return now
+
+    def wait_time(self) -> float:
+        """Return how long to wait before the next send may start (0 when it may now)."""
+        now = self._refill()
+        return max(0.0, self._paused_until - now, (1.0 - self.tokens) / self.rate)
+
+    async def acquire(self, stopping: Callable[[], bool] = lambda: False) -> bool:
+        """Wait for a token and take it; return False, taking none, if told to stop meanwhile."""
+        while (wait := self.wait_time()) > 0:
+            if stopping():
+                return False
+            # In slices, so a stop is heard within a quarter second even during a long pause.
+            await asyncio.sleep(min(wait, 0.25))
+        if stopping():
+            return False
+        self.tokens -= 1.0
+        return True
+
+    def on_success(self) -> None:
+        """Creep up slowly once calm: each probe above the platform's limit costs a pause."""
+        now = self._now()
+        if self.rate < self.ceiling and now - self._calm_since >= CALM:
+            self.rate = min(self.ceiling, self.rate * (1 + CREEP * (now - self._crept_at)))
+        self._crept_at = now
+
+    def on_rate_limited(self, retry_after: float | None) -> None:
+        """Slow down and pause for as long as the platform asked (once per pause)."""
+        self.rate_limited += 1
+        now = self._refill()
+        if now < self._paused_until:
+            # The other sends in flight met the same limit: one slow-down is enough.
+            return
+        self.rate = max(self.floor, self.rate * 0.85)
+        self._paused_until = now + (retry_after or 1.0)
+        self._calm_since = self._paused_until
+        self.tokens = min(self.tokens, 0.0)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from nudges.domain import DeliveryStatus
+from nudges.ports import FakeClock
+from nudges.store.database import Database
+from tests.nudges.delivery.world import NOW, LookingMessenger, make_dispatcher, rows, seed
+
+
+async def test_a_claim_takes_exactly_its_batch_with_two_claimers_at_once(db: Database) -> None:
+    await seed(db, {"T1": 60, "T2": 60})
+    clock = FakeClock(NOW)
+    messenger = LookingMessenger()
+    first = make_dispatcher(db, clock, messenger)
+    second = make_dispatcher(db, clock, messenger)
+    a, b = await asyncio.gather(first.claim(limit=10), second.claim(limit=10))
+    assert len(a) == 10 and len(b) == 10
+    assert not set(a) & set(b)
+    sending = [r for r in await rows(db) if r.status == DeliveryStatus.SENDING]
+    assert sorted(r.id for r in sending) == sorted(a + b)
+    assert {r.claimed_by for r in sending} == {first.worker_id, second.worker_id}
+
+
+async def test_a_claim_takes_workspaces_in_turns_not_by_id(db: Database) -> None:
+    await seed(db, {"T1": 20, "T2": 20, "T3": 20})
+    dispatcher = make_dispatcher(db, FakeClock(NOW), LookingMessenger())
+    claimed = set(await dispatcher.claim(limit=9))
+    by_workspace = Counter(r.workspace_id for r in await rows(db) if r.id in claimed)
+    assert sorted(by_workspace.values()) == [3, 3, 3]
+
+
+async def test_a_lapsed_claim_that_never_started_is_pending_again_at_once(db: Database) -> None:
+    ids = await seed(db, {"T1": 5})
+    clock = FakeClock(NOW)
+    messenger = LookingMessenger()
+    dead = make_dispatcher(db, clock, messenger)
+    assert await dead.claim() == ids  # and then the worker dies
+    clock.advance(timedelta(seconds=21))
+    successor = make_dispatcher(db, clock, messenger)
+    result = await successor.tick()
+    assert result.recovered == 5 and result.sent == 5
+    assert all(not retry for _, retry in messenger.calls)
+    assert set(messenger.posts.values()) == {1}
+    assert {(r.status, r.attempts) for r in await rows(db)} == {(DeliveryStatus.SENT, 1)}
+
+
+async def test_a_live_claim_is_left_alone(db: Database) -> None:
+    await seed(db, {"T1": 3})
+    clock = FakeClock(NOW)
+    holder = make_dispatcher(db, clock, LookingMessenger())
+    await holder.claim()
+    clock.advance(timedelta(seconds=5))
+    other = make_dispatcher(db, clock, LookingMessenger())
+    assert (await other.tick()).sent == 0
+    assert {r.status for r in await rows(db)} == {DeliveryStatus.SENDING}
+
+
+async def test_an_in_doubt_send_is_retried_with_a_look_back_and_not_posted_twice(
+    db: Database,
+) -> None:
+    ids = await seed(db, {"T1": 4})
+    clock = FakeClock(NOW)
+    messenger = LookingMessenger()
+    messenger.hang_after = 1  # the first post lands, then the process dies before the answer
+    dead = make_dispatcher(db, clock, messenger)
+    tick = asyncio.create_task(dead.tick())
+    await asyncio.wait_for(messenger.posted.wait(), 10)
+    tick.cancel()
+    await asyncio.gather(tick, return_exceptions=True)
+    (posted,) = [int(d) for d in messenger.posts]
+    messenger.hang_after = None
+    clock.advance(timedelta(seconds=21))
+    successor = make_dispatcher(db, clock, messenger)
+    result = await successor.tick()
+    assert result.sent == len(ids)
+    assert set(messenger.posts.values()) == {1}  # nothing posted twice, nothing lost
+    assert len(messenger.posts) == len(ids)
+    retried = {int(d) for d, retry in messenger.calls[1:] if retry}
+    assert posted in retried
+    (row,) = [r for r in await rows(db) if r.id == posted]
+    assert row.status == DeliveryStatus.SENT and row.message_ref == f"D-T1-U0|{posted}.found"
+
+
+async def test_a_stop_finishes_the_message_in_hand_and_hands_the_rest_back(db: Database) -> None:
+    ids = await seed(db, {"T1": 40})
+    clock = FakeClock(NOW)
+    messenger = LookingMessenger(delay=0.05)
+    config = make_dispatcher(db, clock, messenger).config
+    slow = type(config)(send_rate_per_workspace=20, lease=config.lease)
+    worker = make_dispatcher(db, clock, messenger, slow)
+    tick = asyncio.create_task(worker.tick())
+    await asyncio.wait_for(messenger.posted.wait(), 10)
+    worker.request_stop()
+    result = await asyncio.wait_for(tick, 3)
+    after = await rows(db)
+    sent = [r for r in after if r.status == DeliveryStatus.SENT]
+    rest = [r for r in after if r.status != DeliveryStatus.SENT]
+    assert len(sent) == result.sent == sum(messenger.posts.values()) < len(ids)
+    assert {(r.status, r.attempts, r.claimed_by, r.send_started_at) for r in rest} == {
+        (DeliveryStatus.PENDING, 0, None, None)
+    }
+    # The next process sends the rest at once, each once.
+    clock.advance(timedelta(seconds=1))
+    assert (await make_dispatcher(db, clock, messenger).tick()).sent == len(rest)
+    assert set(messenger.posts.values()) == {1} and len(messenger.posts) == len(ids)
+
+
+async def test_outcomes_and_recoveries_are_counted_in_the_metrics(db: Database) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, labels: dict[str, str]) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    sent = {"platform": "slack", "kind": "ping", "outcome": "sent"}
+    before_sent = sample("nudgebot_deliveries_total", sent)
+    before_released = sample("nudgebot_claims_recovered_total", {"state": "released"})
+    await seed(db, {"T1": 3})
+    clock = FakeClock(NOW)
+    await make_dispatcher(db, clock, LookingMessenger()).claim()
+    clock.advance(timedelta(seconds=21))
+    await make_dispatcher(db, clock, LookingMessenger()).tick()
+    assert sample("nudgebot_deliveries_total", sent) == before_sent + 3
+    assert sample("nudgebot_claims_recovered_total", {"state": "released"}) == before_released + 3
+    assert sample("nudgebot_queue_depth", {}) == 0
