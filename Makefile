@@ -42,9 +42,11 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 test-sqlite: $(STAMP)
+	./scripts/ensure-browser
 	NUDGEBOT_TEST_DB=sqlite $(BIN)/pytest -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP)
+	./scripts/ensure-browser
 	./scripts/ensure-postgres
 	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/pytest -n $(TEST_WORKERS)
 

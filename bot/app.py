@@ -7,6 +7,7 @@ import contextlib
 import errno
 import logging
 import signal
+from collections.abc import Mapping
 
 from aiohttp import web
 from alembic.util import CommandError
@@ -14,19 +15,30 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.dashboard.access import Passes, is_loopback
 from bot.dashboard.site import Dashboard
+from bot.edge import EdgeBuilder, EdgeConfigError, PlatformEdge
+from bot.sandbox.build import SANDBOX_SEND_RATE, sandbox_clock
+from bot.sandbox.build import build as build_sandbox
 from bot.server import create_web_app
 from bot.settings import Settings, platform_status
-from bot.slack.edge import SlackConfigError, SlackEdge, build_slack_edge
+from bot.slack.edge import build as build_slack
+from bot.teams.edge import build as build_teams
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
-from nudges.ports import SystemClock
+from nudges.ports import Clock, SystemClock
 from nudges.scheduling.ticker import Ticker
 from nudges.services import Services
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, head_revision, upgrade
 
 logger = logging.getLogger(__name__)
+
+# Every platform the service speaks, by name, with the builder of its edge (None when off).
+PLATFORMS: dict[str, EdgeBuilder] = {
+    "slack": build_slack,
+    "teams": build_teams,
+    "sandbox": build_sandbox,
+}
 
 
 class StartupError(Exception):
@@ -99,15 +111,22 @@ async def _wait_for_stop() -> None:
     await stop.wait()
 
 
-def build_slack(settings: Settings, services: Services) -> SlackEdge | None:
-    """Build the Slack edge when Slack is configured; it registers its messenger with the core."""
-    slack_on = any(s.enabled for s in platform_status(settings) if s.name == "slack")
-    if not slack_on:
-        return None
-    try:
-        return build_slack_edge(settings, services)
-    except SlackConfigError as exc:
-        raise StartupError(f"slack: {exc}") from None
+def build_platforms(
+    settings: Settings,
+    services: Services,
+    builders: Mapping[str, EdgeBuilder] = PLATFORMS,
+) -> list[PlatformEdge]:
+    """Build every platform the settings switch on; each registers its messenger with the core."""
+    edges: list[PlatformEdge] = []
+    for name, build in builders.items():
+        try:
+            edge = build(settings, services)
+        except EdgeConfigError as exc:
+            raise StartupError(f"{name}: {exc}") from None
+        if edge is not None:
+            logger.info("%s edge ready (%s)", edge.name, edge.status())
+            edges.append(edge)
+    return edges
 
 
 def build_dashboard(settings: Settings, services: Services) -> Dashboard:
@@ -123,11 +142,16 @@ def build_dashboard(settings: Settings, services: Services) -> Dashboard:
 
 def build_services(settings: Settings, db: Database) -> Services:
     """Assemble the core services; platforms register their messengers afterwards."""
-    clock = SystemClock()
+    sandbox = sandbox_clock(settings)
+    clock: Clock = sandbox or SystemClock()
+    rate = settings.send_rate_per_workspace
+    if sandbox is not None and sandbox.movable:
+        # Only the sandbox's own inbox is served: no platform rate limit to keep to.
+        rate = max(rate, SANDBOX_SEND_RATE)
     catalogue = default_catalogue()
     config = EngineConfig(
         max_attempts=settings.max_send_attempts,
-        send_rate_per_workspace=settings.send_rate_per_workspace,
+        send_rate_per_workspace=rate,
     )
     dispatcher = Dispatcher(db, clock, catalogue, {}, config)
     return Services(
@@ -148,14 +172,14 @@ async def run_service(
     services = build_services(settings, db)
     runner: web.AppRunner | None = None
     ticker: Ticker | None = None
-    slack: SlackEdge | None = None
+    edges: list[PlatformEdge] = []
     try:
-        slack = build_slack(settings, services)
+        edges = build_platforms(settings, services)
         if web_server:
             app = create_web_app(db)
             build_dashboard(settings, services).add_routes(app)
-            if slack is not None:
-                slack.add_routes(app)
+            for edge in edges:
+                edge.add_routes(app)
             runner = web.AppRunner(app, handle_signals=False)
             await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
@@ -166,12 +190,13 @@ async def run_service(
             logger.info(
                 "listening on http://%s:%s (health: /healthz)", settings.host, settings.port
             )
-            if slack is not None:
-                # Socket Mode belongs to the process that answers Slack, not to a scheduler.
+            # Connections (Slack's Socket Mode) belong to the process that answers the
+            # platforms, not to a scheduler.
+            for edge in edges:
                 try:
-                    await slack.start()
-                except SlackConfigError as exc:
-                    raise StartupError(f"slack: {exc}") from None
+                    await edge.start()
+                except EdgeConfigError as exc:
+                    raise StartupError(f"{edge.name}: {exc}") from None
         if scheduler:
             ticker = Ticker(services.dispatcher, settings.tick_seconds)
             ticker.start()
@@ -182,8 +207,9 @@ async def run_service(
     finally:
         if ticker is not None:
             await ticker.stop()
-        if slack is not None and web_server:
-            await slack.stop()
+        if web_server:
+            for edge in reversed(edges):
+                await edge.stop()
         if runner is not None:
             await runner.cleanup()
         await db.dispose()

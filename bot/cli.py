@@ -20,13 +20,15 @@ from bot.dashboard.site import signin_link
 from bot.doctor import PlatformDoctor, run_doctor
 from bot.doctor import render as render_findings
 from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, check_platforms, load_settings
+from bot.sandbox import demo
+from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.doctor import slack_findings
+from bot.teams.package import PackageError, PackageOptions, write_package
 from nudges import directory
 from nudges.content.catalogue import default_catalogue
 from nudges.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.ports import SystemClock
-from nudges.preview import PlannedItem, PreviewError, preview
+from nudges.preview import NoNudges, PlannedItem, PreviewError, preview
 from nudges.pulse import report as pulse_report
 from nudges.store.database import Database, normalize_url
 from nudges.store.migrate import current_revision, upgrade
@@ -57,7 +59,6 @@ def _settings() -> Settings:
 
 def _run(*, web_server: bool, scheduler: bool) -> int:
     settings = _settings()
-    check_platforms(settings)
     try:
         asyncio.run(run_service(settings, web_server=web_server, scheduler=scheduler))
     except StartupError as exc:
@@ -200,6 +201,8 @@ async def _preview(settings: Settings, args: argparse.Namespace) -> list[Planned
                 weeks=args.weeks,
                 platform=args.platform,
                 locale=args.language,
+                # The sandbox's demo people have names; elsewhere the store knows only ids.
+                name_of=demo.name_of if args.workspace == demo.WORKSPACE else None,
             )
     finally:
         await db.dispose()
@@ -212,6 +215,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     settings = _settings()
     try:
         items = asyncio.run(_preview(settings, args))
+    except NoNudges as exc:
+        # Not a failure: the answer is "none", and why.
+        print("[]" if args.json else str(exc))
+        return 0
     except (PreviewError, StartupError) as exc:
         return _fail(str(exc))
     except (OSError, SQLAlchemyError) as exc:
@@ -224,6 +231,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     for item in items:
         moved = f" (moved: {item.moved})" if item.moved else ""
         print(f"{item.local_time}  {item.utc_time} UTC  {item.kind:<16} {item.nudge_key}{moved}")
+        print(f"    {item.title}")
+        if item.action:
+            print(f"    {item.action}")
         print(f"    {item.status}; {item.reason}")
     return 0
 
@@ -312,6 +322,25 @@ def cmd_generate_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    """Write the Teams app package (manifest and icons) for uploading to Teams."""
+    options = PackageOptions(
+        app_id=args.app_id.strip(),
+        name=args.name,
+        domain=args.domain,
+        website_url=args.website_url,
+        chat_read=not args.no_chat_read,
+    )
+    try:
+        out = write_package(options, Path(args.out))
+    except PackageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        return _fail(f"{args.out}: {exc.strerror}")
+    print(f"wrote {out}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand and its options."""
     parser = argparse.ArgumentParser(
@@ -346,14 +375,21 @@ def build_parser() -> argparse.ArgumentParser:
     prev = sub.add_parser(
         "preview",
         help="list a person's planned nudges without sending anything",
-        description="Show the nudges the planner would send a person in the coming weeks: "
-        "local time, UTC time, kind, nudge key and the reason.",
+        description="Show the nudges a person would really get in the coming weeks, computed as "
+        "the real send does: local and UTC time, kind, nudge key, title and action in their "
+        "language (mentions as @id), status and reason. Someone nobody reports to gets none.",
     )
     prev.add_argument("--workspace", required=True, help="workspace id, e.g. T0123ABCD")
     prev.add_argument("--person", required=True, help="platform user id, e.g. U0MANAGER1")
     prev.add_argument("--weeks", type=int, default=8, help="how many weeks ahead (default 8)")
-    prev.add_argument("--platform", choices=["slack", "teams"], help="when the id is ambiguous")
-    prev.add_argument("--language", choices=["en", "nl"], default="en", help="for the reasons")
+    prev.add_argument(
+        "--platform", choices=["slack", "teams", "sandbox"], help="when the id is ambiguous"
+    )
+    prev.add_argument(
+        "--language",
+        choices=["en", "nl"],
+        help="language of the texts (default: the person's own)",
+    )
     prev.add_argument("--json", action="store_true", help="print JSON instead of text")
     prev.set_defaults(func=cmd_preview)
 
@@ -416,6 +452,38 @@ def build_parser() -> argparse.ArgumentParser:
         "print a table. Exits 0 only when everything configured works.",
     )
     doctor.set_defaults(func=cmd_doctor)
+
+    pkg = sub.add_parser(
+        "teams-package",
+        help="build the Teams app package (a zip to upload to Teams)",
+        description="Build the Teams app package: manifest.json (schema 1.22, the bot in personal "
+        "chat and teams, its command list) and the two icons, zipped as Teams expects.",
+    )
+    pkg.add_argument(
+        "--app-id",
+        required=True,
+        help="the bot's Microsoft App ID (MICROSOFT_APP_ID), e.g. "
+        "00000000-0000-0000-0000-000000000000",
+    )
+    pkg.add_argument(
+        "--name", default="Nudgebot", help="the app's name in Teams (default Nudgebot)"
+    )
+    pkg.add_argument(
+        "--domain", help="the public host name of this service, e.g. nudgebot.example.com"
+    )
+    pkg.add_argument(
+        "--website-url", help="https page about your installation (default: https://DOMAIN/)"
+    )
+    pkg.add_argument(
+        "--no-chat-read",
+        action="store_true",
+        help="leave out the permission to read the bot's own chats (used to avoid duplicates "
+        "when Teams' answer to a send is lost)",
+    )
+    pkg.add_argument(
+        "--out", default="nudgebot-teams.zip", help="where to write (default nudgebot-teams.zip)"
+    )
+    pkg.set_defaults(func=cmd_teams_package)
 
     key = sub.add_parser(
         "generate-key",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,8 +35,12 @@ EXAMPLES: dict[str, str] = {
     "MICROSOFT_APP_TENANT_ID": "00000000-0000-0000-0000-000000000000",
     "MICROSOFT_APP_TYPE": "MultiTenant",
     "TEAMS_ENABLED": "true",
+    "MICROSOFT_GRAPH_URL": "https://graph.microsoft.com/v1.0/",
+    "MICROSOFT_LOGIN_URL": "https://login.microsoftonline.com/",
+    "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
     "NUDGEBOT_PUBLIC_URL": "https://nudgebot.example.com",
+    "NUDGEBOT_SANDBOX": "1",
     "DEFAULT_LOCALE": "nl",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
     "DEFAULT_COUNTRY": "NL",
@@ -69,7 +74,16 @@ class Settings(BaseSettings):
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
-    teams_enabled: bool = False
+    # None: on when MICROSOFT_APP_ID is set; true with no app id serves Teams without auth.
+    teams_enabled: bool | None = None
+    # Where a Teams send whose answer was lost is looked up before it is sent again.
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0/"
+    microsoft_login_url: str = "https://login.microsoftonline.com/"
+    # Teams user ids (Entra object ids) who are admins in every tenant.
+    nudgebot_admins: str | None = None
+    # None: the sandbox web page is on when no platform is; 1 forces it on (also on a public
+    # HOST), 0 keeps it off.
+    nudgebot_sandbox: bool | None = None
 
     nudgebot_secret_key: str | None = None
     # Where people reach this service from outside, for links the bot hands out (the dashboard).
@@ -96,6 +110,9 @@ class Settings(BaseSettings):
         "microsoft_app_tenant_id",
         "nudgebot_secret_key",
         "nudgebot_public_url",
+        "nudgebot_admins",
+        "teams_enabled",
+        "nudgebot_sandbox",
         mode="before",
     )
     @classmethod
@@ -127,6 +144,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith("xapp-"):
             raise ValueError("an app-level token starts with xapp-")
         return value
+
+    @field_validator("microsoft_graph_url", "microsoft_login_url")
+    @classmethod
+    def _check_microsoft_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("slack_api_url")
     @classmethod
@@ -208,6 +233,24 @@ class Settings(BaseSettings):
         return bool(self.slack_app_token)
 
     @property
+    def teams_on(self) -> bool:
+        """Tell whether the service answers Teams at /api/messages."""
+        if self.teams_enabled is not None:
+            return self.teams_enabled
+        return self.microsoft_app_id is not None
+
+    @property
+    def teams_auth(self) -> bool:
+        """Tell whether /api/messages checks Bot Framework tokens (always, with an app id)."""
+        return self.microsoft_app_id is not None
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """Return the platform user ids NUDGEBOT_ADMINS names."""
+        raw = self.nudgebot_admins or ""
+        return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+    @property
     def is_sqlite(self) -> bool:
         """Tell whether the store is the embedded SQLite file."""
         return normalize_url(self.database_url).get_backend_name() == "sqlite"
@@ -254,9 +297,78 @@ def platform_status(settings: Settings) -> list[PlatformStatus]:
         missing = _slack_missing(s)
         reason = missing or "no SLACK_BOT_TOKEN, SLACK_APP_TOKEN or SLACK_CLIENT_ID set"
         out.append(PlatformStatus("slack", False, reason, missing))
-    # The Teams adapter is not built yet; say so rather than claim a platform that answers nothing.
-    out.append(PlatformStatus("teams", False, "the Teams adapter is not part of this version yet"))
+    out.append(_teams_status(s))
+    out.append(_sandbox_status(s, others=any(status.enabled for status in out)))
     return out
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _sandbox_status(s: Settings, *, others: bool) -> PlatformStatus:
+    if s.nudgebot_sandbox is False:
+        return PlatformStatus("sandbox", False, "NUDGEBOT_SANDBOX=0")
+    if s.nudgebot_sandbox is None and others:
+        return PlatformStatus(
+            "sandbox", False, "a platform is configured (NUDGEBOT_SANDBOX=1 adds it)"
+        )
+    if s.nudgebot_sandbox is None and not _is_loopback(s.host):
+        return PlatformStatus(
+            "sandbox",
+            False,
+            f"HOST={s.host} is not a loopback address and the sandbox has no login: "
+            "set NUDGEBOT_SANDBOX=1 to serve it there anyway, or HOST=127.0.0.1",
+        )
+    clock = "with real time (a platform shares the clock)" if others else "with its own clock"
+    return PlatformStatus("sandbox", True, f"try it at http://localhost:{s.port}/ {clock}")
+
+
+def _teams_status(s: Settings) -> PlatformStatus:
+    if not s.teams_on:
+        if s.teams_enabled is False and s.microsoft_app_id:
+            return PlatformStatus("teams", False, "TEAMS_ENABLED=false")
+        return PlatformStatus(
+            "teams", False, "no MICROSOFT_APP_ID set and TEAMS_ENABLED is not true"
+        )
+    if not s.teams_auth:
+        return PlatformStatus(
+            "teams",
+            True,
+            "at /api/messages WITHOUT authentication (TEAMS_ENABLED=true, no MICROSOFT_APP_ID): "
+            "for the local Bot Framework Emulator only",
+        )
+    return PlatformStatus(
+        "teams", True, f"at /api/messages, {s.microsoft_app_type} app {s.microsoft_app_id}"
+    )
+
+
+def teams_problems(s: Settings) -> list[str]:
+    """Name each piece missing from a half-made Teams configuration, with an example."""
+    problems: list[str] = []
+
+    def missing(name: str, why: str) -> None:
+        problems.append(f"{name}: {why} (for example {name}={EXAMPLES[name]})")
+
+    if s.teams_enabled is False:
+        return problems
+    app_type = s.microsoft_app_type
+    if s.microsoft_app_id is None:
+        if s.microsoft_app_password is not None:
+            missing("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD is set but the app id is not")
+        elif app_type != "MultiTenant" and s.teams_enabled:
+            missing("MICROSOFT_APP_ID", f"a {app_type} app needs its app id")
+        return problems
+    if app_type != "UserAssignedMSI" and s.microsoft_app_password is None:
+        missing("MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_ID is set but its client secret is not")
+    if app_type in ("SingleTenant", "UserAssignedMSI") and s.microsoft_app_tenant_id is None:
+        missing("MICROSOFT_APP_TENANT_ID", f"a {app_type} app needs the tenant id it lives in")
+    return problems
 
 
 def _slack_missing(s: Settings) -> str | None:
@@ -288,6 +400,7 @@ def _slack_missing(s: Settings) -> str | None:
 def check_platforms(settings: Settings) -> None:
     """Refuse a platform that was asked for but cannot run, naming what is missing."""
     problems = [status.missing for status in platform_status(settings) if status.missing]
+    problems += teams_problems(settings)
     if problems:
         raise SettingsError(problems)
 
@@ -313,10 +426,12 @@ def _describe(error: Any) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Load settings, turning validation errors into a ``SettingsError`` naming each variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError([_describe(err) for err in exc.errors()]) from None
     except UnicodeDecodeError:
         raise SettingsError([".env: not UTF-8 text; save the file as UTF-8"]) from None
     except OSError as exc:
         raise SettingsError([f"{exc.filename or '.env'}: {exc.strerror}"]) from None
+    check_platforms(settings)
+    return settings

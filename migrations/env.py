@@ -9,13 +9,14 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.slack.oauth_tables import slack_metadata
+from bot.teams.references import teams_metadata
 from nudges.store.base import UTCDateTime
 from nudges.store.database import create_engine
 from nudges.store.models import metadata
 
 config = context.config
-# The Slack OAuth tables follow slack_sdk's layout and live beside the core's metadata.
-target_metadata = [metadata, slack_metadata]
+# The Slack OAuth tables and the Teams conversations live beside the core's metadata.
+target_metadata = [metadata, slack_metadata, teams_metadata]
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -24,7 +24,8 @@ from nudges.messages import (
 MAX_COMMITMENT_CHARS = 300
 
 
-def _fill_member(text: str, member_external_id: str | None) -> str:
+def fill_member(text: str, member_external_id: str | None) -> str:
+    """Put a mention of the member in place of ``{member}``."""
     # A nudge that names a member but has none (e.g. a sample) still reads naturally.
     return text.replace("{member}", f"<@{member_external_id}>" if member_external_id else "…")
 
@@ -34,12 +35,12 @@ def nudge_body(
 ) -> list[Block]:
     """Lay out a nudge: why now, this week's action, example phrasings, where it comes from."""
     text = nudge.text(locale)
-    examples = "\n".join(f"- {_fill_member(e, member)}" for e in text.examples)
+    examples = "\n".join(f"- {fill_member(e, member)}" for e in text.examples)
     source = catalogue.seed_title(nudge.seed, locale)
     blocks: list[Block] = [
         Header(text.title),
         Text(f"{t(locale, 'messages.nudge.why_label')} {text.why}"),
-        Text(f"**{t(locale, 'messages.nudge.action_label')}** {_fill_member(text.action, member)}"),
+        Text(f"**{t(locale, 'messages.nudge.action_label')}** {fill_member(text.action, member)}"),
         Text(f"{t(locale, 'messages.nudge.examples_label')}\n{examples}"),
         Context(
             t(locale, "messages.nudge.context", minutes=nudge.minutes, source=source)

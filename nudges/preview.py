@@ -1,7 +1,14 @@
-"""Show what the planner would send a person over the coming weeks, without sending anything."""
+"""Show what the planner would send a person over the coming weeks, without sending anything.
+
+The preview walks the same path as the real send: only the people the dispatcher plans nudges
+for (``directory.managers``) get any, with the same planner input, and each item carries the
+nudge's title and action in the recipient's language.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
 from nudges.coaching.inputs import planner_input
+from nudges.compose import fill_member
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
@@ -20,9 +28,20 @@ from nudges.scheduling.calendar import occurrences_between
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
+MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
+
 
 class PreviewError(Exception):
     """Raised when the workspace or person cannot be found."""
+
+
+class NoNudges(Exception):
+    """Raised when the person is not someone the dispatcher plans nudges for, saying why."""
+
+
+def plain_mentions(text: str, name_of: Callable[[str], str] | None = None) -> str:
+    """Write mentions as ``@name`` (or ``@id`` when no name is known) for plain-text output."""
+    return MENTION.sub(lambda m: "@" + (name_of(m.group(1)) if name_of else m.group(1)), text)
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,8 @@ class PlannedItem:
     reason: str
     moved: str | None
     status: str
+    title: str = ""
+    action: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""
@@ -64,10 +85,24 @@ async def preview(
     person_id: str,
     weeks: int,
     platform: str | None = None,
-    locale: str = "en",
+    locale: str | None = None,
+    name_of: Callable[[str], str] | None = None,
 ) -> list[PlannedItem]:
-    """List the nudges ``person`` would get from ``now`` for ``weeks`` weeks."""
+    """List the nudges ``person`` would get from ``now`` for ``weeks`` weeks.
+
+    Texts are in ``locale``, else the person's own language; mentions read ``@name`` when
+    ``name_of`` knows one, else ``@id``. Raises ``NoNudges`` for someone who gets none.
+    """
     workspace, person = await _find(session, workspace_id, person_id, platform)
+    if all(m.id != person.id for m in await directory.managers(session, workspace.id)):
+        raise NoNudges(
+            f"{person_id} gets no nudges: nobody reports to them, and they have no cadence "
+            "of their own and no programme (import reporting lines with `nudgebot import-org`)"
+        )
+    if person.opted_out or not person.reachable:
+        why = "opted out" if person.opted_out else "unreachable on the platform"
+        raise NoNudges(f"{person_id} gets no nudges: {why}")
+    language = locale or directory.locale_of(workspace, person)
     spec, _source = await directory.effective_cadence(session, workspace, person)
     avail = directory.availability(
         workspace, person, await directory.blackout_days(session, workspace.id)
@@ -85,15 +120,28 @@ async def preview(
         key = idempotency_key(DeliveryKind.NUDGE, person.id, occ.period_key)
         existing = await session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
         if existing is not None:
+            payload = existing.payload or {}
+            title, action = _wording(
+                catalogue, existing.content_key, language, payload.get("member")
+            )
+            # Worded anew, as the message is, rather than the English line stored for the log.
+            reason_key = payload.get("reason_key")
+            reason = (
+                t(language, reason_key, **payload.get("reason_params", {}))
+                if reason_key
+                else existing.reason
+            )
             items.append(
                 PlannedItem(
                     occ.local.isoformat(timespec="minutes"),
                     occ.utc.isoformat(timespec="minutes"),
-                    existing.kind,
+                    str(payload.get("kind", existing.kind)),
                     existing.content_key,
-                    existing.reason,
+                    plain_mentions(reason, name_of),
                     occ.moved,
                     f"already {existing.status}",
+                    plain_mentions(title, name_of),
+                    plain_mentions(action, name_of),
                 )
             )
             continue
@@ -103,15 +151,18 @@ async def preview(
         choice = choose(sim, catalogue, occ.utc)
         if choice is None:
             continue
+        title, action = _wording(catalogue, choice.nudge_key, language, choice.subject_external_id)
         items.append(
             PlannedItem(
                 occ.local.isoformat(timespec="minutes"),
                 occ.utc.isoformat(timespec="minutes"),
                 choice.kind.value,
                 choice.nudge_key,
-                t(locale, choice.reason_key, **choice.reason_params),
+                plain_mentions(t(language, choice.reason_key, **choice.reason_params), name_of),
                 occ.moved,
                 status,
+                plain_mentions(title, name_of),
+                plain_mentions(action, name_of),
             )
         )
         if status == "planned":
@@ -121,3 +172,13 @@ async def preview(
                 old = reports[choice.subject_id]
                 reports[choice.subject_id] = ReportInfo(old.person_id, old.external_id, occ.utc)
     return items
+
+
+def _wording(catalogue: Catalogue, key: str, locale: str, member: str | None) -> tuple[str, str]:
+    """Return a nudge's title and action as the message would word them."""
+    try:
+        nudge = catalogue.nudge(key)
+    except KeyError:
+        return key, ""
+    text = nudge.text(locale)
+    return fill_member(text.title, member), fill_member(text.action, member)

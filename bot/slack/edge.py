@@ -26,9 +26,10 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.settings import Settings
+from bot.edge import EdgeConfigError, EdgeCore, EdgeOptions
+from bot.settings import Settings, platform_status
 from bot.slack import ClientFor
-from bot.slack.app import SlackListeners, SlackOptions, build_bolt_app
+from bot.slack.app import COMMAND, SlackListeners, build_bolt_app
 from bot.slack.events_seen import EventLedger
 from bot.slack.messenger import SlackMessenger, with_retry_handlers
 from bot.slack.oauth import (
@@ -40,8 +41,6 @@ from bot.slack.oauth import (
 from bot.slack.profiles import ProfileCache
 from bot.slack.quiet_logs import SOCKET_MODE_LOGGER, quiet_slack_sdk_logs
 from bot.slack.verify import RequestVerifier
-from nudges import directory
-from nudges.commands.service import CommandService
 from nudges.domain import Platform
 from nudges.ports import DeliveryError
 from nudges.services import Services
@@ -62,12 +61,14 @@ REFUSED_APP_TOKEN = frozenset(
 )
 
 
-class SlackConfigError(ValueError):
+class SlackConfigError(EdgeConfigError):
     """Raised when the settings do not describe a way to run Slack."""
 
 
 class SlackEdge:
     """The Slack platform, ready to be mounted in the shared aiohttp app and started."""
+
+    name = "slack"
 
     def __init__(
         self,
@@ -80,6 +81,7 @@ class SlackEdge:
     ) -> None:
         self.bolt_app = bolt_app
         self.listeners = listeners
+        self.core = listeners.core
         self.messenger = messenger
         self._verifier = verifier
         self._socket_mode = socket_mode
@@ -91,6 +93,10 @@ class SlackEdge:
         if self._socket_mode is not None:
             return "socket"
         return "oauth" if self.bolt_app.oauth_flow is not None else "http"
+
+    def status(self) -> str:
+        """Say how Slack reaches the service, for the start-up log."""
+        return f"{self.mode} mode"
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``/slack/events`` (and the OAuth pages) unless Slack talks over Socket Mode."""
@@ -128,11 +134,11 @@ class SlackEdge:
             self._connecting.cancel()
         if self._socket_mode is not None:
             await self._socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await self.listeners.inflight.drain(SHUTDOWN_GRACE_SECONDS)
+        await self.core.drain(SHUTDOWN_GRACE_SECONDS)
 
     async def drain(self) -> None:
         """Wait until every acknowledged click, command and event has been handled."""
-        await self.listeners.inflight.drain()
+        await self.core.drain()
 
     async def handle_events(self, request: web.Request) -> web.Response:
         """Verify Slack's signature over the raw body, then hand the request to Bolt."""
@@ -163,22 +169,24 @@ class SlackEdge:
         return await to_aiohttp_response(response)
 
 
+def build(settings: Settings, services: Services) -> SlackEdge | None:
+    """Build the Slack edge when the settings switch Slack on (the composition root's builder)."""
+    if not any(s.enabled for s in platform_status(settings) if s.name == "slack"):
+        return None
+    return build_slack_edge(settings, services)
+
+
 def build_slack_edge(
     settings: Settings,
     services: Services,
     *,
-    options: SlackOptions | None = None,
+    options: EdgeOptions | None = None,
     signature_clock: SignatureClock | None = None,
 ) -> SlackEdge:
     """Build the Slack edge for ``settings`` and register its messenger with the core."""
     quiet_slack_sdk_logs(SOCKET_MODE_RETRY_SECONDS)
     api_url = settings.slack_api_url or DEFAULT_API_URL
-    defaults = {
-        "default_locale": settings.default_locale,
-        "default_timezone": settings.default_timezone,
-        "country": settings.default_country,
-    }
-    listener_options = options or SlackOptions(workspace_defaults=defaults)
+    listener_options = options or EdgeOptions.from_settings(settings, command=COMMAND)
     ledger = EventLedger(services.db, services.clock)
     # The same precedence as bot.settings.platform_status, which logs the mode at start-up.
     socket_mode = bool(settings.slack_app_token and settings.slack_bot_token)
@@ -211,7 +219,7 @@ def build_slack_edge(
         listeners = _listeners(services, client_for, listener_options)
 
         async def installed(installation: Installation) -> None:
-            await _remember_workspace(services, installation, listener_options)
+            await _remember_workspace(services, listeners.core, installation)
 
         bolt_app = build_bolt_app(
             listeners,
@@ -259,24 +267,24 @@ def build_slack_edge(
 
     messenger = SlackMessenger(client_for)
     services.register_messenger(Platform.SLACK, messenger)
-    edge = SlackEdge(
+    # The composition root logs the edge's name and status once it is built.
+    return SlackEdge(
         bolt_app=bolt_app,
         listeners=listeners,
         messenger=messenger,
         verifier=verifier,
         socket_mode=handler,
     )
-    logger.info("slack edge ready (%s mode)", edge.mode)
-    return edge
 
 
-def _listeners(services: Services, client_for: ClientFor, options: SlackOptions) -> SlackListeners:
-    return SlackListeners(
+def _listeners(services: Services, client_for: ClientFor, options: EdgeOptions) -> SlackListeners:
+    core = EdgeCore(
         services,
-        CommandService(services.dispatcher),
-        ProfileCache(client_for, clock=services.clock),
-        options,
+        Platform.SLACK,
+        profiles=ProfileCache(client_for, clock=services.clock),
+        options=options,
     )
+    return SlackListeners(core)
 
 
 def _installed_client(store: EncryptedInstallationStore, api_url: str) -> ClientFor:
@@ -291,17 +299,12 @@ def _installed_client(store: EncryptedInstallationStore, api_url: str) -> Client
 
 
 async def _remember_workspace(
-    services: Services, installation: Installation, options: SlackOptions
+    services: Services, core: EdgeCore, installation: Installation
 ) -> None:
     if not installation.team_id:
         return
     async with services.db.session() as session:
-        await directory.ensure_workspace(
-            session,
-            Platform.SLACK,
-            installation.team_id,
-            defaults=dict(options.workspace_defaults),
-        )
+        await core.people.ensure_workspace(session, installation.team_id)
         await session.commit()
 
 

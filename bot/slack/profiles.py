@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.edge.profile import Profile
 from bot.slack import ClientFor
 from nudges.ports import Clock, SystemClock
 
@@ -23,30 +24,23 @@ DEFAULT_MAX_ENTRIES = 10_000
 NOT_FOUND_ERRORS = frozenset({"user_not_found", "user_not_visible"})
 
 
-@dataclass(frozen=True, slots=True)
-class SlackProfile:
-    """What the bot needs to know about one Slack user."""
-
-    user_id: str
-    tz: str | None
-    locale: str | None
-    is_admin: bool
-    deleted: bool
-    is_bot: bool
-
-    @classmethod
-    def from_user(cls, user: Mapping[str, Any]) -> SlackProfile:
-        """Build from the ``user`` object of a ``users.info`` answer."""
-        return cls(
-            user_id=str(user.get("id", "")),
-            tz=_optional_str(user.get("tz")),
-            locale=_optional_str(user.get("locale")),
-            is_admin=any(
-                bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
-            ),
-            deleted=bool(user.get("deleted", False)),
-            is_bot=bool(user.get("is_bot", False)),
-        )
+def profile_from_user(user: Mapping[str, Any]) -> Profile:
+    """Read the neutral profile from the ``user`` object of a ``users.info`` answer."""
+    names = user.get("profile") if isinstance(user.get("profile"), Mapping) else {}
+    assert isinstance(names, Mapping)
+    return Profile(
+        user_id=str(user.get("id", "")),
+        display_name=_optional_str(names.get("display_name"))
+        or _optional_str(user.get("real_name"))
+        or _optional_str(user.get("name")),
+        timezone=_optional_str(user.get("tz")),
+        locale=_optional_str(user.get("locale")),
+        is_platform_admin=any(
+            bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
+        ),
+        deleted=bool(user.get("deleted", False)),
+        is_bot=bool(user.get("is_bot", False)),
+    )
 
 
 class ProfileLookupError(Exception):
@@ -59,12 +53,15 @@ class ProfileLookupError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    profile: SlackProfile | None
+    profile: Profile | None
     expires: datetime
 
 
 class ProfileCache:
-    """Look up Slack profiles with ``users.info``, caching each answer for ``ttl_seconds``."""
+    """Look up Slack profiles with ``users.info``, caching each answer for ``ttl_seconds``.
+
+    It is the Slack ``ProfileSource`` of ``bot.edge``.
+    """
 
     def __init__(
         self,
@@ -85,7 +82,7 @@ class ProfileCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, workspace_id: str, user_id: str) -> SlackProfile | None:
+    async def get(self, workspace_id: str, user_id: str) -> Profile | None:
         """Return the user's profile, or None when Slack does not know the user."""
         key = (workspace_id, user_id)
         now = self._clock.now()
@@ -101,7 +98,7 @@ class ProfileCache:
         """Drop a cached profile, e.g. after a ``user_change`` event."""
         self._entries.pop((workspace_id, user_id), None)
 
-    async def _fetch(self, workspace_id: str, user_id: str) -> SlackProfile | None:
+    async def _fetch(self, workspace_id: str, user_id: str) -> Profile | None:
         client = await self._client_for(workspace_id)
         try:
             response = await client.users_info(user=user_id, include_locale=True)
@@ -129,7 +126,7 @@ class ProfileCache:
         user = response.get("user")
         if not isinstance(user, Mapping):
             raise ProfileLookupError("unexpected_response:user")
-        return SlackProfile.from_user(user)
+        return profile_from_user(user)
 
     def _store(self, key: tuple[str, str], entry: _Entry) -> None:
         self._entries[key] = entry

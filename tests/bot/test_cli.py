@@ -216,6 +216,11 @@ def test_preview_lists_planned_nudges_without_sending(
     items = json.loads(as_json.stdout)
     assert [item["status"] for item in items] == ["planned", "planned"]
     assert {"local_time", "utc_time", "kind", "nudge_key", "reason"} <= set(items[0])
+    assert "@UA" in out.stdout or "@UB" in out.stdout
+    assert "<@" not in out.stdout
+    member = run(tmp_path, "preview", "--workspace", "T1", "--person", "UA", **env)
+    assert member.returncode == 0, member.stderr
+    assert member.stdout.startswith("UA gets no nudges: nobody reports to them")
     unknown = run(tmp_path, "preview", "--workspace", "T1", "--person", "NOPE", **env)
     assert unknown.returncode == 1
     assert "no person 'NOPE'" in unknown.stderr

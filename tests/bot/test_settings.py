@@ -26,7 +26,12 @@ def test_defaults_need_nothing() -> None:
     s = load_settings()
     assert s.port == 3000
     assert s.is_sqlite
-    assert [p.enabled for p in platform_status(s)] == [False, False]
+    # With no platform configured, the sandbox page is the one thing on.
+    assert [(p.name, p.enabled) for p in platform_status(s)] == [
+        ("slack", False),
+        ("teams", False),
+        ("sandbox", True),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -132,13 +137,78 @@ def test_oauth_with_key_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
     assert platform_status(load_settings())[0].enabled
 
 
-def test_teams_is_reported_off_until_its_adapter_exists(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MICROSOFT_APP_ID", "00000000-0000-0000-0000-000000000000")
-    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", "secret")
+@pytest.mark.parametrize(
+    ("env", "enabled", "reason"),
+    [
+        ({}, False, "no MICROSOFT_APP_ID set"),
+        (
+            {
+                "MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000000",
+                "MICROSOFT_APP_PASSWORD": "s",
+            },
+            True,
+            "MultiTenant app 00000000-0000-0000-0000-000000000000",
+        ),
+        ({"TEAMS_ENABLED": "true"}, True, "WITHOUT authentication"),
+        (
+            {"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_PASSWORD": "s", "TEAMS_ENABLED": "false"},
+            False,
+            "TEAMS_ENABLED=false",
+        ),
+    ],
+)
+def test_teams_status_says_on_or_off_and_why(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], enabled: bool, reason: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
     teams = platform_status(load_settings())[1]
     assert teams.name == "teams"
-    assert teams.enabled is False
-    assert "not part of this version" in teams.reason
+    assert teams.enabled is enabled
+    assert reason in teams.reason
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"MICROSOFT_APP_ID": "a"},
+            "MICROSOFT_APP_PASSWORD: MICROSOFT_APP_ID is set but its client secret is not "
+            "(for example MICROSOFT_APP_PASSWORD=your-client-secret)",
+        ),
+        (
+            {
+                "MICROSOFT_APP_ID": "a",
+                "MICROSOFT_APP_PASSWORD": "s",
+                "MICROSOFT_APP_TYPE": "SingleTenant",
+            },
+            "MICROSOFT_APP_TENANT_ID: a SingleTenant app needs the tenant id it lives in "
+            "(for example MICROSOFT_APP_TENANT_ID=00000000-0000-0000-0000-000000000000)",
+        ),
+        (
+            {"MICROSOFT_APP_PASSWORD": "s"},
+            "MICROSOFT_APP_ID: MICROSOFT_APP_PASSWORD is set but the app id is not",
+        ),
+        (
+            {"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_TYPE": "UserAssignedMSI"},
+            "MICROSOFT_APP_TENANT_ID: a UserAssignedMSI app needs",
+        ),
+    ],
+)
+def test_half_a_teams_configuration_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert len(err.value.problems) == 1
+    assert err.value.problems[0].startswith(expected)
+
+
+def test_nudgebot_admins_is_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUDGEBOT_ADMINS", " U1, 7faf8ab2 ,,")
+    assert load_settings().admin_ids == frozenset({"U1", "7faf8ab2"})
 
 
 def test_log_level_and_country_are_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:

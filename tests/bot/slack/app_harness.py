@@ -18,9 +18,10 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
+from bot.edge import EdgeOptions
 from bot.server import create_web_app
 from bot.settings import Settings
-from bot.slack.app import SlackOptions
+from bot.slack.app import COMMAND
 from bot.slack.edge import SlackEdge, build_slack_edge
 from bot.slack.oauth_tables import slack_metadata
 from nudges.content.catalogue import default_catalogue
@@ -116,8 +117,12 @@ class Harness:
         *,
         user: str,
         shown: Mapping[str, Any] | None = None,
+        clicked_at: float | None = None,
     ) -> ClientResponse:
-        """Click ``action_id`` on the message at ``channel``/``ts`` (as ``shown``, if stale)."""
+        """Click ``action_id`` on the message at ``channel``/``ts`` (as ``shown``, if stale).
+
+        ``clicked_at`` is when the person clicked (Slack's ``action_ts``), by default now.
+        """
         message = dict(shown if shown is not None else self.api.message(channel, ts))
         button = next(
             element
@@ -161,7 +166,7 @@ class Harness:
                     "text": button["text"],
                     "value": button.get("value", ""),
                     "type": "button",
-                    "action_ts": f"{time.time():.6f}",
+                    "action_ts": f"{time.time() if clicked_at is None else clicked_at:.6f}",
                 }
             ],
         }
@@ -230,6 +235,14 @@ class Harness:
         body = json.dumps(envelope, separators=(",", ":")).encode()
         return await self.post(body, "application/json", headers=headers)
 
+    async def open_home(self, user: str) -> None:
+        """Open the App Home tab as ``user``, as Slack reports it, and wait for the publish."""
+        self.event_ids.append(f"Ev0HOME{len(self.event_ids):04d}")
+        event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
+        response = await self.event(event, event_id=self.event_ids[-1])
+        assert response.status == 200
+        await self.settle()
+
     async def settle(self) -> None:
         """Wait for everything the edge acknowledged to be done."""
         await self.edge.drain()
@@ -266,6 +279,7 @@ async def running_edge(
     *,
     users: Mapping[str, Mapping[str, Any]] | None = None,
     ack_budget: float = 2.0,
+    home_debounce: float = 0.05,
     now: datetime = NOW,
     settings: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Harness]:
@@ -287,13 +301,8 @@ async def running_edge(
         config = Settings(_env_file=None, **values)
         clock = FakeClock(now)
         services = build_services(db, clock)
-        options = SlackOptions(
-            ack_budget=ack_budget,
-            workspace_defaults={
-                "default_locale": config.default_locale,
-                "default_timezone": config.default_timezone,
-                "country": config.default_country,
-            },
+        options = EdgeOptions.from_settings(
+            config, command=COMMAND, ack_budget=ack_budget, home_debounce=home_debounce
         )
         edge = build_slack_edge(config, services, options=options)
         web_app = create_web_app(db)

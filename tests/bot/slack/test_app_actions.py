@@ -69,6 +69,7 @@ async def test_test_command_then_done_updates_the_dm_and_the_store(slack: Harnes
     delivery = await _delivery(slack)
     assert delivery.kind == DeliveryKind.SAMPLE
     assert delivery.message_ref == f"{channel}|{ts}"
+    await slack.open_home(ADMIN)
 
     response = await slack.click(channel, ts, Action.NUDGE_DONE, user=ADMIN)
     assert response.status == 200
@@ -80,7 +81,7 @@ async def test_test_command_then_done_updates_the_dm_and_the_store(slack: Harnes
     assert "Done. Nice work" in _texts(message)
     assert Action.NUDGE_DONE not in _action_ids(message)
     assert (await _delivery(slack)).outcome == NudgeState.DONE
-    # The Home tab follows the click.
+    # The Home tab, open a moment ago, follows the click.
     assert "done ✅" in str(slack.api.home_views[ADMIN]["blocks"])
 
 
@@ -121,6 +122,7 @@ async def test_a_click_on_someone_elses_nudge_gets_an_ephemeral_notice(slack: Ha
 
 async def test_note_a_commitment_opens_a_modal_and_saves_it(slack: Harness) -> None:
     channel, ts = await _sample_nudge(slack)
+    await slack.open_home(ADMIN)
     await slack.click(channel, ts, Action.NUDGE_NOTE_COMMITMENT, user=ADMIN)
     await slack.settle()
     (opened,) = slack.api.calls_to("views.open")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.profiles import ProfileCache, ProfileLookupError, SlackProfile
+from bot.edge.profile import Profile
+from bot.slack.profiles import ProfileCache, ProfileLookupError, profile_from_user
 from nudges.ports import FakeClock
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -35,19 +36,18 @@ async def test_reads_zone_locale_and_admin_rights(
     alice = await cache.get(WS, "U0ALICE")
     bob = await cache.get(WS, "U0BOB")
 
-    assert alice == SlackProfile(
-        user_id="U0ALICE",
-        tz="Europe/Amsterdam",
-        locale="nl-NL",
-        is_admin=True,
-        deleted=False,
-        is_bot=False,
-    )
+    assert alice is not None
+    assert (alice.user_id, alice.timezone, alice.locale) == ("U0ALICE", "Europe/Amsterdam", "nl-NL")
+    assert (alice.is_platform_admin, alice.deleted, alice.is_bot) == (True, False, False)
     assert bob is not None
-    assert (bob.tz, bob.locale, bob.is_admin) == ("America/Los_Angeles", "en-US", False)
+    assert (bob.timezone, bob.locale, bob.is_platform_admin) == (
+        "America/Los_Angeles",
+        "en-US",
+        False,
+    )
     for owner in ("U0OWNER", "U0PRIMARY"):
         profile = await cache.get(WS, owner)
-        assert profile is not None and profile.is_admin
+        assert profile is not None and profile.is_platform_admin
     assert slack_api.calls_to("users.info")[0].params == {
         "user": "U0ALICE",
         "include_locale": "1",
@@ -72,7 +72,7 @@ async def test_entries_expire_after_the_ttl(
     slack_api.add_user("U0ALICE", tz="Asia/Tokyo")
     clock.advance(timedelta(hours=1, seconds=1))
     profile = await cache.get(WS, "U0ALICE")
-    assert profile is not None and profile.tz == "Asia/Tokyo"
+    assert profile is not None and profile.timezone == "Asia/Tokyo"
     assert len(slack_api.calls_to("users.info")) == 2
 
 
@@ -87,7 +87,7 @@ async def test_deleted_user(cache: ProfileCache, slack_api: FakeSlackApi) -> Non
     slack_api.add_user("U0GONE", deleted=True, locale="")
     profile = await cache.get(WS, "U0GONE")
     assert profile is not None
-    assert (profile.deleted, profile.tz, profile.locale) == (True, None, None)
+    assert (profile.deleted, profile.timezone, profile.locale) == (True, None, None)
 
 
 async def test_bot_user(cache: ProfileCache, slack_api: FakeSlackApi) -> None:
@@ -164,6 +164,8 @@ def test_profile_from_the_documented_users_info_sample() -> None:
         "tz_label": "Pacific Daylight Time",
         "tz_offset": -25200,
     }
-    assert SlackProfile.from_user(user) == SlackProfile(
-        "W012A3CDE", "America/Los_Angeles", None, True, False, False
+    assert profile_from_user(user) == Profile(
+        user_id="W012A3CDE",
+        timezone="America/Los_Angeles",
+        is_platform_admin=True,
     )

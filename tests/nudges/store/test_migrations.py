@@ -8,13 +8,14 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from bot.slack.oauth_tables import slack_metadata
+from bot.teams.references import teams_metadata
 from nudges.store.database import Database
 from nudges.store.migrate import current_revision, downgrade, head_revision, is_at_head, upgrade
 from nudges.store.models import metadata
 
-# Everything the migrations create: the core's tables plus the Slack OAuth tables.
-ALL_METADATA = [metadata, slack_metadata]
-ALL_TABLES = set(metadata.tables) | set(slack_metadata.tables)
+# Everything the migrations create: the core's tables plus the Slack OAuth and Teams tables.
+ALL_METADATA = [metadata, slack_metadata, teams_metadata]
+ALL_TABLES = set(metadata.tables) | set(slack_metadata.tables) | set(teams_metadata.tables)
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -53,7 +54,11 @@ async def test_models_and_migrations_agree(db: Database) -> None:
 
 
 def test_constraint_names_follow_the_naming_convention() -> None:
-    tables = [*metadata.tables.values(), *slack_metadata.tables.values()]
+    tables = [
+        *metadata.tables.values(),
+        *slack_metadata.tables.values(),
+        *teams_metadata.tables.values(),
+    ]
     names = {c.name for table in tables for c in table.constraints}
     assert None not in names
     assert "uq_deliveries_idempotency_key" in names

@@ -1,0 +1,101 @@
+"""Assemble the Teams edge from the settings: the front door at /api/messages and the handler.
+
+Teams is on with ``MICROSOFT_APP_ID`` (every request then needs a valid Bot Framework token), or
+with ``TEAMS_ENABLED=true`` and no app id: local use with the Bot Framework Emulator, without
+authentication, which the start-up log warns about.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.edge import EdgeCore, EdgeOptions, workspace_defaults
+from bot.settings import Settings
+from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_config
+from bot.teams.handler import ActivityProfiles, TeamsHandler
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.references import ConversationStore
+from nudges.domain import Platform
+from nudges.services import Services
+
+logger = logging.getLogger(__name__)
+
+# How long shutdown waits for commands and clicks already being handled.
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class TeamsEdge:
+    """The Teams platform, mounted in the shared aiohttp app."""
+
+    name = "teams"
+
+    def __init__(self, door: TeamsFrontDoor, core: EdgeCore, store: ConversationStore) -> None:
+        self.door = door
+        self.core = core
+        self.store = store
+
+    def status(self) -> str:
+        """Say how Teams is reached."""
+        auth = "authenticated" if self.door.auth_required else "WITHOUT authentication"
+        return f"{MESSAGES_PATH}, {auth}"
+
+    def add_routes(self, app: web.Application) -> None:
+        """Mount ``POST /api/messages``."""
+        self.door.add_routes(app)
+
+    async def start(self) -> None:
+        """Nothing to connect: Teams calls in."""
+
+    async def stop(self) -> None:
+        """Let commands and clicks being handled finish, for a few seconds at most."""
+        await self.core.drain(SHUTDOWN_GRACE_SECONDS)
+
+    async def drain(self) -> None:
+        """Wait until every request being handled is done."""
+        await self.core.drain()
+
+
+def build_teams_edge(
+    settings: Settings,
+    services: Services,
+    *,
+    config: AuthConfig | None = None,
+    options: EdgeOptions | None = None,
+) -> TeamsEdge:
+    """Build the Teams edge for ``settings`` (``config`` overrides botbuilder's, for tests)."""
+    profiles = ActivityProfiles(settings.admin_ids)
+    core = EdgeCore(
+        services,
+        Platform.TEAMS,
+        profiles=profiles,
+        options=options or EdgeOptions(workspace_defaults=workspace_defaults(settings)),
+    )
+    store = ConversationStore(services.db.engine)
+    handler = TeamsHandler(core, store, profiles)
+    door = TeamsFrontDoor(config or auth_config(settings), handler)
+    _register_messenger(settings, services, door, store)
+    if not door.auth_required:
+        logger.warning(
+            "teams: /api/messages accepts requests WITHOUT authentication (TEAMS_ENABLED=true and "
+            "no MICROSOFT_APP_ID); use this only with the local Bot Framework Emulator"
+        )
+    return TeamsEdge(door, core, store)
+
+
+def _register_messenger(
+    settings: Settings, services: Services, door: TeamsFrontDoor, store: ConversationStore
+) -> None:
+    messenger = TeamsMessenger(door.adapter, store, app_id=settings.microsoft_app_id)
+    services.register_messenger(Platform.TEAMS, messenger)
+
+
+def build(settings: Settings, services: Services) -> TeamsEdge | None:
+    """Build the Teams edge when the settings turn Teams on; None when they leave it off."""
+    if not settings.teams_on:
+        return None
+    return build_teams_edge(settings, services)
+
+
+__all__ = ["TeamsEdge", "build", "build_teams_edge"]

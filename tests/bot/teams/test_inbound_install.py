@@ -1,0 +1,183 @@
+"""Installs, removals and unknown activities, posted in the samples' shapes to the real adapter."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from bot.teams.handler import REMOVED_APP
+from nudges.store.audit import AuditEntry
+from nudges.store.database import Database
+from nudges.store.org import Person, Workspace
+from tests.bot.teams.inbound_harness import (
+    BOT,
+    MEGAN_29,
+    MEGAN_AAD,
+    MEGAN_CHAT,
+    TENANT,
+    running_teams,
+    sample,
+)
+
+
+async def _people(db: Database) -> list[tuple[str, str, Person]]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(Workspace.platform, Workspace.external_id, Person).join(
+                Person, Person.workspace_id == Workspace.id
+            )
+        )
+        return [(p, w, person) for p, w, person in rows.all()]
+
+
+async def test_a_personal_install_stores_the_reference_once_and_files_the_installer(
+    db: Database,
+) -> None:
+    async with running_teams(db) as teams:
+        first = await teams.install()
+        # Teams sends both an installationUpdate and a conversationUpdate for one install.
+        added = sample("conversationUpdate_bot_added_personal.docs.json")
+        added["conversation"]["id"] = MEGAN_CHAT
+        added["recipient"] = {"id": BOT, "name": "Teams TestBot"}
+        added["membersAdded"] = [{"id": BOT}, {"id": MEGAN_29, "aadObjectId": MEGAN_AAD}]
+        added["from"] = {"id": MEGAN_29, "aadObjectId": MEGAN_AAD}
+        added["channelData"]["tenant"]["id"] = TENANT
+        second = await teams.post(added)
+        assert (first.status, second.status) == (201, 201)
+        stored = await teams.conversations()
+        assert len(stored) == 1
+        ref = stored[0]
+        assert ref.conversation_id == MEGAN_CHAT
+        assert ref.tenant_id == TENANT
+        assert ref.user_id == MEGAN_29
+        assert ref.aad_object_id == MEGAN_AAD
+        assert ref.bot_id == BOT
+        assert ref.service_url == teams.connector.service_url
+        assert ref.active
+        people = await _people(db)
+        assert [(p, w, person.external_id) for p, w, person in people] == [
+            ("teams", TENANT, MEGAN_AAD)
+        ]
+        person = people[0][2]
+        # No NUDGEBOT_ADMINS: the first installer of the tenant is its admin, as the log says.
+        assert person.is_admin
+        async with db.session() as session:
+            [entry] = (await session.scalars(select(AuditEntry))).all()
+        assert (entry.action, entry.target) == ("admins.add", f"person:{MEGAN_AAD}")
+        assert person.timezone is None or person.timezone == "America/Los_Angeles"
+        assert person.locale == "en"
+
+
+async def test_a_team_install_takes_the_tenant_from_the_conversation(db: Database) -> None:
+    async with running_teams(db) as teams:
+        response = await teams.install(sample("installationUpdate_add_team.docs.json"))
+        assert response.status == 201
+        [ref] = await teams.conversations()
+        assert ref.conversation_type == "channel"
+        assert ref.tenant_id == "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
+        assert ref.team_id == "19:zFLSDFWsesfzcmKArqKJ-65aOXJz@sgf462H2wz41@thread.tacv2"
+        assert ref.user_id is None
+
+
+async def test_a_conversation_update_without_tenant_id_uses_channel_data(db: Database) -> None:
+    async with running_teams(db) as teams:
+        added = sample("conversationUpdate_bot_added_team.docs.json")
+        del added["conversation"]["tenantId"]
+        response = await teams.post(added)
+        assert response.status == 201
+        [ref] = await teams.conversations()
+        assert ref.tenant_id == "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
+
+
+async def test_removal_marks_the_chat_inactive_and_the_person_unreachable_until_reinstalled(
+    db: Database,
+) -> None:
+    async with running_teams(db) as teams:
+        await teams.install()
+        response = await teams.post(sample("installationUpdate_remove_personal.derived.json"))
+        assert response.status == 201
+        [ref] = await teams.conversations()
+        assert not ref.active
+        [(_, _, person)] = await _people(db)
+        assert not person.reachable
+        assert person.unreachable_reason == REMOVED_APP
+        await teams.install()
+        [ref] = await teams.conversations()
+        assert ref.active
+        [(_, _, person)] = await _people(db)
+        assert person.reachable
+
+
+async def test_nudgebot_admins_replaces_the_first_installer_rule(db: Database) -> None:
+    async with running_teams(db, admins="someone-else") as teams:
+        await teams.install()
+        [(_, _, person)] = await _people(db)
+        assert not person.is_admin
+
+
+async def test_unknown_and_ignored_activities_still_get_2xx(db: Database) -> None:
+    async with running_teams(db) as teams:
+        for name in (
+            "messageReaction_added.docs.json",
+            "messageUpdate_edit_personal.docs.json",
+            "conversationUpdate_member_removed_team.docs.json",
+        ):
+            response = await teams.post(sample(name))
+            assert response.status in (200, 201), name
+        odd = sample("message_personal.docs.json")
+        odd["type"] = "somethingNew"
+        assert (await teams.post(odd)).status in (200, 201)
+        assert teams.connector.calls == []
+
+
+async def test_a_personal_message_refreshes_the_stored_reference(db: Database) -> None:
+    async with running_teams(db) as teams:
+        await teams.install()
+        await teams.edge.store.remember(
+            replace((await teams.conversations())[0], service_url="https://old.example/")
+        )
+        await teams.say("help")
+        [ref] = await teams.conversations()
+        assert ref.service_url == teams.connector.service_url
+
+
+async def test_the_bot_removed_from_a_team_stops_sends_there(db: Database) -> None:
+    async with running_teams(db) as teams:
+        added = sample("conversationUpdate_bot_added_team.docs.json")
+        await teams.post(added)
+        removed = sample("conversationUpdate_member_removed_team.docs.json")
+        removed["conversation"] = added["conversation"]
+        removed["recipient"] = added["recipient"]
+        removed["membersRemoved"] = [{"id": added["recipient"]["id"]}]
+        assert (await teams.post(removed)).status == 201
+        [ref] = await teams.conversations()
+        assert not ref.active
+
+
+async def test_the_zone_comes_from_local_timezone_and_the_locale_from_the_activity(
+    db: Database,
+) -> None:
+    async with running_teams(db) as teams:
+        edited = sample("messageUpdate_edit_personal.docs.json")
+        message = sample("message_personal.docs.json")
+        message.update(
+            {
+                "from": edited["from"],
+                "conversation": edited["conversation"],
+                "channelData": edited["channelData"],
+                "localTimezone": "Europe/Amsterdam",
+                "locale": "nl-NL",
+                "text": "help",
+            }
+        )
+        message["entities"] = [{"type": "clientInfo", "locale": "en-US"}]
+        assert (await teams.post(message)).status == 201
+        [(platform, tenant, person)] = await _people(db)
+        assert (platform, tenant) == ("teams", "528dbe3f-15e0-4e37-84a1-00cc305847dd")
+        assert person.external_id == "520e4d1e-2108-43ee-a092-46a9507c6200"
+        assert person.timezone == "Europe/Amsterdam"
+        assert person.locale == "nl"
+        # The reply is in Dutch, the person's language.
+        [reply] = [c.activity for c in teams.connector.calls if c.method == "POST"]
+        assert "Nudgebot-commando" in reply["text"]
