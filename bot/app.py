@@ -26,6 +26,7 @@ from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
 from nudges.ports import Clock, SystemClock
+from nudges.pulse import sealing
 from nudges.scheduling.ticker import Ticker
 from nudges.services import Services
 from nudges.store.database import Database
@@ -154,6 +155,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         send_rate_per_workspace=rate,
     )
     dispatcher = Dispatcher(db, clock, catalogue, {}, config)
+    configure_sealing(settings)
     return Services(
         db=db,
         clock=clock,
@@ -161,6 +163,20 @@ def build_services(settings: Settings, db: Database) -> Services:
         dispatcher=dispatcher,
         interactions=Interactions(dispatcher),
     )
+
+
+def configure_sealing(settings: Settings) -> None:
+    """Seal open polls' answers under a key derived from a service secret the database lacks."""
+    secret = (
+        settings.nudgebot_secret_key
+        or settings.slack_signing_secret
+        or settings.microsoft_app_password
+    )
+    if not sealing.configure(secret).durable:
+        logger.warning(
+            "no NUDGEBOT_SECRET_KEY or platform secret: answers to open pulse polls are sealed "
+            "under a key held only by this process, and a restart asks those people again"
+        )
 
 
 async def run_service(

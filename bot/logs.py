@@ -9,6 +9,12 @@ from datetime import UTC, datetime
 
 from nudges.delivery.context import current_delivery
 
+# Loggers that print SQL parameters, rows or protocol traffic below WARNING: at DEBUG they would
+# write who answered next to what was answered, and the text people typed. They stay at WARNING
+# whatever LOG_LEVEL says, and a filter drops their quieter records even if a library lowers
+# their level again later. (The engine also hides statement parameters; see nudges.store.database.)
+VALUE_BEARING = ("sqlalchemy", "aiosqlite", "asyncpg")
+
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is worth printing.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -41,6 +47,18 @@ class DeliveryContext(logging.Filter):
         return True
 
 
+class QuietDrivers(logging.Filter):
+    """Drop records below WARNING from the database libraries, which carry stored values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep a record unless it is a quiet one from a value-bearing logger."""
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(
+            record.name == name or record.name.startswith(name + ".") for name in VALUE_BEARING
+        )
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send logs to stderr in the chosen format, replacing earlier handlers."""
     handler = logging.StreamHandler(sys.stderr)
@@ -51,9 +69,10 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
+    handler.addFilter(QuietDrivers())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library chatter at INFO drowns the service's own lines.
-    for noisy in ("aiohttp.access", "apscheduler", "sqlalchemy.engine", "alembic"):
+    for noisy in ("aiohttp.access", "apscheduler", "alembic", *VALUE_BEARING):
         logging.getLogger(noisy).setLevel(logging.WARNING)

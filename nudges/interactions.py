@@ -21,6 +21,7 @@ from nudges.dispatch import Dispatcher, idempotency_key, outcome_is_final
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
 from nudges.i18n import format_day, t
 from nudges.messages import Form, Message
+from nudges.pulse.answers import AnswerOutcome
 from nudges.pulse.clicks import apply_click
 from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
 from nudges.store.commitments import Commitment
@@ -44,7 +45,10 @@ class Actor:
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What the platform should show after an interaction."""
+    """What the platform should show after an interaction.
+
+    ``notice`` is for the actor alone: platforms show it ephemerally, never in the history.
+    """
 
     message: Message | None = None
     form: Form | None = None
@@ -144,18 +148,16 @@ class Interactions:
         async with self.db.session() as session:
             click = await apply_click(
                 session,
-                self.dispatcher.catalogue,
                 platform=actor.platform,
                 workspace_external_id=actor.workspace_external_id,
                 user_external_id=actor.user_external_id,
                 value=value,
                 now=self.clock.now(),
             )
-        if click.notice is not None:
-            return ActionResult(notice=click.notice)
-        if click.delivery_id is not None and click.message is not None:
-            await self.dispatcher.update_message(click.delivery_id, click.message)
-        return ActionResult(message=click.message, changed=True)
+        # The message shows only that they answered, so a change leaves it as it is.
+        if click.outcome is AnswerOutcome.RECORDED and click.delivery_id is not None:
+            await self.dispatcher.update_message(click.delivery_id)
+        return ActionResult(notice=click.notice, changed=click.stored)
 
     def _today(self, loaded: _Loaded) -> date:
         return directory.local_today(loaded.workspace, loaded.person, self.clock.now())

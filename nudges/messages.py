@@ -2,6 +2,10 @@
 
 Text uses a small markup both platforms understand after translation: ``**bold**``,
 ``_italic_``, lines starting with ``- `` for bullets, and ``<@USERID>`` for a mention.
+
+Text a person typed (a custom question, a promise) is wrapped with ``typed()``: every renderer
+shows what lies between the two markers literally, never as a mention, link or formatting, and
+drops the markers themselves (``typed_spans`` splits a text for that).
 """
 
 from __future__ import annotations
@@ -11,6 +15,37 @@ from datetime import date
 from typing import Literal
 
 ButtonStyle = Literal["primary", "danger"]
+
+# Two private-use characters nobody types; a typed text containing them loses them.
+TYPED_START = "\ue000"
+TYPED_END = "\ue001"
+
+
+def typed(text: str) -> str:
+    """Mark ``text`` as typed by a person, so renderers show it literally."""
+    return TYPED_START + untyped(text) + TYPED_END
+
+
+def untyped(text: str) -> str:
+    """Drop the typed-text markers, for places that show text plainly anyway."""
+    return text.replace(TYPED_START, "").replace(TYPED_END, "")
+
+
+def typed_spans(text: str) -> list[tuple[str, bool]]:
+    """Split markup into pieces, each saying whether it was typed by a person."""
+    spans: list[tuple[str, bool]] = []
+    rest = text
+    while (start := rest.find(TYPED_START)) >= 0:
+        end = rest.find(TYPED_END, start + 1)
+        if end < 0:
+            end = len(rest)
+        if start:
+            spans.append((rest[:start], False))
+        spans.append((untyped(rest[start + 1 : end]), True))
+        rest = rest[end + 1 :]
+    if rest:
+        spans.append((rest.replace(TYPED_END, ""), False))
+    return spans
 
 
 @dataclass(frozen=True, slots=True)

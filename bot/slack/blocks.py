@@ -29,6 +29,8 @@ from nudges.messages import (
     Page,
     Text,
     TextInput,
+    typed_spans,
+    untyped,
 )
 
 logger = logging.getLogger(__name__)
@@ -323,7 +325,7 @@ def _required_plain(text: str, limit: int) -> dict[str, Any]:
 
 def _plain(text: str, limit: int) -> str:
     # Surrounding whitespace alone would render as an empty field, which Slack rejects.
-    return _fit(list(text.replace("\r\n", "\n").strip()), limit)
+    return _fit(list(untyped(text).replace("\r\n", "\n").strip()), limit)
 
 
 def _mrkdwn(text: str, limit: int) -> str:
@@ -344,11 +346,24 @@ def _identifier(value: str, limit: int, what: str) -> str:
 def _mrkdwn_atoms(text: str) -> list[str]:
     """Split translated text into pieces that truncation must never cut apart."""
     atoms: list[str] = []
+    line_start = True
+    for span, is_typed in typed_spans(text):
+        if is_typed:
+            # What a person typed is shown as typed: "<@U1>" or "&lt;" stay literal text.
+            atoms.extend(_ESCAPES.get(char, char) for char in span)
+        else:
+            atoms.extend(_markup_atoms(span, line_start))
+        line_start = span.endswith("\n")
+    return atoms
+
+
+def _markup_atoms(text: str, line_start: bool) -> list[str]:
+    atoms: list[str] = []
     for number, line in enumerate(text.split("\n")):
         if number:
             atoms.append("\n")
         body = line.lstrip(" ")
-        if body.startswith("- "):
+        if body.startswith("- ") and (number or line_start):
             atoms.append(line[: len(line) - len(body)] + "• ")
             line = body[2:]
         position = 0

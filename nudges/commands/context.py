@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from nudges.commands.ast import PersonRef, SelfRef
 from nudges.commands.topics import echo
 from nudges.content.catalogue import Catalogue
 from nudges.dispatch import Dispatcher
+from nudges.domain import Platform
 from nudges.i18n import t
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace
@@ -24,6 +26,15 @@ REPLIES = "replies."
 # Column widths of the store: longer values would fail on PostgreSQL, so refuse them politely.
 MAX_EXTERNAL_ID = 128
 MAX_TEAM_NAME = 100
+
+# What a person's id looks like on each platform: Slack users are U… (W… on Enterprise Grid),
+# Teams users 29:… (Bot Framework) or an Azure AD object id.
+ID_SHAPES: dict[str, re.Pattern[str]] = {
+    Platform.SLACK: re.compile(r"^[UW][A-Z0-9]{1,31}$"),
+    Platform.TEAMS: re.compile(
+        r"^(29:[A-Za-z0-9_.:=+/-]{1,125}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,9 @@ class Context:
         """Return a mentioned platform id, or fail when it cannot be a real one."""
         if not external_id.isprintable() or len(external_id) > MAX_EXTERNAL_ID:
             raise self.fail("common.bad_mention", word=shown(external_id))
+        shape = ID_SHAPES.get(self.workspace.platform)
+        if shape is not None and not shape.match(external_id):
+            raise self.fail(f"common.bad_id.{self.workspace.platform}", word=shown(external_id))
         return external_id
 
     async def find(self, ref: PersonRef) -> Person | None:

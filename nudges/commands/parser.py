@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,14 @@ from typing import NoReturn
 import holidays
 
 from nudges.commands import ast
-from nudges.commands.tokens import Token, TokenKind, UnbalancedQuoteError, tokenize
+from nudges.commands.tokens import (
+    DOUBLE_QUOTES,
+    SINGLE_QUOTES,
+    Token,
+    TokenKind,
+    UnbalancedQuoteError,
+    tokenize,
+)
 from nudges.commands.topics import (
     TOPICS,
     TOPICS_BY_KEY,
@@ -164,6 +172,20 @@ MAX_PAUSE_DAYS = 365
 BUDGET_RANGE = (1, 20)
 THRESHOLD_RANGE = (3, 10)
 MAX_QUESTION_LENGTH = 200
+# A command longer than this is not read at all: no real command needs it, and reading
+# thousands of mentions would keep the event loop busy for everyone.
+MAX_COMMAND_LENGTH = 4000
+MAX_PEOPLE = 50
+# Enough of a too-long command to tell which command it is, for the refusal or the example.
+_TOPIC_PREFIX = 200
+QUOTES = DOUBLE_QUOTES | SINGLE_QUOTES
+# Platform ids are letters, digits and a little punctuation (Slack U0ANNA, Teams 29:1AbC-x,
+# AAD GUIDs); "<@!channel>" or a control character is never a person.
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.+/=-]{0,127}$")
+# Tab and line breaks are how people type; every other control character is refused.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Control characters and lone surrogates; format characters such as the emoji joiner stay.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 
 
 @cache
@@ -233,13 +255,19 @@ def _person_problem(c: _Cursor, token: Token) -> NoReturn:
     c.fail("expected_person", word=token.raw)
 
 
+def _person_ref(c: _Cursor, token: Token) -> ast.PersonRef:
+    if not _EXTERNAL_ID.match(token.value):
+        c.fail("bad_mention", word=token.raw)
+    return ast.PersonRef(token.value)
+
+
 def _person(c: _Cursor) -> ast.PersonRef:
     token = c.peek()
     if token is None:
         c.fail("missing_person")
     if token.kind is not TokenKind.PERSON:
         _person_problem(c, token)
-    return ast.PersonRef(c.take().value)
+    return _person_ref(c, c.take())
 
 
 def _optional_person(c: _Cursor) -> ast.PersonRef | None:
@@ -247,7 +275,7 @@ def _optional_person(c: _Cursor) -> ast.PersonRef | None:
     if token is None:
         return None
     if token.kind is TokenKind.PERSON:
-        return ast.PersonRef(c.take().value)
+        return _person_ref(c, c.take())
     if token.kind is not TokenKind.WORD and token.kind is not TokenKind.QUOTED:
         _person_problem(c, token)
     if token.value.startswith("@") and len(token.value) > 1:
@@ -259,10 +287,19 @@ def _person_or_self(c: _Cursor) -> ast.PersonOrSelf:
     return _optional_person(c) or ast.SelfRef()
 
 
-def _team(c: _Cursor, token: Token) -> ast.TeamRef:
+def _team(c: _Cursor, token: Token, stop: Iterable[str] = ()) -> ast.TeamRef:
+    """Read a team name; ``#Team Blue`` takes the plain words after it up to a ``stop`` word."""
     if not token.value:
         c.fail("team_name_missing")
-    return ast.TeamRef(token.value)
+    words = [token.value]
+    # A quoted name (#"Team Blue") or a channel link is whole already.
+    if token.kind is TokenKind.TEAM and token.raw.startswith("#") and token.raw[1:2] not in QUOTES:
+        stops = frozenset(stop)
+        while (following := c.peek()) is not None and following.kind is TokenKind.WORD:
+            if following.value.lower() in stops or following.value.startswith("@"):
+                break
+            words.append(c.take().value)
+    return ast.TeamRef(" ".join(" ".join(words).split()))
 
 
 def _pulse_target(c: _Cursor, *, scheduled: bool = False) -> ast.PulseTarget:
@@ -270,7 +307,7 @@ def _pulse_target(c: _Cursor, *, scheduled: bool = False) -> ast.PulseTarget:
     if token is None:
         return ast.WorkspaceRef()
     if token.kind is TokenKind.TEAM:
-        return _team(c, c.take())
+        return _team(c, c.take(), _FREQUENCIES if scheduled else ())
     if token.is_word(*_WORKSPACE):
         c.take()
         return ast.WorkspaceRef()
@@ -300,7 +337,7 @@ def _cadence_target(c: _Cursor) -> ast.CadenceTarget:
     if token is None:
         return ast.WorkspaceRef()
     if token.kind is TokenKind.TEAM:
-        return _team(c, c.take())
+        return _team(c, c.take(), _FREQUENCIES)
     if token.is_word(*_WORKSPACE):
         c.take()
         return ast.WorkspaceRef()
@@ -605,15 +642,16 @@ def _kinds_command(c: _Cursor) -> ast.Command:
 
 
 def _members(c: _Cursor) -> tuple[ast.PersonRef, ...]:
-    members: list[ast.PersonRef] = []
+    # A dict keeps the order people were typed in and finds repeats in constant time.
+    members: dict[ast.PersonRef, None] = {}
     while not c.at_end():
         token = c.peek()
         if token is not None and token.kind is TokenKind.WORD and token.value.strip(",") == "":
             c.take()
             continue
-        member = _person(c)
-        if member not in members:
-            members.append(member)
+        members[_person(c)] = None
+        if len(members) > MAX_PEOPLE:
+            c.fail("too_many_people", max=str(MAX_PEOPLE))
     if not members:
         c.fail("missing_members")
     return tuple(members)
@@ -868,8 +906,44 @@ def _command(tokens: list[Token]) -> ast.Command:
     return command
 
 
+def _topic_of(text: str) -> str:
+    """Tell which help topic a command belongs to from its first words alone."""
+    try:
+        tokens = tokenize(text[:_TOPIC_PREFIX])
+    except UnbalancedQuoteError:
+        return "help"
+    words = [token.value.lower() for token in tokens[:3] if token.kind is TokenKind.WORD]
+    if words and words[0] == "/nudges":
+        words = words[1:]
+    if not words:
+        return "help"
+    first = _COMMAND_ALIASES.get(words[0], words[0])
+    if first in ("pulse", "me") and len(words) > 1:
+        aliases = _PULSE_ALIASES if first == "pulse" else _ME_ALIASES
+        key = topic_key(f"{first} {aliases.get(words[1], words[1])}")
+        if key in TOPICS_BY_KEY:
+            return key
+    key = topic_key(first)
+    return key if key in TOPICS_BY_KEY else "help"
+
+
+def _refuse_unreadable(text: str) -> CommandError | None:
+    """Refuse text too long to read or holding control characters, before parsing it."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        return CommandError(ERRORS + "too_long", _topic_of(text), {"max": str(MAX_COMMAND_LENGTH)})
+    for char in text:
+        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) in _REFUSED_CATEGORIES:
+            return CommandError(
+                ERRORS + "control_character", _topic_of(text), {"code": f"U+{ord(char):04X}"}
+            )
+    return None
+
+
 def parse(text: str) -> ast.Command | CommandError:
     """Parse one command as typed after ``/nudges`` (Slack) or to the bot (Teams)."""
+    refused = _refuse_unreadable(text)
+    if refused is not None:
+        return refused
     try:
         return _command(tokenize(text))
     except UnbalancedQuoteError as problem:

@@ -68,14 +68,21 @@ def _word_end(text: str, start: int) -> int:
     return end
 
 
+# The longest Slack escape worth reading (a mention with its label); looking further for a ">"
+# would make a text of many "<" quadratic.
+MAX_ANGLE = 300
+
+
 def _angle(text: str, start: int) -> tuple[Token, int] | None:
     """Read a Slack-style escape such as ``<@U123|anna>`` at ``start``, if there is one."""
-    close = text.find(">", start)
-    if close < 0:
+    limit = min(len(text), start + MAX_ANGLE)
+    close = start + 1
+    # Stop at the first "<" or line break too, so a run of "<" costs one step each.
+    while close < limit and text[close] not in "<>\n":
+        close += 1
+    if close >= limit or text[close] != ">":
         return None
     inner = text[start + 1 : close]
-    if "\n" in inner or "<" in inner:
-        return None
     raw = text[start : close + 1]
     ident, _, label = inner[1:].partition("|")
     if inner.startswith("@") and ident and not any(ch.isspace() for ch in ident):
@@ -118,13 +125,13 @@ def tokenize(text: str) -> list[Token]:
                 token, pos = found
                 tokens.append(token)
                 continue
-        end = _word_end(text, pos)
-        # "@anna,@bram" arrives as "<@U1|anna>,<@U2|bram>": a mention may follow a comma.
-        mention = text.find("<", pos + 1, end)
-        while mention >= 0 and _angle(text, mention) is None:
-            mention = text.find("<", mention + 1, end)
-        if mention >= 0:
-            end = mention
+        # "@anna,@bram" arrives as "<@U1|anna>,<@U2|bram>": a mention may follow a comma, and
+        # the word ends there; scanning on to the next space would make such a run quadratic.
+        end = pos + 1
+        while end < len(text) and not text[end].isspace():
+            if text[end] == "<" and _angle(text, end) is not None:
+                break
+            end += 1
         raw = text[pos:end]
         tokens.append(Token(TokenKind.WORD, _unescape(raw), raw))
         pos = end

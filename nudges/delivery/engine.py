@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -226,6 +226,7 @@ class Dispatcher:
                 done = await planner.plan(session, workspace, now)
                 total.count += done.count
                 total.refresh += done.refresh
+                total.after_commit += done.after_commit
             await session.commit()
         return total
 
@@ -233,6 +234,7 @@ class Dispatcher:
         """Create every delivery that fell due, workspace by workspace, each committed at once."""
         planned = 0
         refresh: list[int] = []
+        after_commit: dict[Callable[[], Awaitable[None]], None] = {}
         for workspace in await self._workspaces():
             if self._stopping:
                 break
@@ -246,11 +248,14 @@ class Dispatcher:
                 continue
             planned += done.count
             refresh += done.refresh
+            after_commit.update(dict.fromkeys(done.after_commit))
             if on_planned is not None:
                 on_planned(workspace.id)
         # Only once the planning is committed may sent messages change (a closed poll, say).
         for delivery_id in refresh:
             await self.update_message(delivery_id)
+        for work in after_commit:
+            await work()
         return planned
 
     # --- claims -------------------------------------------------------------------

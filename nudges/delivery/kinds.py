@@ -6,6 +6,7 @@ under their kind name, and planners that create delivery rows.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -57,6 +58,8 @@ class Planned:
     count: int = 0
     # Sent deliveries whose messages must be rendered again once the planning is committed.
     refresh: list[int] = field(default_factory=list)
+    # Work that may only run once the planning is committed (each runs once per tick).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 class Planner(Protocol):

@@ -1,25 +1,30 @@
-"""Record and change anonymous answers, and seal a poll's answers when it closes.
+"""Record and change answers to open polls, and write them out when a poll closes.
 
-The answer key is random, made when the poll message is composed, and lives only in that
-message's buttons; the store keeps a hash of it next to the answer, so the recipient can change
-their answer and nobody else can tie it to them. Whether someone answered is recorded apart,
-and a person counts once however many keys they hold.
+An answer to an open poll waits sealed in ``pulse_pending`` beside its participation: the
+person who clicked is known from the platform, so they can change it without any key in their
+message, and a crash loses nothing. Nobody holding the database can open it (see
+``nudges.pulse.sealing``). Plain answers exist only once the poll closes: they are written all
+at once, in random order, in the transaction that deletes the sealed ones, so no transaction id,
+storage position, commit or log line ties one of them to a person. See docs/privacy.md.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import random
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePoll
+from nudges.pulse import sealing
+from nudges.store.database import Database
+from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending, PulsePoll
+
+logger = logging.getLogger(__name__)
 
 SCALE = (1, 2, 3, 4, 5)
 SEPARATOR = ":"
@@ -33,45 +38,40 @@ class AnswerOutcome(StrEnum):
     CHANGED = "changed"
     CLOSED = "closed"
     NOT_ASKED = "not_asked"
-    ANSWERED_ELSEWHERE = "answered_elsewhere"
+    # Answered before answers were sealed: it counts, but nothing can find it to change it.
+    LOCKED = "locked"
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class ButtonValue:
-    """What an answer button carries: the poll, the recipient's answer key and the value."""
+    """What an answer button carries: the poll and the value, nothing about who holds it."""
 
     poll_id: int
-    key: str
     value: int
 
     def encode(self) -> str:
         """Serialise for a button's value."""
-        return SEPARATOR.join((str(self.poll_id), self.key, str(self.value)))
+        return SEPARATOR.join((str(self.poll_id), str(self.value)))
 
     @classmethod
     def decode(cls, raw: str) -> ButtonValue | None:
-        """Parse a button's value, or return None when it is not one of ours."""
+        """Parse a button's value, or return None when it is not one of ours.
+
+        Messages sent before answers were sealed carry ``poll:key:value``; the key is ignored.
+        """
         parts = raw.split(SEPARATOR)
-        if len(parts) != 3 or not parts[1]:
+        if len(parts) == 3 and parts[1]:
+            parts = [parts[0], parts[2]]
+        if len(parts) != 2:
             return None
         try:
-            poll_id, value = int(parts[0]), int(parts[2])
+            poll_id, value = int(parts[0]), int(parts[1])
         except ValueError:
             return None
         if value not in SCALE:
             return None
-        return cls(poll_id, parts[1], value)
-
-
-def new_answer_key() -> str:
-    """Return a fresh random answer key (128 bits); it is never stored."""
-    return secrets.token_urlsafe(16)
-
-
-def key_hash(poll_id: int, key: str) -> str:
-    """Hash an answer key for storage; the poll id keeps equal keys of two polls apart."""
-    return hashlib.sha256(f"{poll_id}{SEPARATOR}{key}".encode()).hexdigest()
+        return cls(poll_id, value)
 
 
 def is_open(poll: PulsePoll, now: datetime) -> bool:
@@ -82,7 +82,7 @@ def is_open(poll: PulsePoll, now: datetime) -> bool:
 async def record_answer(
     session: AsyncSession, poll: PulsePoll, person_id: int, button: ButtonValue, now: datetime
 ) -> AnswerOutcome:
-    """Store a first answer or change an earlier one; the caller commits."""
+    """Seal a first answer or replace the sealed one; the caller commits."""
     if not is_open(poll, now):
         return AnswerOutcome.CLOSED
     participation = await session.scalar(
@@ -92,36 +92,85 @@ async def record_answer(
     )
     if participation is None:
         return AnswerOutcome.NOT_ASKED
-    hashed = key_hash(poll.id, button.key)
-    # Flip the flag only if it was unset: a second key (a resent message) cannot add an answer.
+    sealer = sealing.current()
+    sealed = sealer.seal(poll.id, participation, button.value)
+    # Flip the flag only if it was unset: a second click (or a second message) adds nothing.
     first = await session.scalar(
         update(PulseParticipation)
         .where(PulseParticipation.id == participation, PulseParticipation.answered.is_(False))
         .values(answered=True)
         .returning(PulseParticipation.id)
+        .execution_options(synchronize_session=False)
     )
     if first is not None:
+        # A sealed row left by a lost key would block the insert; the new answer replaces it.
         await session.execute(
-            insert(PulseAnswer).values(
-                id=str(uuid.uuid4()), poll_id=poll.id, key_hash=hashed, value=button.value
+            delete(PulsePending).where(PulsePending.participation_id == participation)
+        )
+        await session.execute(
+            insert(PulsePending).values(
+                id=str(uuid.uuid4()),
+                poll_id=poll.id,
+                participation_id=participation,
+                key_id=sealer.key_id,
+                sealed=sealed,
             )
         )
         return AnswerOutcome.RECORDED
     changed = await session.scalar(
-        update(PulseAnswer)
-        .where(PulseAnswer.poll_id == poll.id, PulseAnswer.key_hash == hashed)
-        .values(value=button.value)
-        .returning(PulseAnswer.id)
+        update(PulsePending)
+        .where(PulsePending.participation_id == participation)
+        .values(key_id=sealer.key_id, sealed=sealed)
+        .returning(PulsePending.id)
+        .execution_options(synchronize_session=False)
     )
-    return AnswerOutcome.CHANGED if changed is not None else AnswerOutcome.ANSWERED_ELSEWHERE
+    return AnswerOutcome.CHANGED if changed is not None else AnswerOutcome.LOCKED
+
+
+async def forget_lost(session: AsyncSession, workspace_id: int) -> list[int]:
+    """Drop sealed answers whose key is gone and mark their people as not answered.
+
+    Without a configured secret the key lives only in the process, so a restart loses the
+    answers of open polls; their people are then asked again rather than counted without an
+    answer. Return the poll deliveries to re-render, so their messages take answers again.
+    """
+    sealer = sealing.current()
+    rows = (
+        await session.execute(
+            select(PulsePending.id, PulseParticipation.id, PulseParticipation.delivery_id)
+            .join(PulseParticipation, PulseParticipation.id == PulsePending.participation_id)
+            .join(PulsePoll, PulsePoll.id == PulsePending.poll_id)
+            .where(
+                PulsePoll.workspace_id == workspace_id,
+                PulsePoll.closed.is_(False),
+                PulsePending.key_id != sealer.key_id,
+            )
+        )
+    ).all()
+    if not rows:
+        return []
+    await session.execute(delete(PulsePending).where(PulsePending.id.in_([r[0] for r in rows])))
+    await session.execute(
+        update(PulseParticipation)
+        .where(PulseParticipation.id.in_([r[1] for r in rows]))
+        .values(answered=False)
+        .execution_options(synchronize_session=False)
+    )
+    logger.warning(
+        "%d pulse answers were sealed under a key this process does not hold; "
+        "those people will be asked again (NUDGEBOT_SECRET_KEY keeps them across restarts)",
+        len(rows),
+    )
+    return sorted(r[2] for r in rows if r[2] is not None)
 
 
 async def seal(session: AsyncSession, poll: PulsePoll) -> bool:
-    """Close a poll once; return False when another worker already did.
+    """Close a poll once and write its answers; return False when another worker already did.
 
-    Answers are rewritten in random order under new ids and without their key hashes, so no
-    message key or storage order links them to anyone any more. A poll that stayed below its
-    own threshold can never be shown (a threshold only ever rises), so its answers are dropped.
+    The sealed answers are opened, shuffled and inserted in one statement under random ids,
+    and the sealed rows deleted, in the caller's transaction, which touches no participation
+    unless an answer was lost. A poll below its own threshold can never be shown (a threshold
+    only ever rises), so its answers are dropped unread.
     """
     won = await session.scalar(
         update(PulsePoll)
@@ -132,18 +181,65 @@ async def seal(session: AsyncSession, poll: PulsePoll) -> bool:
     )
     if won is None:
         return False
-    values = list(
-        await session.scalars(select(PulseAnswer.value).where(PulseAnswer.poll_id == poll.id))
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        # Deleted sealed rows are overwritten with zeros rather than left in free space.
+        await session.execute(text("PRAGMA secure_delete = ON"))
+    sealer = sealing.current()
+    pending = (
+        await session.execute(
+            select(PulsePending.participation_id, PulsePending.sealed).where(
+                PulsePending.poll_id == poll.id
+            )
+        )
+    ).all()
+    values: list[int] = []
+    lost: list[int] = []
+    for participation_id, sealed in pending:
+        value = sealer.open(poll.id, participation_id, sealed)
+        if value is None or value not in SCALE:
+            lost.append(participation_id)
+        else:
+            values.append(value)
+    await session.execute(delete(PulsePending).where(PulsePending.poll_id == poll.id))
+    if lost:
+        # An answer nobody can read must not be counted as given.
+        await session.execute(
+            update(PulseParticipation)
+            .where(PulseParticipation.id.in_(lost))
+            .values(answered=False)
+            .execution_options(synchronize_session=False)
+        )
+        logger.warning("pulse poll %s closed with %d unreadable answers", poll.id, len(lost))
+    # Answers stored before they were sealed still count, and decide the threshold with the rest.
+    earlier = await session.scalar(
+        select(func.count()).select_from(PulseAnswer).where(PulseAnswer.poll_id == poll.id)
     )
-    await session.execute(delete(PulseAnswer).where(PulseAnswer.poll_id == poll.id))
-    if len(values) >= poll.threshold:
+    if len(values) + int(earlier or 0) < poll.threshold:
+        await session.execute(delete(PulseAnswer).where(PulseAnswer.poll_id == poll.id))
+    elif values:
         _shuffler.shuffle(values)
         await session.execute(
             insert(PulseAnswer),
-            [
-                {"id": str(uuid.uuid4()), "poll_id": poll.id, "key_hash": None, "value": v}
-                for v in values
-            ],
+            [{"id": str(uuid.uuid4()), "poll_id": poll.id, "value": v} for v in values],
         )
     poll.closed = True
     return True
+
+
+async def scrub(db: Database) -> None:
+    """Clear what closing polls left behind outside the live rows, once it is committed.
+
+    On PostgreSQL the deleted sealed rows stay in their pages until a vacuum; on SQLite the
+    write-ahead log keeps every earlier version of the pages until a checkpoint. Both hold only
+    sealed answers, so this is depth, not the defence itself.
+    """
+    try:
+        if db.engine.dialect.name == "postgresql":
+            async with db.engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await auto.execute(text("VACUUM pulse_pending"))
+        elif db.engine.dialect.name == "sqlite":
+            async with db.engine.connect() as conn:
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    except Exception as exc:  # a failed clean-up must never stop the tick
+        logger.warning("could not scrub sealed pulse answers: %s", type(exc).__name__)

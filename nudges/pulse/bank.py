@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges.content.catalogue import Catalogue
 from nudges.domain import DEFAULT_LOCALE, Dimension
 from nudges.i18n import normalize_locale
+from nudges.messages import typed
 from nudges.store.pulse import (
     PulseCustomQuestion,
     PulseParticipation,
@@ -108,7 +109,8 @@ async def load_bank(session: AsyncSession, workspace_id: int, catalogue: Catalog
         BankQuestion(
             c.key,
             Dimension(c.dimension) if c.dimension else None,
-            MappingProxyType({ANY_LOCALE: c.text}),
+            # Asked in the words typed, and shown as typed: never a live mention or link.
+            MappingProxyType({ANY_LOCALE: typed(c.text)}),
             custom=True,
             retired=c.key in retired,
         )

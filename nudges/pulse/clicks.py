@@ -1,4 +1,4 @@
-"""Apply a click on a poll's emoji button and render the poll with the chosen answer."""
+"""Apply a click on a poll's emoji button and say, to the clicker alone, what they chose."""
 
 from __future__ import annotations
 
@@ -9,36 +9,39 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
-from nudges.content.catalogue import Catalogue
 from nudges.i18n import t
-from nudges.messages import Message
 from nudges.pulse.answers import AnswerOutcome, ButtonValue, record_answer
-from nudges.pulse.bank import load_bank
-from nudges.pulse.messages import poll_message
-from nudges.pulse.results import effective_threshold
+from nudges.pulse.messages import emoji, local_moment
 from nudges.store.pulse import PulseParticipation, PulsePoll
 
 NOTICES = {
     AnswerOutcome.CLOSED: "pulse.notice.closed",
     AnswerOutcome.NOT_ASKED: "pulse.notice.not_asked",
-    AnswerOutcome.ANSWERED_ELSEWHERE: "pulse.notice.answered_elsewhere",
+    AnswerOutcome.LOCKED: "pulse.notice.locked",
     AnswerOutcome.UNKNOWN: "pulse.notice.unknown",
 }
 
 
 @dataclass(frozen=True)
 class Click:
-    """What a click did: the outcome, the poll message to show, or a notice instead."""
+    """What a click did, the note only the clicker sees, and the poll message to re-render.
+
+    The note is the only place the chosen value is ever shown: platforms show it ephemerally,
+    where the bot's token cannot read it back. The poll message itself never shows it.
+    """
 
     outcome: AnswerOutcome
     notice: str | None = None
-    message: Message | None = None
     delivery_id: int | None = None
+
+    @property
+    def stored(self) -> bool:
+        """Tell whether the click recorded or changed an answer."""
+        return self.outcome in (AnswerOutcome.RECORDED, AnswerOutcome.CHANGED)
 
 
 async def apply_click(
     session: AsyncSession,
-    catalogue: Catalogue,
     *,
     platform: str,
     workspace_external_id: str,
@@ -46,7 +49,7 @@ async def apply_click(
     value: str,
     now: datetime,
 ) -> Click:
-    """Record an answer (or a change) from a click, commit it, and render the poll anew."""
+    """Record an answer (or a change) from a click and commit it."""
     workspace = await directory.find_workspace(session, platform, workspace_external_id)
     locale = directory.locale_of(workspace) if workspace else "en"
     button = ButtonValue.decode(value)
@@ -67,19 +70,6 @@ async def apply_click(
             PulseParticipation.poll_id == poll.id, PulseParticipation.person_id == person.id
         )
     )
-    question = (await load_bank(session, workspace.id, catalogue)).find(poll.question_key)
-    if delivery_id is None or question is None:
-        return Click(outcome)
-    message = poll_message(
-        delivery_id=delivery_id,
-        poll_id=poll.id,
-        question=question.text(locale),
-        locale=locale,
-        threshold=effective_threshold(poll, directory.policy_of(workspace)),
-        closes_at=poll.closes_at,
-        zone=directory.zone_of(workspace, person),
-        # The key comes from the click itself: the store never had it.
-        key=button.key,
-        chosen=button.value,
-    )
-    return Click(outcome, message=message, delivery_id=delivery_id)
+    moment = local_moment(locale, poll.closes_at, directory.zone_of(workspace, person))
+    note = t(locale, "pulse.notice.your_answer", emoji=emoji(locale, button.value), moment=moment)
+    return Click(outcome, note, delivery_id)

@@ -17,6 +17,7 @@ from nudges.cadences import apply_spec, find_or_add_rule
 from nudges.commands import ast
 from nudges.domain import Scope
 from nudges.i18n import format_moment, t
+from nudges.messages import untyped
 from nudges.pulse.bank import load_bank, next_custom_key
 from nudges.pulse.digest import result_lines
 from nudges.pulse.groups import Group, groups_of_team, groups_of_workspace
@@ -248,7 +249,7 @@ async def ask(ctx: PulseContext, command: ast.PulseAsk) -> PulseReply:
     bank = await load_bank(ctx.session, ctx.workspace.id, ctx.dispatcher.catalogue)
     wanted = command.text.casefold()
     for question in bank.active():
-        if any(text.casefold() == wanted for text in question.texts.values()):
+        if any(untyped(text).casefold() == wanted for text in question.texts.values()):
             return PulseReply(ctx.say("ask_duplicate", key=question.key), ok=False)
     key = await next_custom_key(ctx.session, ctx.workspace.id)
     dimension = command.dimension.value if command.dimension else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,8 @@ from nudges.content.catalogue import Catalogue
 from nudges.delivery import Dispatcher, KindRules, Planned
 from nudges.domain import DeliveryKind
 from nudges.messages import Message
-from nudges.pulse import digest, schedule
+from nudges.pulse import answers, digest, schedule
+from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
@@ -77,14 +79,21 @@ class DigestHandler:
 class PulsePlanner:
     """Close polls whose window ended, then plan the polls and reminders that fell due."""
 
-    def __init__(self, dispatcher: schedule.Dispatcher) -> None:
+    def __init__(self, dispatcher: schedule.Dispatcher, db: Database) -> None:
         self.dispatcher = dispatcher
+        self.db = db
 
     async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
         """Close and plan one workspace's polls."""
         closed = await schedule.close_due(session, workspace, now)
         planned = await schedule.plan_pulses(self.dispatcher, session, workspace, now)
-        return Planned(planned, closed)
+        # What closing left behind of the sealed answers is cleared once the close is committed.
+        after: list[Callable[[], Awaitable[None]]] = [self.scrub] if closed else []
+        return Planned(planned, closed, after)
+
+    async def scrub(self) -> None:
+        """Clear the sealed answers' old row versions (vacuum, WAL checkpoint)."""
+        await answers.scrub(self.db)
 
 
 def register(dispatcher: Dispatcher, planning: schedule.Dispatcher, catalogue: Catalogue) -> None:
@@ -93,4 +102,4 @@ def register(dispatcher: Dispatcher, planning: schedule.Dispatcher, catalogue: C
     dispatcher.register_kind(DeliveryKind.PULSE.value, polls)
     dispatcher.register_kind(DeliveryKind.PULSE_REMINDER.value, polls)
     dispatcher.register_kind(DeliveryKind.DIGEST.value, DigestHandler(catalogue))
-    dispatcher.add_planner(PulsePlanner(planning))
+    dispatcher.add_planner(PulsePlanner(planning, dispatcher.db))

@@ -62,33 +62,27 @@ def poll_message(
     threshold: int,
     closes_at: datetime,
     zone: ZoneInfo,
-    key: str | None,
-    chosen: int | None = None,
     is_closed: bool = False,
     answered: bool = False,
 ) -> Message:
-    """Render a poll: the question, five emoji buttons while it is open, and who sees what."""
+    """Render a poll: the question, five emoji buttons while it is open, and who sees what.
+
+    Nothing in it depends on the answer given: the bot's token can read this message back, so
+    it says only whether the person answered. Their choice is shown to them ephemerally.
+    """
     moment = local_moment(locale, closes_at, zone)
     blocks: list[Block] = [Text(f"**{question}**")]
-    if is_closed or key is None:
+    if is_closed:
         state = "pulse.poll.closed_answered" if answered else "pulse.poll.closed"
         blocks.append(Context(t(locale, state)))
     else:
         buttons = tuple(
-            Button(
-                emoji(locale, value),
-                Action.PULSE_ANSWER,
-                ButtonValue(poll_id, key, value).encode(),
-                "primary" if value == chosen else None,
-            )
+            Button(emoji(locale, value), Action.PULSE_ANSWER, ButtonValue(poll_id, value).encode())
             for value in SCALE
         )
         blocks.append(Actions(f"pulse-{poll_id}", buttons))
-        if chosen is not None:
-            status = t(locale, "pulse.poll.answered", emoji=emoji(locale, chosen), moment=moment)
-        else:
-            status = t(locale, "pulse.poll.open_until", moment=moment)
-        blocks.append(Context(status))
+        state = "pulse.poll.answered" if answered else "pulse.poll.open_until"
+        blocks.append(Context(t(locale, state, moment=moment)))
     blocks.append(Context(t(locale, "pulse.poll.who_sees", threshold=threshold)))
     return Message(
         fallback=t(locale, "pulse.poll.fallback", question=question),

@@ -25,7 +25,7 @@ from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.messages import Message
 from nudges.policy import WorkspacePolicy
-from nudges.pulse.answers import is_open, new_answer_key, seal
+from nudges.pulse.answers import forget_lost, is_open, seal
 from nudges.pulse.bank import Bank, choose_question, load_bank
 from nudges.pulse.groups import Group, PulseCadences, groups_of_workspace
 from nudges.pulse.messages import poll_message, reminder_message
@@ -451,7 +451,12 @@ async def plan_pulses(
 
 
 async def close_due(session: AsyncSession, workspace: Workspace, now: datetime) -> list[int]:
-    """Close the workspace's polls whose window ended; return the poll messages to re-render."""
+    """Close the workspace's polls whose window ended; return the poll messages to re-render.
+
+    Answers lost with a key this process does not hold are dropped first, and their people's
+    poll messages re-rendered to take an answer again.
+    """
+    refresh = await forget_lost(session, workspace.id)
     polls = (
         await session.scalars(
             select(PulsePoll).where(
@@ -461,7 +466,6 @@ async def close_due(session: AsyncSession, workspace: Workspace, now: datetime) 
             )
         )
     ).all()
-    refresh: list[int] = []
     for poll in polls:
         if not await seal(session, poll):
             continue
@@ -561,7 +565,7 @@ async def compose(
     person: Person,
     now: datetime,
 ) -> Message | None:
-    """Render a poll (with a fresh answer key while it is open) or a reminder."""
+    """Render a poll (answered or not, never with the answer) or a reminder."""
     poll = await session.get(PulsePoll, (delivery.payload or {}).get("poll_id"))
     if poll is None:
         return None
@@ -602,7 +606,6 @@ async def compose(
         threshold=effective_threshold(poll, directory.policy_of(workspace)),
         closes_at=poll.closes_at,
         zone=zone,
-        key=new_answer_key() if still_open else None,
         is_closed=not still_open,
         answered=bool(participation and participation.answered),
     )

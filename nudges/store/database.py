@@ -48,6 +48,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine, making the SQLite file's folder when needed."""
     url = normalize_url(raw_url)
+    # Statement parameters hold answers and typed text: keep them out of errors and echo logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

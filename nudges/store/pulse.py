@@ -1,9 +1,11 @@
 """Map pulse polls, their anonymous answers, who took part, and the admins' own questions.
 
 Answers and participation live in separate tables that share only the poll: an answer has no
-person, no timestamp and a random primary key, so nothing in the database ties it to whoever
-gave it. Participation says who was asked and who answered, for reminders and to count each
-person once.
+person, no timestamp and a random primary key, and answers are written only when their poll
+closes, all in one transaction and in random order, so nothing in the database ties one to
+whoever gave it. Until then an answer waits sealed (encrypted under a key the database never
+holds) in ``pulse_pending``, beside the participation that says who was asked and who answered.
+See docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -51,16 +54,15 @@ class PulsePoll(Base):
 
 
 class PulseAnswer(Base):
-    """One anonymous answer: its poll, the hash of its answer key, and the value 1 to 5.
+    """One anonymous answer of a closed poll: its poll and the value 1 to 5.
 
-    There is deliberately no person, no timestamp and no sequential id. ``key_hash`` lets the
-    recipient change the answer with the key in their own message; it is erased when the poll
-    closes. On SQLite the table has no rowid, so not even storage order follows answer order.
+    There is deliberately no person, no timestamp, no sequential id and nothing that leads back
+    to a message. Rows are written once, when the poll closes, all together in random order,
+    and never changed. On SQLite the table has no rowid, so storage order follows the random id.
     """
 
     __tablename__ = "pulse_answers"
     __table_args__ = (
-        UniqueConstraint("poll_id", "key_hash"),
         CheckConstraint("value BETWEEN 1 AND 5", name="value_range"),
         {"sqlite_with_rowid": False},
     )
@@ -69,8 +71,30 @@ class PulseAnswer(Base):
     poll_id: Mapped[int] = mapped_column(
         ForeignKey("pulse_polls.id", ondelete="CASCADE"), index=True
     )
-    key_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     value: Mapped[int] = mapped_column(SmallInteger)
+
+
+class PulsePending(Base):
+    """An answer to a poll still open, sealed under a key the database never holds.
+
+    It belongs to its participation (so the person can change it and a crash loses nothing),
+    which is harmless only because nobody holding the database can open it. ``key_id`` names
+    the key it was sealed under; a row whose key is gone is a lost answer, and its person is
+    asked again. Every row is deleted when the poll closes.
+    """
+
+    __tablename__ = "pulse_pending"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_polls.id", ondelete="CASCADE"), index=True
+    )
+    participation_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_participation.id", ondelete="CASCADE"), unique=True
+    )
+    key_id: Mapped[str] = mapped_column(String(16))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PulseParticipation(Base):

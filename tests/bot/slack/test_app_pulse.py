@@ -1,5 +1,6 @@
 """A pulse poll in Slack: five emoji buttons that share one action id (rendered with #2…#5
-suffixes), one signed click, the message updated in place and one anonymous answer stored."""
+suffixes), one signed click, the message updated in place (without the choice), the choice
+shown to the clicker ephemerally, and one sealed answer stored."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now
 from nudges.store.database import Database
 from nudges.store.org import Workspace
-from nudges.store.pulse import PulseAnswer
+from nudges.store.pulse import PulseAnswer, PulsePending
 from tests.bot.slack.app_harness import ADMIN, Harness, running_edge
 from tests.fakes.slack_api import TEAM_ID
 from tests.nudges.orgs import make_org
@@ -75,8 +76,15 @@ async def test_a_click_on_a_suffixed_emoji_button_records_one_answer(slack: Harn
     await slack.settle()
 
     async with slack.db.session() as s:
-        answers = (await s.scalars(select(PulseAnswer))).all()
-    assert [a.value for a in answers] == [3]
+        # Until the poll closes there is no plain answer, only one sealed one.
+        assert (await s.scalars(select(PulseAnswer))).all() == []
+        assert len((await s.scalars(select(PulsePending))).all()) == 1
     updates = [c for c in slack.api.calls_to("chat.update") if c.params["ts"] == ts]
     assert updates
-    assert "You answered 😐" in str(slack.api.message(channel, ts)["blocks"])
+    blocks = slack.api.message(channel, ts)["blocks"]
+    said = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any("You answered." in line for line in said)
+    assert not any("😐" in line for line in said)
+    assert not any("style" in e for b in blocks if b["type"] == "actions" for e in b["elements"])
+    notes = [e for e in slack.api.ephemerals if e["channel"] == channel]
+    assert notes and all("You chose 😐" in e["text"] for e in notes)

@@ -66,7 +66,7 @@ def _followup(state: CommitmentState, locale: str) -> dict[str, Any]:
     )
 
 
-def _poll(locale: str, *, chosen: int | None = None, closed: bool = False) -> dict[str, Any]:
+def _poll(locale: str, *, answered: bool = False, closed: bool = False) -> dict[str, Any]:
     question = CAT.questions[0].text(locale)
     return render_message(
         poll_message(
@@ -77,10 +77,8 @@ def _poll(locale: str, *, chosen: int | None = None, closed: bool = False) -> di
             threshold=5,
             closes_at=CLOSES,
             zone=AMS,
-            key=None if closed else "fixed-key-for-golden",
-            chosen=chosen,
             is_closed=closed,
-            answered=closed and chosen is not None,
+            answered=answered,
         )
     )
 
@@ -107,8 +105,8 @@ MESSAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "followup_open": lambda loc: _followup(CommitmentState.OPEN, loc),
     "followup_dropped": lambda loc: _followup(CommitmentState.DROPPED, loc),
     "pulse_open": lambda loc: _poll(loc),
-    "pulse_answered": lambda loc: _poll(loc, chosen=4),
-    "pulse_closed": lambda loc: _poll(loc, chosen=4, closed=True),
+    "pulse_answered": lambda loc: _poll(loc, answered=True),
+    "pulse_closed": lambda loc: _poll(loc, answered=True, closed=True),
     "pulse_reminder": _reminder,
 }
 VIEWS: dict[str, Callable[[str], dict[str, Any]]] = {

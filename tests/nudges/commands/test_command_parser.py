@@ -181,6 +181,22 @@ VALID: list[tuple[str, ast.Command]] = [
     ),
     ("pulse now", ast.PulseNow(WorkspaceRef())),
     ("pulse now #Platform", ast.PulseNow(TeamRef("Platform"))),
+    # a team name of several words needs no quotes where nothing else can follow it
+    ("pulse now #Team Blue", ast.PulseNow(TeamRef("Team Blue"))),
+    ("pulse now #Team   Blue  Green", ast.PulseNow(TeamRef("Team Blue Green"))),
+    ("pulse results #Team Blue", ast.PulseResults(TeamRef("Team Blue"))),
+    (
+        "pulse schedule #Customer Success biweekly thu 14:00",
+        ast.PulseSchedule(TeamRef("Customer Success"), BIWEEKLY, 3, None, time(14, 0)),
+    ),
+    (
+        "cadence #Team Blue weekly tue 10:00",
+        ast.Cadence(TeamRef("Team Blue"), WEEKLY, 1, None, time(10, 0)),
+    ),
+    (
+        "cadence #Team Blue wekelijks di 10:00",
+        ast.Cadence(TeamRef("Team Blue"), WEEKLY, 1, None, time(10, 0)),
+    ),
     ("Pulse Now workspace", ast.PulseNow(WorkspaceRef())),
     ("pulse off", ast.PulseOff()),
     ("pulse on", ast.PulseOn()),
@@ -385,6 +401,11 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ("test now", "unexpected", None),
     ("pulse off please", "unexpected", None),
     ("cadence weekly tue 10:00 extra", "unexpected", None),
+    ("admins add <@!channel>", "bad_mention", None),
+    ("admins add <@U0ANNA&lt;b>", "bad_mention", None),
+    ("team <@U0ANNA> add " + " ".join(f"<@U{i:04d}>" for i in range(51)), "too_many_people", None),
+    ("team <@U0ANNA> add " + "<@U0BRAM> " * 500, "too_long", None),
+    ('pulse ask "Nul\x00 byte"', "control_character", None),
 ]
 
 

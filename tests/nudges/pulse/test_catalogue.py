@@ -55,11 +55,10 @@ def test_a_poll_in_dutch_says_who_sees_what() -> None:
         threshold=5,
         closes_at=datetime(2027, 2, 9, 10, 0, tzinfo=UTC),
         zone=ZoneInfo("Europe/Amsterdam"),
-        key="k",
     )
     text = text_of(message)
     assert "Je leidinggevende ziet alleen het teamgemiddelde" in text
     assert "5 of meer mensen" in text
     assert "Open tot dinsdag 9 februari, 11:00" in text
-    assert [b.value for b in answer_buttons(message)] == [f"3:k:{n}" for n in range(1, 6)]
+    assert [b.value for b in answer_buttons(message)] == [f"3:{n}" for n in range(1, 6)]
     assert message.metadata == {"delivery_id": "7"}
