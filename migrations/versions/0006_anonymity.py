@@ -1,7 +1,7 @@
 """pulse answers wait sealed until their poll closes
 
 Revision ID: 0006_anonymity
-Revises: 0004_pulse
+Revises: 0005_delivery
 Create Date: 2026-12-02 11:45:00.000000
 
 Answers of open polls move out of ``pulse_answers`` into ``pulse_pending``, sealed under a key

@@ -1,7 +1,7 @@
 """teams: the conversations the bot may write to
 
 Revision ID: 0008_teams
-Revises: 0004_pulse
+Revises: 0006_anonymity
 Create Date: 2026-12-02 11:50:00
 
 One row per Teams conversation (personal chat, channel or group chat) with what a proactive
