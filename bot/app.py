@@ -186,6 +186,9 @@ async def run_service(
     log_platforms(settings)
     db = await prepare_database(settings)
     services = build_services(settings, db)
+    dashboard = build_dashboard(settings, services)
+    # Edges built next hand it to the `dashboard` command, so admins can ask for a link.
+    services.dashboard_links = dashboard
     runner: web.AppRunner | None = None
     ticker: Ticker | None = None
     edges: list[PlatformEdge] = []
@@ -193,7 +196,7 @@ async def run_service(
         edges = build_platforms(settings, services)
         if web_server:
             app = create_web_app(db)
-            build_dashboard(settings, services).add_routes(app)
+            dashboard.add_routes(app)
             for edge in edges:
                 edge.add_routes(app)
             runner = web.AppRunner(app, handle_signals=False)

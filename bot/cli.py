@@ -23,6 +23,7 @@ from bot.logs import configure_logging
 from bot.sandbox import demo
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.doctor import slack_findings
+from bot.teams.doctor import teams_findings
 from bot.teams.package import PackageError, PackageOptions, write_package
 from nudges import directory
 from nudges.content.catalogue import default_catalogue
@@ -36,7 +37,7 @@ from nudges.store.migrate import current_revision, upgrade
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 # Each platform's own checks for `nudgebot doctor`; a new platform adds its line here.
-PLATFORM_DOCTORS: list[PlatformDoctor] = [slack_findings]
+PLATFORM_DOCTORS: list[PlatformDoctor] = [slack_findings, teams_findings]
 
 
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:

@@ -41,6 +41,8 @@ class Actor:
     platform: str
     workspace_external_id: str
     user_external_id: str
+    # False where others read the reply too (a Teams channel): no personal links there.
+    private: bool = True
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,19 @@ class FileMessenger(Protocol):
         ...
 
 
+class DashboardLinks(Protocol):
+    """Make short-lived sign-in links to the admins' dashboard (the core knows no URLs or keys)."""
+
+    @property
+    def link_minutes(self) -> int:
+        """Return how many minutes a link stays good."""
+        ...
+
+    def link_for(self, workspace_id: int, person_external_id: str) -> str:
+        """Return a sign-in link for one admin of one workspace."""
+        ...
+
+
 class Clock(Protocol):
     """Tell the current time as an aware UTC datetime."""
 

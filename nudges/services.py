@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from nudges.content.catalogue import Catalogue
 from nudges.dispatch import Dispatcher
 from nudges.interactions import Interactions
-from nudges.ports import Clock, Messenger
+from nudges.ports import Clock, DashboardLinks, Messenger
 from nudges.store.database import Database
 
 
@@ -20,6 +20,8 @@ class Services:
     catalogue: Catalogue
     dispatcher: Dispatcher
     interactions: Interactions
+    # Set by the composition root when this process serves the dashboard.
+    dashboard_links: DashboardLinks | None = None
 
     def register_messenger(self, platform: str, messenger: Messenger) -> None:
         """Let the dispatcher deliver on ``platform``."""

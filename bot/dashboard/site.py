@@ -75,6 +75,8 @@ class Dashboard:
         app.router.add_get(DATA_PATH, self.data)
         app.router.add_get(SIGNIN_PATH, self.signin)
 
+    link_minutes = LINK_MINUTES
+
     def link_for(self, workspace_id: int, person_external_id: str) -> str:
         """Return a sign-in link good for ``LINK_MINUTES`` for one admin."""
         return signin_link(self.passes, self.public_url, workspace_id, person_external_id)

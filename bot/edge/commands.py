@@ -60,12 +60,12 @@ class Commands:
         self.prefix = prefix
         self.ack_budget = ack_budget
 
-    async def run(self, ws: str, user: str, text: str) -> str:
+    async def run(self, ws: str, user: str, text: str, *, private: bool = True) -> str:
         """Run ``text`` as ``user``'s command and return the reply in neutral markup."""
         try:
             known = await self.people.know(ws, user)
             reply = await self.runner.run(
-                Actor(self.platform, ws, user),
+                Actor(self.platform, ws, user, private=private),
                 text,
                 prefix=self.prefix,
                 is_platform_admin=known.platform_admin,

@@ -48,7 +48,9 @@ class EdgeCore:
         self.commands = Commands(
             platform,
             self.people,
-            CommandService(services.dispatcher) if commands is None else commands,
+            CommandService(services.dispatcher, services.dashboard_links)
+            if commands is None
+            else commands,
             self.inflight,
             prefix=self.options.command_prefix,
             ack_budget=self.options.ack_budget,
@@ -74,9 +76,12 @@ class EdgeCore:
 
     # -- commands --------------------------------------------------------------------------
 
-    async def run_command(self, ws: str, user: str, text: str) -> str:
-        """Run a command and return its reply in neutral markup (a failure is a reply too)."""
-        return await self.commands.run(ws, user, text)
+    async def run_command(self, ws: str, user: str, text: str, *, private: bool = True) -> str:
+        """Run a command and return its reply in neutral markup (a failure is a reply too).
+
+        ``private`` is False where others read the reply too, such as a Teams channel.
+        """
+        return await self.commands.run(ws, user, text, private=private)
 
     # -- clicks and forms ------------------------------------------------------------------
 

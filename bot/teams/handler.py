@@ -218,7 +218,9 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
         known = await self._mentioned(sender.tenant_id, activity)
         text = command_text(activity, lambda user_id, aad: aad or known.get(user_id, user_id))
         reply = await self.core.inflight.run(
-            self.core.run_command(sender.tenant_id, sender.aad_object_id, text)
+            self.core.run_command(
+                sender.tenant_id, sender.aad_object_id, text, private=is_personal(activity)
+            )
         )
         await turn_context.send_activity(_activity(render_text(reply)))
 

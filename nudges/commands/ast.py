@@ -221,6 +221,13 @@ class AdminsRemove:
 
 
 @dataclass(frozen=True, slots=True)
+class Dashboard:
+    """Send the caller a short-lived sign-in link to the dashboard."""
+
+    admin_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
 class SampleNudge:
     """Send the caller a sample nudge now."""
 
@@ -448,6 +455,7 @@ Command = (
     | AdminsList
     | AdminsAdd
     | AdminsRemove
+    | Dashboard
     | SampleNudge
     | SendNow
     | PulseSchedule

@@ -18,6 +18,7 @@ from nudges.content.catalogue import Catalogue
 from nudges.dispatch import Dispatcher
 from nudges.domain import Platform
 from nudges.i18n import t
+from nudges.ports import DashboardLinks
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace
 
@@ -74,6 +75,9 @@ class Context:
     platform_admin: bool
     prefix: str
     now: datetime
+    dashboard_links: DashboardLinks | None = None
+    # Whether only the actor reads the reply.
+    private: bool = True
 
     @property
     def locale(self) -> str:

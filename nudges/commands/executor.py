@@ -7,6 +7,7 @@ from typing import Any
 
 from nudges.commands import ast, me, people, rights, sending, settings
 from nudges.commands.context import Context, Failure, Outcome
+from nudges.commands.dashboard import dashboard_link
 from nudges.commands.help import help_text
 from nudges.commands.parser import CommandError, render_error
 from nudges.commands.pulse import run_pulse
@@ -53,6 +54,7 @@ COMMANDS: dict[type[ast.Command], tuple[str, Handler]] = {
     ast.AdminsList: ("admins", people.list_admins),
     ast.AdminsAdd: ("admins", people.add_admin),
     ast.AdminsRemove: ("admins", people.remove_admin),
+    ast.Dashboard: ("dashboard", dashboard_link),
     ast.SampleNudge: ("test", sending.sample),
     ast.SendNow: ("send_now", sending.send_now),
     ast.PulseSchedule: ("pulse_schedule", run_pulse),

@@ -715,6 +715,10 @@ def _admins(c: _Cursor) -> ast.Command:
     return ast.AdminsAdd(person) if change == "add" else ast.AdminsRemove(person)
 
 
+def _dashboard(c: _Cursor) -> ast.Command:
+    return ast.Dashboard()
+
+
 def _test(c: _Cursor) -> ast.Command:
     return ast.SampleNudge()
 
@@ -880,6 +884,7 @@ _COMMANDS: dict[str, Parse] = {
     "blackout": _blackout,
     "budget": _budget,
     "admins": _admins,
+    "dashboard": _dashboard,
     "test": _test,
     "send-now": _send_now,
     "export": _export,

@@ -13,6 +13,7 @@ from nudges.dispatch import Dispatcher
 from nudges.domain import DEFAULT_LOCALE
 from nudges.i18n import t
 from nudges.interactions import Actor
+from nudges.ports import DashboardLinks
 from nudges.store.deliveries import Delivery
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,11 @@ class CommandReply:
 class CommandService:
     """Parse, authorise and execute commands, one transaction each."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, dashboard_links: DashboardLinks | None = None
+    ) -> None:
         self.dispatcher = dispatcher
+        self.dashboard_links = dashboard_links
         self.db = dispatcher.db
         self.clock = dispatcher.clock
 
@@ -56,6 +60,8 @@ class CommandService:
                     platform_admin=is_platform_admin,
                     prefix=prefix,
                     now=self.clock.now(),
+                    dashboard_links=self.dashboard_links,
+                    private=actor.private,
                 )
                 locale = ctx.locale
                 outcome = await execute(ctx, parsed)

@@ -52,6 +52,7 @@ TOPICS: tuple[Topic, ...] = (
     _topic("blackout", Group.ADMIN),
     _topic("budget", Group.ADMIN),
     _topic("admins", Group.ADMIN),
+    _topic("dashboard", Group.ADMIN),
     _topic("test", Group.ADMIN),
     _topic("send-now", Group.ADMIN),
     _topic("export", Group.ADMIN),

@@ -224,6 +224,10 @@ class FakeBotConnector:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.by_conversation: dict[str, list[Posted]] = defaultdict(list)
+        # When set, the token endpoint refuses any other client secret, as Entra does.
+        self.accepted_secret: str | None = None
+        # When set, the token endpoint knows only these tenants (plus botframework.com).
+        self.tenants: set[str] | None = None
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -424,6 +428,23 @@ class FakeBotConnector:
         form = await request.post()
         if form.get("grant_type") != "client_credentials" or not form.get("client_id"):
             return web.json_response({"error": "invalid_request"}, status=400)
+        tenant = request.match_info["tenant"]
+        if self.tenants is not None and tenant not in self.tenants | {"botframework.com"}:
+            return web.json_response(
+                {
+                    "error": "invalid_request",
+                    "error_description": f"AADSTS90002: Tenant '{tenant}' not found.",
+                },
+                status=400,
+            )
+        if self.accepted_secret is not None and form.get("client_secret") != self.accepted_secret:
+            return web.json_response(
+                {
+                    "error": "invalid_client",
+                    "error_description": "AADSTS7000215: Invalid client secret provided.",
+                },
+                status=401,
+            )
         return web.json_response(
             {"token_type": "Bearer", "expires_in": 3599, "access_token": "fake-connector-token"}
         )

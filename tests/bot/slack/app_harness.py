@@ -18,6 +18,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
+from bot.app import build_dashboard
 from bot.edge import EdgeOptions
 from bot.server import create_web_app
 from bot.settings import Settings
@@ -282,8 +283,13 @@ async def running_edge(
     home_debounce: float = 0.05,
     now: datetime = NOW,
     settings: Mapping[str, Any] | None = None,
+    dashboard: bool = False,
 ) -> AsyncIterator[Harness]:
-    """Start the fake Slack and the full web app with the Slack edge mounted in it."""
+    """Start the fake Slack and the full web app with the Slack edge mounted in it.
+
+    With ``dashboard`` the admins' dashboard is mounted too and the ``dashboard`` command makes
+    links to it, as the composition root wires them.
+    """
     people = {ADMIN: {"is_admin": True}, MEMBER: {}}
     people.update(users or {})
     await clear_slack_tables(db)
@@ -301,12 +307,16 @@ async def running_edge(
         config = Settings(_env_file=None, **values)
         clock = FakeClock(now)
         services = build_services(db, clock)
+        site = build_dashboard(config, services) if dashboard else None
+        services.dashboard_links = site
         options = EdgeOptions.from_settings(
             config, command=COMMAND, ack_budget=ack_budget, home_debounce=home_debounce
         )
         edge = build_slack_edge(config, services, options=options)
         web_app = create_web_app(db)
         edge.add_routes(web_app)
+        if site is not None:
+            site.add_routes(web_app)
         async with TestClient(TestServer(web_app)) as http:
             harness = Harness(edge, api, http, services, clock, db)
             try:

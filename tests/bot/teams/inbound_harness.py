@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.teams.adapter import AuthConfig
 from bot.teams.edge import TeamsEdge, build_teams_edge
 from bot.teams.references import Conversation, teams_metadata
-from nudges.ports import FakeClock
+from nudges.ports import DashboardLinks, FakeClock
 from nudges.services import Services
 from nudges.store.database import Database
 from tests.bot.slack.app_harness import NOW, build_services
@@ -138,11 +138,13 @@ async def running_teams(
     config: AuthConfig | None = None,
     admins: str | None = None,
     connector: FakeBotConnector | None = None,
+    dashboard: DashboardLinks | None = None,
 ) -> AsyncIterator[TeamsHarness]:
     """Start the Teams edge on ``db`` with auth off (unless ``config`` says otherwise)."""
     await clear_teams_tables(db)
     clock = FakeClock(NOW)
     services = build_services(db, clock)
+    services.dashboard_links = dashboard
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         teams_enabled=True,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
+from bot.dashboard.access import Passes
+from bot.dashboard.site import Dashboard
 from nudges.commands.service import CommandService
 from nudges.interactions import Actor
+from nudges.ports import FakeClock
 from nudges.store.database import Database
 from nudges.store.org import Person
+from tests.bot.slack.app_harness import NOW
 from tests.bot.teams.inbound_harness import (
     BOT,
     MEGAN_AAD,
@@ -96,3 +102,36 @@ async def test_people_nudgebot_admins_names_may_run_admin_commands(db: Database)
         await teams.install()  # Megan installs first, but NUDGEBOT_ADMINS decides
         assert "Only admins can use" in await teams.say("budget 4")
         assert "at most 4" in await teams.say("budget 4", person=OMAR)
+
+
+async def test_dashboard_gives_a_link_in_the_personal_chat_and_none_in_a_channel(
+    db: Database,
+) -> None:
+    passes = Passes(None)
+    site = Dashboard(
+        db, FakeClock(NOW), passes, public_url="https://bot.example.com", local_ok=False
+    )
+    async with running_teams(db, dashboard=site) as teams:
+        await teams.install()  # Megan: first installer, admin
+        reply = await teams.say("dashboard")
+        found = re.search(r"/dashboard/signin\?token=([A-Za-z0-9_\-=]+)", reply)
+        assert found is not None, reply
+        viewer = passes.read(found.group(1), "link")
+        assert viewer is not None and viewer.person_external_id == MEGAN_AAD
+        channel = sample("message_personal.docs.json")
+        channel["conversation"] = {
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": TENANT,
+            "id": "19:abc@thread.tacv2",
+        }
+        channel.pop("attachments")
+        channel["text"] = "<at>Nudgebot</at> dashboard"
+        channel["entities"] = [
+            {"type": "mention", "text": "<at>Nudgebot</at>", "mentioned": {"id": BOT, "name": "N"}}
+        ]
+        before = len(teams.connector.calls)
+        assert (await teams.post(channel)).status == 201
+        (answer,) = [c.activity for c in teams.connector.calls[before:] if c.method == "POST"]
+        assert "token=" not in str(answer.get("text"))
+        assert "1:1 chat" in str(answer.get("text"))

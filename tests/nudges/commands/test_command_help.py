@@ -23,6 +23,7 @@ EXAMPLE_PARSES_TO: dict[str, type[ast.Command]] = {
     "blackout": ast.BlackoutAdd,
     "budget": ast.Budget,
     "admins": ast.AdminsAdd,
+    "dashboard": ast.Dashboard,
     "test": ast.SampleNudge,
     "send_now": ast.SendNow,
     "pulse": ast.PulseResults,

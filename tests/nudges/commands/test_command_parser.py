@@ -157,6 +157,8 @@ VALID: list[tuple[str, ast.Command]] = [
     ("admins", ast.AdminsList()),
     ("admins add <@U0ANNA|anna>", ast.AdminsAdd(ANNA)),
     ("admins remove <@U0ANNA>", ast.AdminsRemove(ANNA)),
+    ("dashboard", ast.Dashboard()),
+    ("/nudges DASHBOARD", ast.Dashboard()),
     ("admin add <@U0ANNA>", ast.AdminsAdd(ANNA)),
     ("test", ast.SampleNudge()),
     ("TEST", ast.SampleNudge()),

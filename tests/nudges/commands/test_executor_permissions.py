@@ -33,6 +33,7 @@ ADMIN_COMMANDS = [
     "admins",
     "admins add <@UA>",
     "admins remove <@UADMIN>",
+    "dashboard",
     "test",
     "send-now <@UMGR>",
     "pulse schedule weekly wed 11:00",

@@ -1,0 +1,188 @@
+"""Check the configured Teams bot: a token for its app id, and its messaging endpoint.
+
+The token is asked for the way botbuilder asks for it before each reply (a client-credentials
+grant for ``https://api.botframework.com/.default`` from ``botframework.com``, or from the app's
+own tenant for a SingleTenant app), but with aiohttp so the check never blocks the loop. The
+messaging endpoint is tried only when ``NUDGEBOT_PUBLIC_URL`` says where Teams reaches it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+
+from bot.doctor import Finding, clock_finding
+from bot.settings import Settings, platform_status
+from bot.teams.adapter import MESSAGES_PATH
+
+BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+# The authority botbuilder uses for multi-tenant apps.
+MULTI_TENANT_AUTHORITY = "botframework.com"
+TIMEOUT_SECONDS = 10.0
+# Answers that prove Nudgebot's /api/messages is behind the URL: it refuses a GET (405) or an
+# unauthenticated request (401/403), or takes it.
+REACHABLE = frozenset({200, 201, 202, 204, 401, 403, 405})
+
+SECRET_FIX = (
+    "create a new client secret under the app registration's Certificates & secrets "
+    "and set it as MICROSOFT_APP_PASSWORD"
+)
+SINGLE_TENANT_FIX = (
+    "set MICROSOFT_APP_TENANT_ID to the directory (tenant) id the app is registered in"
+)
+MULTI_TENANT_FIX = (
+    "check MICROSOFT_APP_ID; if the app registration is single-tenant, set "
+    "MICROSOFT_APP_TYPE=SingleTenant and MICROSOFT_APP_TENANT_ID"
+)
+
+
+async def teams_findings(settings: Settings) -> list[Finding]:
+    """Run the Teams checks when Teams is on; nothing when it is off."""
+    (status,) = [s for s in platform_status(settings) if s.name == "teams"]
+    if not status.enabled:
+        return []
+    findings: list[Finding] = []
+    if not settings.teams_auth:
+        findings.append(
+            Finding(
+                "teams",
+                "authentication",
+                True,
+                "off: /api/messages accepts unsigned requests (Bot Framework Emulator only)",
+                "set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD before Teams can reach it",
+            )
+        )
+    elif settings.microsoft_app_type == "UserAssignedMSI":
+        findings.append(
+            Finding(
+                "teams",
+                "token",
+                True,
+                "not checked: a managed identity's token is only issued inside Azure",
+            )
+        )
+    else:
+        findings += await _token(settings)
+    findings.append(await _endpoint(settings))
+    return findings
+
+
+def _authority(settings: Settings) -> str:
+    if settings.microsoft_app_type == "SingleTenant" and settings.microsoft_app_tenant_id:
+        return settings.microsoft_app_tenant_id
+    return MULTI_TENANT_AUTHORITY
+
+
+async def _token(settings: Settings) -> list[Finding]:
+    login = settings.microsoft_login_url
+    login = login if login.endswith("/") else login + "/"
+    authority = _authority(settings)
+    url = f"{login}{quote(authority, safe='')}/oauth2/v2.0/token"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.microsoft_app_id or "",
+        "client_secret": settings.microsoft_app_password or "",
+        "scope": BOT_FRAMEWORK_SCOPE,
+    }
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(url, data=form) as response,
+        ):
+            status = response.status
+            date = response.headers.get("Date")
+            body: Any = None
+            with contextlib.suppress(aiohttp.ContentTypeError, ValueError):
+                body = await response.json(content_type=None)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return [
+            Finding(
+                "teams",
+                "token",
+                False,
+                f"cannot reach {login} ({type(exc).__name__})",
+                f"let this machine reach {login} over HTTPS (proxy, firewall, DNS)",
+            )
+        ]
+    findings: list[Finding] = []
+    if status == 200 and isinstance(body, dict) and body.get("access_token"):
+        findings.append(
+            Finding(
+                "teams",
+                "token",
+                True,
+                f"issued for app {settings.microsoft_app_id} by {authority}",
+            )
+        )
+    else:
+        findings.append(_refused(settings, status, body))
+    if date:
+        with contextlib.suppress(TypeError, ValueError):
+            findings.append(clock_finding("Microsoft login", parsedate_to_datetime(date)))
+    return findings
+
+
+def _refused(settings: Settings, status: int, body: Any) -> Finding:
+    error = body.get("error") if isinstance(body, dict) else None
+    description = body.get("error_description") if isinstance(body, dict) else None
+    # Entra prefixes each description with its AADSTS code, the most useful part to quote.
+    code = str(description).split(":", 1)[0] if description else ""
+    seen = f"refused ({status} {error or 'no error code'}{' ' + code if code else ''})"
+    if error == "invalid_client" or code == "AADSTS7000215":
+        fix = SECRET_FIX
+    elif settings.microsoft_app_type == "SingleTenant":
+        fix = SINGLE_TENANT_FIX
+    elif error in ("unauthorized_client", "invalid_request"):
+        fix = MULTI_TENANT_FIX
+    else:
+        fix = "check MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TYPE"
+    return Finding("teams", "token", False, seen, fix)
+
+
+async def _endpoint(settings: Settings) -> Finding:
+    if not settings.nudgebot_public_url:
+        return Finding(
+            "teams",
+            "messaging endpoint",
+            True,
+            "not checked: set NUDGEBOT_PUBLIC_URL to the address Teams posts to",
+        )
+    url = settings.nudgebot_public_url.rstrip("/") + MESSAGES_PATH
+    where = "make it reach `nudgebot serve` (reverse proxy or tunnel) and set it in the Azure Bot"
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url, allow_redirects=False) as response,
+        ):
+            status = response.status
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return Finding(
+            "teams",
+            "messaging endpoint",
+            False,
+            f"{url} cannot be reached ({type(exc).__name__})",
+            f"start `nudgebot serve` or {where}",
+        )
+    if status not in REACHABLE:
+        return Finding(
+            "teams",
+            "messaging endpoint",
+            False,
+            f"{url} answered {status}, not Nudgebot's bot endpoint",
+            where,
+        )
+    if settings.teams_auth and urlsplit(url).scheme != "https":
+        return Finding(
+            "teams",
+            "messaging endpoint",
+            True,
+            f"{url} answers ({status}), but Teams only posts to https",
+            "serve it behind HTTPS and set NUDGEBOT_PUBLIC_URL=https://…",
+        )
+    return Finding("teams", "messaging endpoint", True, f"{url} answers ({status})")

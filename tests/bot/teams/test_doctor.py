@@ -1,0 +1,195 @@
+"""`nudgebot doctor`'s Teams checks against the fake Bot Connector's token endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from botbuilder.core import ActivityHandler
+
+from bot.doctor import Finding, render
+from bot.settings import Settings
+from bot.teams.adapter import TeamsFrontDoor, auth_config
+from bot.teams.doctor import SECRET_FIX, SINGLE_TENANT_FIX, teams_findings
+from tests.bot.test_cli import _env
+from tests.fakes.bot_connector import BOT_APP_ID, TENANT_ID, FakeBotConnector
+
+SECRET = "good~secret.value"
+
+
+def _settings(**values: object) -> Settings:
+    base: dict[str, object] = {
+        "slack_bot_token": None,
+        "slack_signing_secret": None,
+        "slack_app_token": None,
+        "slack_client_id": None,
+        "slack_client_secret": None,
+        "microsoft_app_id": None,
+        "microsoft_app_password": None,
+        "microsoft_app_tenant_id": None,
+        "teams_enabled": None,
+        "nudgebot_public_url": None,
+    }
+    return Settings(_env_file=None, **{**base, **values})  # type: ignore[arg-type]
+
+
+def _teams(connector: FakeBotConnector, **values: object) -> Settings:
+    base: dict[str, object] = {
+        "microsoft_app_id": BOT_APP_ID,
+        "microsoft_app_password": SECRET,
+        "microsoft_login_url": connector.base_url,
+    }
+    return _settings(**{**base, **values})
+
+
+def _by_check(findings: list[Finding]) -> dict[str, Finding]:
+    return {f"{f.area}/{f.check}": f for f in findings}
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    async with FakeBotConnector() as fake:
+        fake.accepted_secret = SECRET
+        fake.tenants = {TENANT_ID}
+        yield fake
+
+
+async def test_a_good_secret_gets_a_token_the_way_botbuilder_asks(
+    connector: FakeBotConnector,
+) -> None:
+    findings = await teams_findings(_teams(connector))
+    checks = _by_check(findings)
+    assert all(f.ok for f in findings), render(findings)
+    assert checks["teams/token"].detail == f"issued for app {BOT_APP_ID} by botframework.com"
+    assert "clock/offset from Microsoft login" in checks
+    endpoint = checks["teams/messaging endpoint"]
+    assert endpoint.detail.startswith("not checked: set NUDGEBOT_PUBLIC_URL")
+    (call,) = [c for c in connector.calls if c.path.endswith("/oauth2/v2.0/token")]
+    assert call.path == "/botframework.com/oauth2/v2.0/token"
+
+
+async def test_a_single_tenant_app_asks_its_own_tenant(connector: FakeBotConnector) -> None:
+    settings = _teams(
+        connector, microsoft_app_type="SingleTenant", microsoft_app_tenant_id=TENANT_ID
+    )
+    token = _by_check(await teams_findings(settings))["teams/token"]
+    assert token.ok and token.detail.endswith(f"by {TENANT_ID}")
+
+
+async def test_a_refused_secret_fails_with_the_one_thing_to_do(
+    connector: FakeBotConnector,
+) -> None:
+    settings = _teams(connector, microsoft_app_password="an-expired-secret")
+    token = _by_check(await teams_findings(settings))["teams/token"]
+    assert not token.ok
+    assert token.detail == "refused (401 invalid_client AADSTS7000215)"
+    assert token.fix == SECRET_FIX
+
+
+async def test_a_wrong_tenant_for_a_single_tenant_app_names_the_tenant_setting(
+    connector: FakeBotConnector,
+) -> None:
+    settings = _teams(
+        connector,
+        microsoft_app_type="SingleTenant",
+        microsoft_app_tenant_id="00000000-0000-0000-0000-000000000000",
+    )
+    token = _by_check(await teams_findings(settings))["teams/token"]
+    assert not token.ok
+    assert token.detail == "refused (400 invalid_request AADSTS90002)"
+    assert token.fix == SINGLE_TENANT_FIX
+
+
+async def test_an_unreachable_login_service_fails() -> None:
+    settings = _settings(
+        microsoft_app_id=BOT_APP_ID,
+        microsoft_app_password=SECRET,
+        microsoft_login_url=f"http://127.0.0.1:{_closed_port()}/",
+    )
+    token = _by_check(await teams_findings(settings))["teams/token"]
+    assert not token.ok
+    assert token.detail.startswith("cannot reach http://127.0.0.1:")
+    assert "reach" in token.fix
+
+
+async def test_teams_off_means_no_teams_checks() -> None:
+    assert await teams_findings(_settings()) == []
+
+
+async def test_teams_without_an_app_id_is_a_warning_for_the_emulator() -> None:
+    findings = await teams_findings(_settings(teams_enabled=True))
+    auth = _by_check(findings)["teams/authentication"]
+    assert auth.ok and "Emulator only" in auth.detail
+    assert "MICROSOFT_APP_ID" in auth.fix
+    assert "teams/token" not in _by_check(findings)
+
+
+async def test_the_messaging_endpoint_is_tried_at_the_public_url(
+    connector: FakeBotConnector,
+) -> None:
+    settings = _teams(connector)
+    app = web.Application()
+    TeamsFrontDoor(auth_config(settings), ActivityHandler()).add_routes(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _closed_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        reachable = _teams(connector, nudgebot_public_url=f"http://127.0.0.1:{port}")
+        endpoint = _by_check(await teams_findings(reachable))["teams/messaging endpoint"]
+        # The front door refuses a GET: something that is Nudgebot answers there.
+        assert endpoint.ok and f"127.0.0.1:{port}/api/messages answers (405)" in endpoint.detail
+        assert "https" in endpoint.fix
+        wrong = _teams(connector, nudgebot_public_url=f"http://127.0.0.1:{port}/elsewhere")
+        endpoint = _by_check(await teams_findings(wrong))["teams/messaging endpoint"]
+        assert not endpoint.ok and "answered 404" in endpoint.detail
+    finally:
+        await runner.cleanup()
+    gone = _teams(connector, nudgebot_public_url=f"http://127.0.0.1:{port}")
+    endpoint = _by_check(await teams_findings(gone))["teams/messaging endpoint"]
+    assert not endpoint.ok and "cannot be reached" in endpoint.detail
+    assert endpoint.fix.startswith("start `nudgebot serve`")
+
+
+@pytest.mark.parametrize("refused", [False, True])
+async def test_the_command_exits_by_the_teams_result(tmp_path: Path, refused: bool) -> None:
+    async with FakeBotConnector() as fake:
+        fake.accepted_secret = SECRET
+        env = _env(
+            tmp_path,
+            MICROSOFT_APP_ID=BOT_APP_ID,
+            MICROSOFT_APP_PASSWORD="wrong" if refused else SECRET,
+            MICROSOFT_LOGIN_URL=fake.base_url,
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "doctor",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+    text = out.decode()
+    assert proc.returncode == (1 if refused else 0), text + err.decode()
+    assert "Traceback" not in err.decode()
+    if refused:
+        assert "FAIL  teams" in text and f"-> {SECRET_FIX}" in text
+    else:
+        token = [line.split() for line in text.splitlines() if "issued for app" in line]
+        assert token and token[0][:3] == ["ok", "teams", "token"], text
+        assert text.rstrip().endswith("everything configured works")

@@ -1,0 +1,205 @@
+"""Read the admins' dashboard in a real browser, served by the real `nudgebot serve`.
+
+The sandbox's own endpoints (its clock and its answer buttons, as the sandbox tests use them)
+bring the demo organisation to a closed poll; headless Chromium then reads the chart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from statistics import mean
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
+
+from bot.sandbox import demo
+from nudges.store.database import Database
+from nudges.store.pulse import PulseAnswer
+from tests.browser.conftest import Served, serve
+from tests.browser.test_sandbox_browser import MAX_DAYS, _requests
+
+# Harbour (Sam's four) reaches the demo's threshold of three; Lighthouse stays below it.
+HARBOUR_ANSWERS = {"sb-lars": 2, "sb-fenna": 4, "sb-omar": 5}
+LIGHTHOUSE_ANSWERS = {"sb-daan": 3}
+SIGNIN = re.compile(r"https?://[^\s/]+/dashboard/signin\?token=[A-Za-z0-9_\-=]+")
+# The service's own address as the page and its links name it.
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+ANSWER = re.compile(
+    r'name="action_id" value="pulse.answer"><input type="hidden" name="value" value="([^"]+)"'
+)
+
+
+@pytest.fixture
+def served(tmp_path: Path, db: Database, database_url: str) -> Iterator[Served]:
+    yield from serve(tmp_path, database_url)
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        body: bytes = response.read()
+    return body.decode()
+
+
+def _post(base: str, path: str, **fields: str) -> None:
+    data = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(f"{base}{path}", data=data, timeout=120) as response:
+        assert response.status == 200  # the sandbox's 303 back to its page, followed
+
+
+def _answers(base: str, person: str) -> list[str]:
+    return ANSWER.findall(_get(f"{base}/?as={urllib.parse.quote(person)}&view=chat"))
+
+
+def _close_a_poll(base: str) -> None:
+    """Move the sandbox clock to the next poll, answer it as the sandbox page would, close it."""
+    for _ in range(MAX_DAYS):
+        if _answers(base, "sb-lars"):
+            break
+        _post(base, "/sandbox/clock", **{"as": demo.ADMIN, "step": "plus_day"})
+    else:
+        raise AssertionError("no pulse poll reached the demo team")
+    for person, choice in {**HARBOUR_ANSWERS, **LIGHTHOUSE_ANSWERS}.items():
+        values = _answers(base, person)
+        assert len(values) == 5, person
+        _post(
+            base,
+            "/sandbox/action",
+            **{"as": person, "action_id": "pulse.answer", "value": values[choice - 1]},
+        )
+    _post(base, "/sandbox/clock", **{"as": demo.ADMIN, "step": "close_poll"})
+
+
+def _saved(folder: Path) -> int:
+    return len(list(folder.glob("*.png")))
+
+
+def _wait_loaded(driver: WebDriver) -> None:
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def _dots(driver: WebDriver) -> dict[tuple[str, str], list[str]]:
+    """Read every chart's dots: (team, dimension) -> the data-score of each dot, in order."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for section in driver.find_elements(By.CSS_SELECTOR, "section.team[data-team]"):
+        team = str(section.get_attribute("data-team"))
+        for figure in section.find_elements(By.CSS_SELECTOR, "figure[data-dimension]"):
+            scores = [
+                str(dot.get_attribute("data-score"))
+                for dot in figure.find_elements(By.CSS_SELECTOR, "circle.dot[data-score]")
+            ]
+            if scores:
+                found[(team, str(figure.get_attribute("data-dimension")))] = scores
+    return found
+
+
+def _data_points(data: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    return {
+        (team["key"], trend["dimension"]): [f"{p['score']:.2f}" for p in trend["points"]]
+        for team in data["teams"]
+        for trend in team["trends"]
+        if trend["points"]
+    }
+
+
+async def test_the_dashboard_charts_match_the_store_in_both_languages(
+    served: Served, chromium: WebDriver, artifacts: Path, db: Database
+) -> None:
+    _close_a_poll(served.base)
+    port = urlsplit(served.base).port
+    shots = 0
+
+    def shot(name: str) -> None:
+        nonlocal shots
+        shots += 1
+        chromium.save_screenshot(str(artifacts / f"{shots:02d}-{name}.png"))
+
+    # Served on 127.0.0.1, the dashboard opens for this machine without a sign-in link.
+    chromium.get(f"{served.base}/dashboard?lang=en")
+    _wait_loaded(chromium)
+    assert chromium.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "Team results" in chromium.title
+    shot("dashboard-en")
+
+    shown = _dots(chromium)
+    data = json.loads(_get(f"{served.base}/dashboard/data.json"))
+    # Every dot the browser drew is a figure of the data endpoint, and nothing more.
+    assert shown == _data_points(data)
+    # Exactly one team reached the threshold: Harbour's one closed poll, one dot.
+    assert len(shown) == 1, shown
+    ((_, dimension), scores) = next(iter(shown.items()))
+    async with db.session() as session:
+        stored = list((await session.scalars(select(PulseAnswer.value))).all())
+    # A poll that closed below the threshold keeps no answer at all, only how many answered.
+    assert sorted(stored) == sorted(HARBOUR_ANSWERS.values())
+    assert scores == [f"{mean(HARBOUR_ANSWERS.values()):.2f}"]
+    (harbour,) = [team for team in data["teams"] if any(t["points"] for t in team["trends"])]
+    (point,) = [p for t in harbour["trends"] if t["dimension"] == dimension for p in t["points"]]
+    assert point["answered"] == len(HARBOUR_ANSWERS)
+    # Lighthouse's single answer shows as a count only, never as a score.
+    hidden = [poll for team in data["teams"] for poll in team["hidden_polls"]]
+    assert [poll["answered"] for poll in hidden] == [len(LIGHTHOUSE_ANSWERS)]
+
+    # Switch to Dutch with the page's own link: the same figures, in Dutch.
+    page = chromium.find_element(By.TAG_NAME, "html")
+    chromium.find_element(By.CSS_SELECTOR, 'nav a[lang="nl"]').click()
+    WebDriverWait(chromium, 60).until(ec.staleness_of(page))
+    _wait_loaded(chromium)
+    assert chromium.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
+    assert "Teamresultaten" in chromium.title
+    assert _dots(chromium) == shown
+    shot("dashboard-nl")
+
+    # A phone-sized window still shows the chart.
+    chromium.set_window_size(390, 844)
+    chromium.refresh()
+    _wait_loaded(chromium)
+    assert chromium.find_element(By.CSS_SELECTOR, "circle.dot").is_displayed()
+    shot("dashboard-phone")
+
+    # The admin types `dashboard` in the sandbox and follows the sign-in link it answers with.
+    chromium.set_window_size(1280, 1000)
+    chromium.get(f"{served.base}/?as={demo.ADMIN}&view=chat")
+    _wait_loaded(chromium)
+    field = chromium.find_element(By.ID, "command-text")
+    field.clear()
+    field.send_keys("/nudges dashboard")
+    page = chromium.find_element(By.TAG_NAME, "html")
+    chromium.find_element(By.CSS_SELECTOR, "#command button").click()
+    WebDriverWait(chromium, 60).until(ec.staleness_of(page))
+    _wait_loaded(chromium)
+    replies = chromium.find_elements(By.CSS_SELECTOR, '.entry[data-kind="reply"]')
+    found = SIGNIN.search(replies[-1].text)
+    assert found is not None, replies[-1].text
+    shot("sandbox-command")
+    link = urlsplit(found.group(0))
+    assert (link.hostname, link.port) in {(host, port) for host in LOCAL_HOSTS}
+    chromium.get(found.group(0))
+    _wait_loaded(chromium)
+    assert urlsplit(chromium.current_url).path == "/dashboard"
+    assert _dots(chromium) == shown
+    shot("signed-in")
+
+    # Nothing the pages asked for left this machine.
+    urls = _requests(chromium)
+    assert any(urlsplit(u).path == "/dashboard" for u in urls)
+    outside = [
+        u
+        for u in urls
+        if urlsplit(u).scheme not in ("data", "about")
+        and (urlsplit(u).hostname, urlsplit(u).port) not in {(h, port) for h in LOCAL_HOSTS}
+    ]
+    assert outside == []
+    assert _saved(artifacts) == shots == 5
