@@ -103,13 +103,14 @@ def log_platforms(settings: Settings) -> None:
             logger.info("%s: off, %s", status.name, status.reason)
 
 
-async def _wait_for_stop() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """Return an event SIGINT and SIGTERM set; installed first, so a stop during start-up counts."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 def build_platforms(
@@ -183,6 +184,7 @@ async def run_service(
     settings: Settings, *, web_server: bool = True, scheduler: bool = True
 ) -> None:
     """Serve HTTP and/or run the scheduler until SIGINT or SIGTERM, then shut down cleanly."""
+    stop = _stop_on_signals()
     log_platforms(settings)
     db = await prepare_database(settings)
     services = build_services(settings, db)
@@ -221,7 +223,7 @@ async def run_service(
             ticker.start()
         else:
             logger.info("scheduler: off in this process (run `nudgebot scheduler` elsewhere)")
-        await _wait_for_stop()
+        await stop.wait()
         logger.info("shutting down")
     finally:
         if ticker is not None:

@@ -135,6 +135,8 @@ class SlackEdge:
         if self._socket_mode is not None:
             await self._socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.core.drain(SHUTDOWN_GRACE_SECONDS)
+        # The scheduler has stopped sending by now (the composition root stops it first).
+        await self.messenger.close()
 
     async def drain(self) -> None:
         """Wait until every acknowledged click, command and event has been handled."""

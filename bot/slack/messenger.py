@@ -231,8 +231,11 @@ class SlackMessenger:
 
     async def close(self) -> None:
         """Close the HTTP session shared by the cached clients."""
+        # Cached clients hold the session: drop them so a later send opens a fresh one.
+        self._clients.clear()
         if self._session is not None:
             await self._session.close()
+            self._session = None
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         cached = self._clients.get(workspace)

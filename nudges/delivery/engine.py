@@ -903,9 +903,16 @@ class Dispatcher:
 
     async def _due_workspaces(self) -> list[int]:
         async with self.db.session() as session:
+            # Only workspaces of a platform this process serves: another platform's rows wait
+            # for a process that has its messenger instead of burning their attempts here.
             rows = await session.scalars(
                 select(Delivery.workspace_id)
-                .where(Delivery.status == PENDING, Delivery.next_attempt_at <= self.clock.now())
+                .join(Workspace, Workspace.id == Delivery.workspace_id)
+                .where(
+                    Delivery.status == PENDING,
+                    Delivery.next_attempt_at <= self.clock.now(),
+                    Workspace.platform.in_(list(self.messengers)),
+                )
                 .distinct()
             )
             return list(rows.all())
@@ -914,7 +921,9 @@ class Dispatcher:
         """Return when the earliest pending delivery falls due, if any."""
         async with self.db.session() as session:
             when: datetime | None = await session.scalar(
-                select(func.min(Delivery.next_attempt_at)).where(Delivery.status == PENDING)
+                select(func.min(Delivery.next_attempt_at))
+                .join(Workspace, Workspace.id == Delivery.workspace_id)
+                .where(Delivery.status == PENDING, Workspace.platform.in_(list(self.messengers)))
             )
         return when
 

@@ -4,9 +4,12 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from nudges.domain import DeliveryStatus
 from nudges.ports import FakeClock
 from nudges.store.database import Database
+from nudges.store.org import Workspace
 from tests.nudges.delivery.world import NOW, LookingMessenger, make_dispatcher, rows, seed
 
 
@@ -125,3 +128,24 @@ async def test_outcomes_and_recoveries_are_counted_in_the_metrics(db: Database) 
     assert sample("nudgebot_deliveries_total", sent) == before_sent + 3
     assert sample("nudgebot_claims_recovered_total", {"state": "released"}) == before_released + 3
     assert sample("nudgebot_queue_depth", {}) == 0
+
+
+async def test_rows_of_a_platform_this_process_does_not_serve_wait_untouched(
+    db: Database,
+) -> None:
+    await seed(db, {"T1": 2, "T2": 2})
+    async with db.session() as s:
+        other = await s.scalar(select(Workspace).where(Workspace.external_id == "T2"))
+        assert other is not None
+        other.platform = "teams"
+        await s.commit()
+    messenger = LookingMessenger()
+    dispatcher = make_dispatcher(db, FakeClock(NOW), messenger)
+    await dispatcher.tick()
+    served = {r.status for r in await rows(db) if r.workspace_id != other.id}
+    assert served == {DeliveryStatus.SENT.value}
+    assert {r.status for r in await rows(db) if r.workspace_id == other.id} == {
+        DeliveryStatus.PENDING.value
+    }
+    assert all(r.attempts == 0 for r in await rows(db) if r.workspace_id == other.id)
+    assert await dispatcher.next_due() is None
