@@ -33,7 +33,7 @@ from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch
 from sqlalchemy import func, select
 
 from nudges.store.database import Database
-from nudges.store.pulse import PulseAnswer
+from nudges.store.pulse import PulseAnswer, PulsePending
 from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
 from tests.fault.harness import SECRET, TEAM, start_service, wait_for
 
@@ -188,11 +188,13 @@ async def _bare_app() -> tuple[asyncio.subprocess.Process, str]:
 
 
 async def stored_answers(url: str) -> int:
-    """Count the pulse answers the store holds."""
+    """Count the pulse answers the store holds: sealed while the poll is open, clear after."""
     db = Database(url)
     try:
         async with db.session() as session:
-            return int(await session.scalar(select(func.count()).select_from(PulseAnswer)) or 0)
+            clear = await session.scalar(select(func.count()).select_from(PulseAnswer))
+            sealed = await session.scalar(select(func.count()).select_from(PulsePending))
+            return int(clear or 0) + int(sealed or 0)
     finally:
         await db.dispose()
 
