@@ -14,7 +14,7 @@ from nudges.cadences import NUDGE, CadenceBook, OccurrenceMemo
 from nudges.coaching.inputs import planner_input
 from nudges.compose import followup_message, nudge_message
 from nudges.content.catalogue import Catalogue
-from nudges.delivery import Dispatcher, KindRules, Planned, idempotency_key
+from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned, idempotency_key
 from nudges.domain import CommitmentState, DeliveryKind, NudgeState
 from nudges.i18n import t
 from nudges.messages import Message
@@ -77,18 +77,12 @@ async def insert_choice(
     )
 
 
-class NudgeHandler:
+class NudgeHandler(NoHoldBack):
     """Render nudges (and test samples), with the pulse digest under the weekly nudge."""
 
     def __init__(self, catalogue: Catalogue, rules: KindRules) -> None:
         self.catalogue = catalogue
         self.rules = rules
-
-    async def hold_back(
-        self, session: AsyncSession, delivery: Delivery, now: datetime
-    ) -> str | None:
-        """Never hold a nudge back for reasons of its own."""
-        return None
 
     async def compose(
         self,
@@ -127,16 +121,10 @@ class NudgeHandler:
         return message
 
 
-class FollowupHandler:
+class FollowupHandler(NoHoldBack):
     """Render "Did it happen?" for a commitment; it waits out a pause instead of lapsing."""
 
     rules = KindRules(budgeted=False, deferred_while_paused=True)
-
-    async def hold_back(
-        self, session: AsyncSession, delivery: Delivery, now: datetime
-    ) -> str | None:
-        """Never hold a follow-up back for reasons of its own."""
-        return None
 
     async def compose(
         self,

@@ -51,6 +51,16 @@ class KindHandler(Protocol):
         ...
 
 
+class NoHoldBack:
+    """Give a kind of message that has no reason of its own to hold a delivery back."""
+
+    async def hold_back(
+        self, session: AsyncSession, delivery: Delivery, now: datetime
+    ) -> str | None:
+        """Never hold a delivery back for reasons of its own (the shared checks still apply)."""
+        return None
+
+
 @dataclass
 class Planned:
     """What a planner did for one workspace."""

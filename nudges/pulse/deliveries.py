@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import directory
 from nudges.content.catalogue import Catalogue
-from nudges.delivery import Dispatcher, KindRules, Planned
+from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned
 from nudges.domain import DeliveryKind
 from nudges.messages import Message
 from nudges.pulse import answers, digest, schedule
@@ -47,19 +47,13 @@ class PollHandler:
         return await schedule.compose(session, self.catalogue, delivery, workspace, person, now)
 
 
-class DigestHandler:
+class DigestHandler(NoHoldBack):
     """Render the pulse digest as a message of its own."""
 
     rules = BUDGETED
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-
-    async def hold_back(
-        self, session: AsyncSession, delivery: Delivery, now: datetime
-    ) -> str | None:
-        """Never hold a digest back for reasons of its own."""
-        return None
 
     async def compose(
         self,
