@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.edge import EdgeCore, EdgeOptions
 from bot.settings import Settings
 from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_config
+from bot.teams.downloads import Downloads
 from bot.teams.handler import ActivityProfiles, TeamsHandler
 from bot.teams.messenger import TeamsMessenger, graph_from_settings
 from bot.teams.references import ConversationStore
@@ -31,10 +32,17 @@ class TeamsEdge:
 
     name = "teams"
 
-    def __init__(self, door: TeamsFrontDoor, core: EdgeCore, store: ConversationStore) -> None:
+    def __init__(
+        self,
+        door: TeamsFrontDoor,
+        core: EdgeCore,
+        store: ConversationStore,
+        downloads: Downloads,
+    ) -> None:
         self.door = door
         self.core = core
         self.store = store
+        self.downloads = downloads
 
     def status(self) -> str:
         """Say how Teams is reached."""
@@ -42,8 +50,9 @@ class TeamsEdge:
         return f"{MESSAGES_PATH}, {auth}"
 
     def add_routes(self, app: web.Application) -> None:
-        """Mount ``POST /api/messages``."""
+        """Mount ``POST /api/messages`` and the short-lived downloads of data exports."""
         self.door.add_routes(app)
+        self.downloads.add_routes(app)
 
     async def start(self) -> None:
         """Nothing to connect: Teams calls in."""
@@ -75,20 +84,29 @@ def build_teams_edge(
     store = ConversationStore(services.db.engine)
     handler = TeamsHandler(core, store, profiles)
     door = TeamsFrontDoor(config or auth_config(settings), handler)
-    _register_messenger(settings, services, door, store)
+    downloads = Downloads(settings.public_url)
+    _register_messenger(settings, services, door, store, downloads)
     if not door.auth_required:
         logger.warning(
             "teams: /api/messages accepts requests WITHOUT authentication (TEAMS_ENABLED=true and "
             "no MICROSOFT_APP_ID); use this only with the local Bot Framework Emulator"
         )
-    return TeamsEdge(door, core, store)
+    return TeamsEdge(door, core, store, downloads)
 
 
 def _register_messenger(
-    settings: Settings, services: Services, door: TeamsFrontDoor, store: ConversationStore
+    settings: Settings,
+    services: Services,
+    door: TeamsFrontDoor,
+    store: ConversationStore,
+    downloads: Downloads,
 ) -> None:
     messenger = TeamsMessenger(
-        door.adapter, store, app_id=settings.microsoft_app_id, graph=graph_from_settings(settings)
+        door.adapter,
+        store,
+        app_id=settings.microsoft_app_id,
+        graph=graph_from_settings(settings),
+        downloads=downloads,
     )
     services.register_messenger(Platform.TEAMS, messenger)
 

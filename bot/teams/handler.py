@@ -42,7 +42,7 @@ from bot.teams.inbound import (
 )
 from bot.teams.references import ConversationStore
 from nudges import directory
-from nudges.actions import FormId
+from nudges.actions import Action, FormId
 from nudges.interactions import ActionResult
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person
@@ -249,7 +249,9 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
         # what else there is to show comes as a new message.
         if result.form is not None:
             await turn_context.send_activity(_activity(render_form(result.form)))
-        elif result.notice:
+        elif result.notice and action.action_id != Action.PULSE_ANSWER:
+            # A pulse notice names the chosen value, and a Teams chat keeps every message where
+            # the bot could read it back; there is no message only the clicker sees, so none.
             await turn_context.send_activity(_activity(render_text(result.notice)))
         elif result.errors:
             await turn_context.send_activity(
@@ -275,7 +277,8 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
         if result.message is not None and not result.errors:
             card = card_of(render_message(result.message))
             return _invoke_body(HTTPStatus.OK, CARD_CONTENT_TYPE, card)
-        lines = [*result.errors.values(), *([result.notice] if result.notice else [])]
+        notice = result.notice if action.action_id != Action.PULSE_ANSWER else None
+        lines = [*result.errors.values(), *([notice] if notice else [])]
         text = render_text("\n".join(lines))["text"] if lines else ""
         return _invoke_body(HTTPStatus.OK, MESSAGE_TYPE, text)
 

@@ -41,7 +41,16 @@ from msrest.exceptions import ClientRequestError
 from sqlalchemy import select
 
 from bot.settings import Settings
-from bot.teams.cards import DELIVERY_ID_KEY, delivery_marker, mentioned_ids, render_message
+from bot.teams.cards import (
+    CARD_CONTENT_TYPE,
+    CARD_SCHEMA,
+    CARD_VERSION,
+    DELIVERY_ID_KEY,
+    delivery_marker,
+    mentioned_ids,
+    render_message,
+)
+from bot.teams.downloads import Downloads
 from bot.teams.references import PERSONAL, Conversation, ConversationStore, conversations
 from nudges.domain import Platform
 from nudges.messages import Message
@@ -244,11 +253,14 @@ class TeamsMessenger:
         quick_retries: int = DEFAULT_QUICK_RETRIES,
         max_quick_wait: float = DEFAULT_MAX_QUICK_WAIT,
         timeout: int = DEFAULT_TIMEOUT,
+        downloads: Downloads | None = None,
     ) -> None:
         self.adapter = adapter
         self.store = store
         self.app_id = app_id
         self.graph = graph
+        # Where files (data exports) are kept for the person to download; None: no files.
+        self.downloads = downloads
         self._names = names
         self._per_conversation = conversation_limiter or WindowLimiter(CONVERSATION_WINDOWS)
         self._per_tenant = tenant_limiter or WindowLimiter(TENANT_WINDOWS)
@@ -467,6 +479,34 @@ class TeamsMessenger:
         return isinstance(last_error, str) and last_error.startswith(IN_DOUBT)
 
     # --- the wire --------------------------------------------------------------------
+
+    async def send_file(
+        self, recipient: Recipient, filename: str, data: bytes, message: str
+    ) -> MessageRef:
+        """Post ``message`` with a link that downloads ``data`` as ``filename`` for a while."""
+        if self.downloads is None:
+            raise DeliveryError("downloads are not served by this process", permanent=True)
+        _check_platform(recipient)
+        conversation = await self.store.personal(
+            recipient.workspace_external_id, recipient.user_external_id
+        )
+        if conversation is None:
+            conversation = await self._open_chat(recipient)
+        url = self.downloads.keep(filename, data)
+        card = {
+            "type": "AdaptiveCard",
+            "$schema": CARD_SCHEMA,
+            "version": CARD_VERSION,
+            "body": [{"type": "TextBlock", "text": message, "wrap": True}],
+            "actions": [{"type": "Action.OpenUrl", "title": filename, "url": url}],
+        }
+        activity = {
+            "type": "message",
+            "summary": message[:120],
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+        }
+        activity_id = await self._post(conversation, activity, recipient)
+        return MessageRef(conversation.conversation_id, activity_id)
 
     async def _post(
         self, conversation: Conversation, activity: dict[str, Any], recipient: Recipient

@@ -3,6 +3,8 @@ messages as presses (never commands), bad invokes answered 400/501, double press
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -189,6 +191,10 @@ async def test_a_pulse_answer_by_action_submit_records_one_answer(db: Database) 
         for _ in range(2):  # a double submit records once
             response = await teams.post(submit)
             assert response.status in (200, 201)
+        # Nothing in the chat, where the bot could read it back, names the choice.
+        await teams.edge.drain()
+        chat_text = json.dumps([p.activity for p in teams.connector.messages_in(chat)])
+        assert "You chose" not in chat_text, re.findall(r".{120}You chose.{60}", chat_text)
         # Sealed while the poll is open; the one opened answer is the card's 4.
         async with db.session() as s:
             pending = (await s.scalars(select(PulsePending))).all()
