@@ -8,6 +8,7 @@ through the ``Messenger`` port into an in-memory inbox the page renders.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -321,6 +322,15 @@ class SandboxEdge:
         elif entry.kind == "reply":
             who = f"{t(locale, 'sandbox.bot')} · {t(locale, 'sandbox.only_you')}"
             body = f"<p>{render.markup(entry.text, demo.name_of)}</p>"
+        elif entry.kind == "file" and entry.file is not None:
+            who = t(locale, "sandbox.bot")
+            name, data = entry.file
+            # The page works offline: the file travels inside the link itself.
+            href = "data:application/json;base64," + base64.b64encode(data).decode()
+            body = (
+                f"<p>{render.markup(entry.text, demo.name_of)}</p>"
+                f'<p><a class="file" download="{escape(name)}" href="{href}">{escape(name)}</a></p>'
+            )
         else:
             who = t(locale, "sandbox.bot")
             assert entry.message is not None

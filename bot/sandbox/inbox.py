@@ -11,7 +11,7 @@ from typing import Literal
 from nudges.messages import Message
 from nudges.ports import Clock, DeliveryError, MessageRef, Recipient
 
-EntryKind = Literal["bot", "you", "reply"]
+EntryKind = Literal["bot", "you", "reply", "file"]
 # An inbox never grows past this; the oldest entries go first.
 MAX_ENTRIES = 200
 
@@ -25,6 +25,8 @@ class Entry:
     at: datetime
     message: Message | None = None
     text: str = ""
+    # A file the bot sent (a data export): its name and bytes.
+    file: tuple[str, bytes] | None = None
 
 
 @dataclass
@@ -43,9 +45,10 @@ class Inbox:
         *,
         message: Message | None = None,
         text: str = "",
+        file: tuple[str, bytes] | None = None,
     ) -> Entry:
         """Append an entry to a person's chat and return it."""
-        entry = Entry(next(self._ids), kind, self.clock.now(), message, text)
+        entry = Entry(next(self._ids), kind, self.clock.now(), message, text, file)
         chat = self.chats[(workspace, person)]
         chat.append(entry)
         del chat[:-MAX_ENTRIES]
@@ -79,6 +82,19 @@ class SandboxMessenger:
         """Append the message to the recipient's chat."""
         entry = self.inbox.add(
             recipient.workspace_external_id, recipient.user_external_id, "bot", message=message
+        )
+        return MessageRef(channel=recipient.user_external_id, message_id=str(entry.id))
+
+    async def send_file(
+        self, recipient: Recipient, filename: str, data: bytes, message: str
+    ) -> MessageRef:
+        """Put a file (a data export) into the recipient's chat, with its note."""
+        entry = self.inbox.add(
+            recipient.workspace_external_id,
+            recipient.user_external_id,
+            "file",
+            text=message,
+            file=(filename, data),
         )
         return MessageRef(channel=recipient.user_external_id, message_id=str(entry.id))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 from sqlalchemy import select
@@ -131,3 +133,17 @@ async def test_snooze_brings_the_nudge_back_and_not_relevant_closes_it(sandbox: 
     async with sandbox.services.db.session() as session:
         ilse = await session.get(Delivery, int(values["sb-ilse"]))
         assert ilse is not None and ilse.outcome == "not_relevant"
+
+
+async def test_me_export_puts_the_file_in_the_persons_own_chat(sandbox: Sandbox) -> None:
+    await _post(sandbox, "/sandbox/command", **{"as": "sb-lars", "text": "/nudges me export"})
+    html = await _page(sandbox, "sb-lars")
+    link = r'data-kind="file".*?download="([^"]+)" href="data:application/json;base64,([^"]+)"'
+    found = re.search(link, html, re.S)
+    assert found is not None, html[-2000:]
+    assert found.group(1).endswith(".json")
+    export = json.loads(base64.b64decode(found.group(2)))
+    assert "sb-lars" in json.dumps(export)
+    assert "fields" in export
+    # Only in Lars's chat, not in anyone else's.
+    assert 'data-kind="file"' not in await _page(sandbox, "sb-sam")
