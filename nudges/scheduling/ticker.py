@@ -30,6 +30,19 @@ JOB_ID = "nudgebot-tick"
 WAKE_ID = "nudgebot-wake"
 
 
+class _NoShutdownCancellations(logging.Filter):
+    """Drop APScheduler's "Error running job" for a job it cancelled itself while shutting down.
+
+    stop() finishes or hands back the tick first; the job wrapper APScheduler then cancels is
+    no error, and an operator's clean stop should not print a traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but a cancellation."""
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
 class Ticker:
     """Own the scheduler, the leadership lock and the tick job."""
 
@@ -170,6 +183,10 @@ class Ticker:
             "replace_existing": True,
         }
         # The first tick runs at once: a restart picks up lapsed claims within seconds.
+        # A logger's filters see only its own records: the default executor logs these.
+        default = logging.getLogger("apscheduler.executors.default")
+        if not any(isinstance(f, _NoShutdownCancellations) for f in default.filters):
+            default.addFilter(_NoShutdownCancellations())
         self.scheduler.add_job(
             self.tick,
             IntervalTrigger(seconds=self.interval_seconds),
