@@ -13,13 +13,13 @@ from aiohttp import web
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.dashboard.access import Passes, is_loopback
+from bot.dashboard.access import Passes
 from bot.dashboard.site import Dashboard
 from bot.edge import EdgeBuilder, EdgeConfigError, PlatformEdge
 from bot.sandbox.build import SANDBOX_SEND_RATE, sandbox_clock
 from bot.sandbox.build import build as build_sandbox
 from bot.server import create_web_app
-from bot.settings import Settings, platform_status
+from bot.settings import Settings, is_loopback, platform_status
 from bot.slack.edge import build as build_slack
 from bot.teams.edge import build as build_teams
 from nudges.content.catalogue import default_catalogue

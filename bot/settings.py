@@ -302,11 +302,14 @@ def platform_status(settings: Settings) -> list[PlatformStatus]:
     return out
 
 
-def _is_loopback(host: str) -> bool:
-    if host.strip().lower() == "localhost":
+def is_loopback(address: str | None) -> bool:
+    """Tell whether an address or host name stays on this machine."""
+    if not address:
+        return False
+    if address.strip().lower() in {"localhost", "localhost.localdomain"}:
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -318,7 +321,7 @@ def _sandbox_status(s: Settings, *, others: bool) -> PlatformStatus:
         return PlatformStatus(
             "sandbox", False, "a platform is configured (NUDGEBOT_SANDBOX=1 adds it)"
         )
-    if s.nudgebot_sandbox is None and not _is_loopback(s.host):
+    if s.nudgebot_sandbox is None and not is_loopback(s.host):
         return PlatformStatus(
             "sandbox",
             False,

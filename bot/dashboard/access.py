@@ -9,7 +9,6 @@ machine to a service that listens on this machine only is let in (the local and 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,15 +62,3 @@ class Passes:
         if not isinstance(workspace, int) or not isinstance(person, str):
             return None
         return Viewer(workspace, person)
-
-
-def is_loopback(address: str | None) -> bool:
-    """Tell whether an address (or host name) stays on this machine."""
-    if not address:
-        return False
-    if address in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
-    except ValueError:
-        return False

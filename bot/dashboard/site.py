@@ -18,9 +18,9 @@ from bot.dashboard.access import (
     SESSION_HOURS,
     Passes,
     Viewer,
-    is_loopback,
 )
 from bot.dashboard.page import render_notice, render_page
+from bot.settings import is_loopback
 from nudges import directory
 from nudges.i18n import normalize_locale
 from nudges.ports import Clock
