@@ -8,6 +8,7 @@ import errno
 import logging
 import signal
 from collections.abc import Mapping
+from datetime import timedelta
 
 from aiohttp import web
 from alembic.util import CommandError
@@ -153,6 +154,8 @@ def build_services(settings: Settings, db: Database) -> Services:
     catalogue = default_catalogue()
     config = EngineConfig(
         max_attempts=settings.max_send_attempts,
+        backoff_base=timedelta(seconds=settings.retry_backoff_seconds),
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
         send_rate_per_workspace=rate,
     )
     dispatcher = Dispatcher(db, clock, catalogue, {}, config)

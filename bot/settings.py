@@ -47,6 +47,8 @@ EXAMPLES: dict[str, str] = {
     "TICK_SECONDS": "30",
     "SEND_RATE_PER_WORKSPACE": "1.0",
     "MAX_SEND_ATTEMPTS": "6",
+    "RETRY_BACKOFF_SECONDS": "30",
+    "DELIVERY_LEASE_SECONDS": "20",
 }
 
 
@@ -97,6 +99,10 @@ class Settings(BaseSettings):
     # A ceiling, not the pace: sends go at the rate the platform answers, below this.
     send_rate_per_workspace: float = Field(default=20.0, gt=0, le=1000)
     max_send_attempts: int = Field(default=6, ge=1, le=20)
+    # The first retry waits about this long (with jitter); each further one twice as long.
+    retry_backoff_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # A claim not renewed for this long is taken to belong to a worker that died.
+    delivery_lease_seconds: float = Field(default=20.0, ge=2, le=600)
 
     @field_validator(
         "slack_bot_token",

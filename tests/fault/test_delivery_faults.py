@@ -30,9 +30,12 @@ from tests.fault.harness import (
     delivery_ids,
     seed_backlog,
     settle,
-    start_service,
     wait_for,
 )
+from tests.fault.harness import start_service as start_with
+
+# Short waits, so the breakages play out in seconds; the logic is the same at any length.
+SHORT_WAITS = {"RETRY_BACKOFF_SECONDS": "2", "DELIVERY_LEASE_SECONDS": "6"}
 
 # Small enough to stay fast, large enough that a kill lands in the middle of sending.
 BACKLOG = 150
@@ -43,6 +46,13 @@ SETTLE = 90.0
 # "Finishes the message in hand, hands the rest back and exits within a few seconds"; with
 # room for a machine busy with other work (5-7 s were seen on PostgreSQL under load).
 STOP_LIMIT = 10.0
+
+
+async def start_service(
+    database_url: str, api_url: str, workdir: Path, *, name: str = "service"
+) -> Service:
+    """Start the real service with this module's short retry and lease waits."""
+    return await start_with(database_url, api_url, workdir, name=name, extra_env=SHORT_WAITS)
 
 
 def _check(tally: Tally) -> None:
@@ -171,9 +181,9 @@ async def test_a_backlog_older_than_the_claim_timeout_is_sent_once_not_failed(
 async def test_a_backlog_that_takes_longer_than_a_claim_lasts_is_sent_once(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    # Slack allows 3 messages a second here, so 75 take 25 s: longer than a claim's lease
-    # (20 s today); the claim must be renewed, not lapse and be sent a second time.
-    users = (await seed_backlog(database_url, 75))[TEAM]
+    # Slack allows 3 messages a second here, so 36 take 12 s: twice a claim's lease (6 s in
+    # these tests); the claim must be renewed, not lapse and be sent a second time.
+    users = (await seed_backlog(database_url, 36))[TEAM]
     async with FakeSlackApi(latency=0.005, rate=3, burst=1) as api:
         service = await start_service(database_url, api.base_url, tmp_path)
         try:

@@ -358,7 +358,8 @@ async def _dispatcher(db: Database, messenger: TeamsMessenger, clock: FakeClock)
         clock,
         default_catalogue(),
         {"teams": messenger},
-        EngineConfig(send_rate_per_workspace=1000),
+        # Retry-After pauses the workspace in real seconds; these tests travel in fake time.
+        EngineConfig(send_rate_per_workspace=1000, max_pause=0.1),
         rng=random.Random(5),
     )
 
