@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
-from alembic.util import CommandError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.dashboard.access import Passes
 from bot.dashboard.site import Dashboard
@@ -22,6 +20,7 @@ from bot.sandbox.build import build as build_sandbox
 from bot.server import create_web_app
 from bot.settings import Settings, is_loopback, platform_status
 from bot.slack.edge import build as build_slack
+from bot.startup import StartupError, prepare_database
 from bot.teams.edge import build as build_teams
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
@@ -31,7 +30,6 @@ from nudges.pulse import sealing
 from nudges.scheduling.ticker import Ticker
 from nudges.services import Services
 from nudges.store.database import Database
-from nudges.store.migrate import current_revision, head_revision, upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -41,46 +39,6 @@ PLATFORMS: dict[str, EdgeBuilder] = {
     "teams": build_teams,
     "sandbox": build_sandbox,
 }
-
-
-class StartupError(Exception):
-    """Raised with one readable line when the service cannot start."""
-
-
-def safe_url(db: Database) -> str:
-    """Render the database URL without its password, for messages."""
-    return db.url.render_as_string(hide_password=True)
-
-
-async def prepare_database(settings: Settings) -> Database:
-    """Connect, and bring an embedded SQLite schema to head; refuse an old PostgreSQL schema."""
-    db = Database(settings.database_url)
-    try:
-        revision = await current_revision(db.engine)
-    except (OSError, SQLAlchemyError) as exc:
-        await db.dispose()
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise StartupError(f"cannot reach the database at {safe_url(db)}: {reason}") from None
-    head = head_revision()
-    if revision == head:
-        return db
-    if settings.is_sqlite:
-        logger.info("bringing the SQLite schema from %s to %s", revision or "empty", head)
-        try:
-            await upgrade(db.engine)
-        except CommandError:
-            # A revision this version does not ship: a newer nudgebot migrated this file.
-            await db.dispose()
-            raise StartupError(
-                f"the database schema is at {revision}, which this version ({head}) does not "
-                "know: run the newer nudgebot that migrated it, or restore a backup"
-            ) from None
-        return db
-    await db.dispose()
-    raise StartupError(
-        f"the database schema is at {revision or 'nothing (empty database)'} but this version "
-        f"needs {head}: run `nudgebot migrate` first"
-    )
 
 
 def listen_error(settings: Settings, exc: OSError) -> str:

@@ -8,36 +8,30 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
-
-from cryptography.fernet import Fernet
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, TextIO
 
 from bot import __version__
-from bot.app import StartupError, prepare_database, run_service
-from bot.dashboard.access import LINK_MINUTES, Passes
-from bot.dashboard.site import signin_link
-from bot.doctor import PlatformDoctor, run_doctor
-from bot.doctor import render as render_findings
-from bot.logs import configure_logging
-from bot.sandbox import demo
-from bot.settings import Settings, SettingsError, load_settings
-from bot.slack.doctor import slack_findings
-from bot.teams.doctor import teams_findings
-from bot.teams.package import PackageError, PackageOptions, write_package
-from nudges import directory
-from nudges.content.catalogue import default_catalogue
-from nudges.org_import import OrgFileError, apply_org, parse_org_csv
-from nudges.ports import SystemClock
-from nudges.preview import NoNudges, PlannedItem, PreviewError, preview
-from nudges.pulse import report as pulse_report
-from nudges.store.database import Database, normalize_url
-from nudges.store.migrate import current_revision, upgrade
+from bot.dashboard.access import LINK_MINUTES
+
+if TYPE_CHECKING:
+    from bot.doctor import PlatformDoctor
+    from bot.settings import Settings
+    from nudges.preview import PlannedItem
+    from nudges.store.database import Database
+
+# Each command imports what it needs when it runs, so `--help` and the light commands start in a
+# fraction of the time the whole service (both platform SDKs) takes to import.
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-# Each platform's own checks for `nudgebot doctor`; a new platform adds its line here.
-PLATFORM_DOCTORS: list[PlatformDoctor] = [slack_findings, teams_findings]
+
+
+def platform_doctors() -> list[PlatformDoctor]:
+    """Return each platform's own checks for `nudgebot doctor`; a new platform adds its line."""
+    from bot.slack.doctor import slack_findings
+    from bot.teams.doctor import teams_findings
+
+    return [slack_findings, teams_findings]
 
 
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:
@@ -46,6 +40,8 @@ def _fail(message: str, code: int = EXIT_FAILURE) -> int:
 
 
 def _database_down(settings: Settings, exc: Exception) -> int:
+    from nudges.store.database import normalize_url
+
     # The same one line as `serve`, without the password.
     url = normalize_url(settings.database_url).render_as_string(hide_password=True)
     reason = str(getattr(exc, "orig", exc)).splitlines()[0]
@@ -53,6 +49,9 @@ def _database_down(settings: Settings, exc: Exception) -> int:
 
 
 def _settings() -> Settings:
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     return settings
@@ -60,6 +59,10 @@ def _settings() -> Settings:
 
 def _run(*, web_server: bool, scheduler: bool) -> int:
     settings = _settings()
+    # Imported once the settings are known good: a configuration mistake is reported at once.
+    from bot.app import run_service
+    from bot.startup import StartupError
+
     try:
         asyncio.run(run_service(settings, web_server=web_server, scheduler=scheduler))
     except StartupError as exc:
@@ -75,6 +78,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _migrate(settings: Settings) -> str:
+    from nudges.store.database import Database
+    from nudges.store.migrate import current_revision, upgrade
+
     db = Database(settings.database_url)
     try:
         before = await current_revision(db.engine)
@@ -100,6 +106,8 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 async def _open_store(settings: Settings) -> Database:
     """Open the store the way ``serve`` does: SQLite is brought to head, PostgreSQL must be."""
+    from bot.startup import prepare_database
+
     return await prepare_database(settings)
 
 
@@ -130,6 +138,8 @@ class _ProgressBar:
 async def _import_org(
     settings: Settings, text: str, dry_run: bool, replace: bool, verbose: bool
 ) -> list[str]:
+    from nudges.org_import import apply_org, parse_org_csv
+
     rows = parse_org_csv(text)
     db = await _open_store(settings)
     bar = _ProgressBar(sys.stderr)
@@ -159,6 +169,11 @@ async def _import_org(
 
 def cmd_import_org(args: argparse.Namespace) -> int:
     """Import reporting lines from a CSV file."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.startup import StartupError
+    from nudges.org_import import OrgFileError
+
     path = Path(args.file)
     try:
         text = path.read_text(encoding="utf-8")
@@ -190,6 +205,11 @@ def cmd_scheduler(_args: argparse.Namespace) -> int:
 
 
 async def _preview(settings: Settings, args: argparse.Namespace) -> list[PlannedItem]:
+    from bot.sandbox import demo
+    from nudges.content.catalogue import default_catalogue
+    from nudges.ports import SystemClock
+    from nudges.preview import preview
+
     db = await _open_store(settings)
     try:
         async with db.session() as session:
@@ -211,6 +231,11 @@ async def _preview(settings: Settings, args: argparse.Namespace) -> list[Planned
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """List a person's planned deliveries without sending anything."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.startup import StartupError
+    from nudges.preview import NoNudges, PreviewError
+
     if not 1 <= args.weeks <= 104:
         return _fail("--weeks must be a whole number from 1 to 104, e.g. --weeks 8", EXIT_USAGE)
     settings = _settings()
@@ -240,6 +265,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> str:
+    from nudges.ports import SystemClock
+    from nudges.pulse import report as pulse_report
+
     db = await _open_store(settings)
     try:
         async with db.session() as session:
@@ -254,6 +282,11 @@ async def _report(settings: Settings, args: argparse.Namespace) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Print pulse results over time as CSV or JSON, only what the threshold allows."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.startup import StartupError
+    from nudges.pulse import report as pulse_report
+
     settings = _settings()
     try:
         text = asyncio.run(_report(settings, args))
@@ -273,15 +306,25 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
     """Check settings, database and every configured platform; print what to fix."""
+    from bot.doctor import render as render_findings
+    from bot.doctor import run_doctor
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+
     settings = load_settings()
     # The table is the output; log lines from the checks would only interleave with it.
     configure_logging("ERROR", settings.log_format)
-    findings = asyncio.run(run_doctor(settings, PLATFORM_DOCTORS))
+    findings = asyncio.run(run_doctor(settings, platform_doctors()))
     print(render_findings(findings))
     return 0 if all(f.ok for f in findings) else EXIT_FAILURE
 
 
 async def _dashboard_link(settings: Settings, args: argparse.Namespace) -> str:
+    from bot.dashboard.access import Passes
+    from bot.dashboard.site import signin_link
+    from bot.startup import StartupError
+    from nudges import directory
+
     db = await _open_store(settings)
     try:
         async with db.session() as session:
@@ -302,6 +345,11 @@ async def _dashboard_link(settings: Settings, args: argparse.Namespace) -> str:
 
 def cmd_dashboard_link(args: argparse.Namespace) -> int:
     """Print a short-lived sign-in link to the dashboard for one admin."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.startup import StartupError
+    from nudges import directory
+
     settings = _settings()
     if not settings.nudgebot_secret_key:
         return _fail(
@@ -319,12 +367,16 @@ def cmd_dashboard_link(args: argparse.Namespace) -> int:
 
 def cmd_generate_key(_args: argparse.Namespace) -> int:
     """Print a new NUDGEBOT_SECRET_KEY."""
+    from cryptography.fernet import Fernet
+
     print(Fernet.generate_key().decode())
     return 0
 
 
 def cmd_teams_package(args: argparse.Namespace) -> int:
     """Write the Teams app package (manifest and icons) for uploading to Teams."""
+    from bot.teams.package import PackageError, PackageOptions, write_package
+
     options = PackageOptions(
         app_id=args.app_id.strip(),
         name=args.name,
@@ -502,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    from bot.settings import SettingsError
+
     try:
         code: int = args.func(args)
     except SettingsError as exc:

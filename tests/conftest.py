@@ -41,8 +41,30 @@ def pytest_report_header() -> str:
     return f"nudgebot test database: {BACKEND}{where}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip PostgreSQL-only tests on SQLite, saying why."""
+# The fixtures through which a test reaches the database under test; a test without any of
+# them runs the same whichever database was chosen.
+DATABASE_FIXTURES = frozenset({"db", "database_url", "empty_database_url"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Offer a run of only the tests whose outcome can depend on the database."""
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only tests that use the database under test (the rest were run on SQLite)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip PostgreSQL-only tests on SQLite, saying why; narrow a second pass to database tests."""
+    if config.getoption("--database-tests-only"):
+        chosen, rest = [], []
+        for item in items:
+            uses_db = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            (chosen if uses_db or "postgres_only" in item.keywords else rest).append(item)
+        if rest:
+            config.hook.pytest_deselected(items=rest)
+            items[:] = chosen
     if BACKEND == "postgres":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (run with NUDGEBOT_TEST_DB=postgres)")

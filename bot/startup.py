@@ -1,0 +1,54 @@
+"""Open the store as the service does, and say in one line why the service cannot start."""
+
+from __future__ import annotations
+
+import logging
+
+from alembic.util import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.settings import Settings
+from nudges.store.database import Database
+from nudges.store.migrate import current_revision, head_revision, upgrade
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Raised with one readable line when the service cannot start."""
+
+
+def safe_url(db: Database) -> str:
+    """Render the database URL without its password, for messages."""
+    return db.url.render_as_string(hide_password=True)
+
+
+async def prepare_database(settings: Settings) -> Database:
+    """Connect, and bring an embedded SQLite schema to head; refuse an old PostgreSQL schema."""
+    db = Database(settings.database_url)
+    try:
+        revision = await current_revision(db.engine)
+    except (OSError, SQLAlchemyError) as exc:
+        await db.dispose()
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise StartupError(f"cannot reach the database at {safe_url(db)}: {reason}") from None
+    head = head_revision()
+    if revision == head:
+        return db
+    if settings.is_sqlite:
+        logger.info("bringing the SQLite schema from %s to %s", revision or "empty", head)
+        try:
+            await upgrade(db.engine)
+        except CommandError:
+            # A revision this version does not ship: a newer nudgebot migrated this file.
+            await db.dispose()
+            raise StartupError(
+                f"the database schema is at {revision}, which this version ({head}) does not "
+                "know: run the newer nudgebot that migrated it, or restore a backup"
+            ) from None
+        return db
+    await db.dispose()
+    raise StartupError(
+        f"the database schema is at {revision or 'nothing (empty database)'} but this version "
+        f"needs {head}: run `nudgebot migrate` first"
+    )
