@@ -4,10 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
-# Many tests wait on sockets and subprocesses, so more workers than cores still pays off.
-TEST_WORKERS ?= 4
+# Workers per pytest run. Many tests wait on sockets and subprocesses, so more workers than
+# cores still pays off; `make test` runs its two passes at once with this many each.
+TEST_WORKERS ?= 3
+# Scratch files of the tests (SQLite stores, logs, wheels) go to memory where there is some:
+# a test store needs no fsync to the disk. Each pass wipes its own folder when it starts.
+TEST_TMP ?= $(if $(wildcard /dev/shm/.),/dev/shm/nudgebot-tests-$(shell id -u)-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1),$(CURDIR)/.test-tmp)
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) -p no:cacheprovider
 
-.PHONY: run test lint typecheck contracts test-sqlite test-postgres clean doctor migrate import-org
+.PHONY: run test lint typecheck contracts static test-sqlite test-postgres test-postgres-db \
+	browser postgres clean doctor migrate import-org
 
 
 $(STAMP): pyproject.toml
@@ -41,16 +47,33 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-test-sqlite: $(STAMP)
-	./scripts/ensure-browser
-	NUDGEBOT_TEST_DB=sqlite $(BIN)/pytest -n $(TEST_WORKERS)
+static: lint typecheck contracts
 
-test-postgres: $(STAMP)
+browser:
 	./scripts/ensure-browser
+
+postgres:
 	./scripts/ensure-postgres
-	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/pytest -n $(TEST_WORKERS)
 
-test: lint typecheck contracts test-sqlite test-postgres
+test-sqlite: $(STAMP) browser
+	mkdir -p '$(TEST_TMP)'
+	NUDGEBOT_TEST_DB=sqlite $(PYTEST) --basetemp='$(TEST_TMP)/sqlite'
+
+test-postgres: $(STAMP) browser postgres
+	mkdir -p '$(TEST_TMP)'
+	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) --basetemp='$(TEST_TMP)/postgres'
+
+# The PostgreSQL pass of `make test`: only the tests that use the database under test, since
+# the rest ran on SQLite and behave the same whatever the database.
+test-postgres-db: $(STAMP) browser postgres
+	mkdir -p '$(TEST_TMP)'
+	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) --database-tests-only --basetemp='$(TEST_TMP)/postgres'
+
+# Static checks and both database passes run side by side; each part's output is printed
+# whole when it finishes (GNU make's --output-sync), so the log reads one part at a time.
+test: $(STAMP) browser postgres
+	@echo "make test: lint, types, import rules, SQLite and PostgreSQL passes at once; each part's output follows when it is done"
+	@$(MAKE) --no-print-directory -j 4 --output-sync=target static test-sqlite test-postgres-db
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .test-tmp

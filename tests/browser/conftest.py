@@ -16,12 +16,35 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import BACKEND
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser" / BACKEND
+
+
+def _gone(element: WebElement) -> bool:
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        # While the old page is torn down ChromeDriver may answer with an inspector error
+        # about the node instead of "stale element": the page is gone all the same.
+        if "belong to the document" in str(exc) or "No node with given id" in str(exc):
+            return True
+        raise
+    return False
+
+
+def wait_until_left(driver: WebDriver, page: WebElement, timeout: float = 60) -> None:
+    """Wait until the browser has left the page ``page`` (its ``html`` element) belonged to."""
+    WebDriverWait(driver, timeout).until(lambda _d: _gone(page))
 
 
 def free_port() -> int:

@@ -19,14 +19,13 @@ from urllib.parse import urlsplit
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from bot.sandbox import demo
 from nudges.store.database import Database
 from nudges.store.pulse import PulseAnswer
-from tests.browser.conftest import Served, serve
+from tests.browser.conftest import Served, serve, wait_until_left
 from tests.browser.test_sandbox_browser import MAX_DAYS, _requests
 
 # Harbour (Sam's four) reaches the demo's threshold of three; Lighthouse stays below it.
@@ -155,7 +154,7 @@ async def test_the_dashboard_charts_match_the_store_in_both_languages(
     # Switch to Dutch with the page's own link: the same figures, in Dutch.
     page = chromium.find_element(By.TAG_NAME, "html")
     chromium.find_element(By.CSS_SELECTOR, 'nav a[lang="nl"]').click()
-    WebDriverWait(chromium, 60).until(ec.staleness_of(page))
+    wait_until_left(chromium, page)
     _wait_loaded(chromium)
     assert chromium.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
     assert "Teamresultaten" in chromium.title
@@ -178,7 +177,7 @@ async def test_the_dashboard_charts_match_the_store_in_both_languages(
     field.send_keys("/nudges dashboard")
     page = chromium.find_element(By.TAG_NAME, "html")
     chromium.find_element(By.CSS_SELECTOR, "#command button").click()
-    WebDriverWait(chromium, 60).until(ec.staleness_of(page))
+    wait_until_left(chromium, page)
     _wait_loaded(chromium)
     replies = chromium.find_elements(By.CSS_SELECTOR, '.entry[data-kind="reply"]')
     found = SIGNIN.search(replies[-1].text)

@@ -13,7 +13,6 @@ from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
@@ -22,7 +21,7 @@ from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending, PulsePoll
-from tests.browser.conftest import Served, serve
+from tests.browser.conftest import Served, serve, wait_until_left
 
 # Each jump must bring what it is waiting for within this many days, holidays included.
 MAX_DAYS = 8
@@ -62,14 +61,14 @@ class Sandbox:
         """Click a button that posts a form, and wait for the page it leads to."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 120).until(ec.staleness_of(page))
+        wait_until_left(self.driver, page, 120)
         self._ready()
 
     def pick(self, person: str) -> None:
         link = self.driver.find_element(By.CSS_SELECTOR, f'a[data-person="{person}"]')
         page = self.driver.find_element(By.TAG_NAME, "html")
         link.click()
-        WebDriverWait(self.driver, 60).until(ec.staleness_of(page))
+        wait_until_left(self.driver, page)
         self._ready()
 
     def buttons(self, action: str) -> list[WebElement]:

@@ -38,8 +38,8 @@ from tests.fault.harness import start_service as start_with
 SHORT_WAITS = {"RETRY_BACKOFF_SECONDS": "2", "DELIVERY_LEASE_SECONDS": "6"}
 
 # Small enough to stay fast, large enough that a kill lands in the middle of sending.
-BACKLOG = 150
-KILL_AT = 40
+BACKLOG = 80
+KILL_AT = 25
 # An upper bound only: a passing test returns as soon as everything settled. Generous, because
 # the shared 2-core machine was seen at a load of 10, where the service sends a few a second.
 SETTLE = 90.0
@@ -49,10 +49,16 @@ STOP_LIMIT = 10.0
 
 
 async def start_service(
-    database_url: str, api_url: str, workdir: Path, *, name: str = "service"
+    database_url: str,
+    api_url: str,
+    workdir: Path,
+    *,
+    name: str = "service",
+    extra_env: dict[str, str] | None = None,
 ) -> Service:
     """Start the real service with this module's short retry and lease waits."""
-    return await start_with(database_url, api_url, workdir, name=name, extra_env=SHORT_WAITS)
+    env = {**SHORT_WAITS, **(extra_env or {})}
+    return await start_with(database_url, api_url, workdir, name=name, extra_env=env)
 
 
 def _check(tally: Tally) -> None:
@@ -181,11 +187,13 @@ async def test_a_backlog_older_than_the_claim_timeout_is_sent_once_not_failed(
 async def test_a_backlog_that_takes_longer_than_a_claim_lasts_is_sent_once(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    # Slack allows 3 messages a second here, so 36 take 12 s: twice a claim's lease (6 s in
-    # these tests); the claim must be renewed, not lapse and be sent a second time.
+    # The operator's ceiling is 3 messages a second here, so 36 take 12 s: twice a claim's
+    # lease (6 s in these tests); the claim must be renewed, not lapse and be sent again.
     users = (await seed_backlog(database_url, 36))[TEAM]
-    async with FakeSlackApi(latency=0.005, rate=3, burst=1) as api:
-        service = await start_service(database_url, api.base_url, tmp_path)
+    async with FakeSlackApi(latency=0.005, rate=4, burst=1) as api:
+        service = await start_service(
+            database_url, api.base_url, tmp_path, extra_env={"SEND_RATE_PER_WORKSPACE": "3"}
+        )
         try:
             tally = await settle(database_url, users, lambda: api.counters.by_recipient, SETTLE)
         finally:
@@ -204,14 +212,14 @@ async def test_a_backlog_that_takes_longer_than_a_claim_lasts_is_sent_once(
 async def test_a_misbehaving_slack_still_gets_each_message_once(
     db: Database, database_url: str, tmp_path: Path, faults: dict[str, object]
 ) -> None:
-    users = (await seed_backlog(database_url, 60))[TEAM]
+    users = (await seed_backlog(database_url, 40))[TEAM]
     async with FakeSlackApi(latency=0.005, rate=20, burst=3, seed=8) as api:
         api.faults.update(faults)
         service = await start_service(database_url, api.base_url, tmp_path)
         try:
             # Misbehave for a while, then recover: what failed meanwhile must still arrive once.
-            await wait_for(lambda: api.counters.requests["chat.postMessage"] >= 20, 30, every=0.05)
-            await asyncio.sleep(3)
+            await wait_for(lambda: api.counters.requests["chat.postMessage"] >= 15, 30, every=0.05)
+            await asyncio.sleep(2)
             api.faults = Faults()
             tally = await settle(database_url, users, lambda: api.counters.by_recipient, SETTLE)
         finally:
