@@ -21,7 +21,6 @@ from bot.server import create_web_app
 from bot.settings import Settings, is_loopback, platform_status
 from bot.slack.edge import build as build_slack
 from bot.startup import StartupError, prepare_database
-from bot.teams.edge import build as build_teams
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.interactions import Interactions
@@ -32,6 +31,17 @@ from nudges.services import Services
 from nudges.store.database import Database
 
 logger = logging.getLogger(__name__)
+
+
+def build_teams(settings: Settings, services: Services) -> PlatformEdge | None:
+    """Build the Teams edge when Teams is on, importing botbuilder only then."""
+    if not settings.teams_on:
+        return None
+    # botbuilder takes a third of a second to import: a service without Teams skips it.
+    from bot.teams.edge import build
+
+    return build(settings, services)
+
 
 # Every platform the service speaks, by name, with the builder of its edge (None when off).
 PLATFORMS: dict[str, EdgeBuilder] = {
