@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bot.cli_runner import run_cli
 from tests.conftest import BACKEND
 
 CLI = [sys.executable, "-m", "bot.cli"]
@@ -31,10 +32,17 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+# Commands that run until stopped, and the entry point's own flags, get a real process; the
+# others run in this one (see tests/bot/cli_runner.py), a second of imports cheaper each.
+OWN_PROCESS = {"serve", "scheduler"}
+
+
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], cwd=tmp_path, env=_env(tmp_path, **env), capture_output=True, text=True
-    )
+    if not args or args[0] in OWN_PROCESS or args[0].startswith("-") or "--help" in args:
+        return subprocess.run(
+            [*CLI, *args], cwd=tmp_path, env=_env(tmp_path, **env), capture_output=True, text=True
+        )
+    return run_cli(tmp_path, *args, **env)
 
 
 def _free_port() -> int:
