@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from bot.settings import Settings
 from bot.slack.doctor import slack_findings
 from bot.slack.oauth import BOT_SCOPES
 from nudges.store.database import Database
-from tests.bot.test_cli import _env
+from tests.bot.cli_runner import run_cli
 from tests.fakes.slack_api import FakeSlackApi
 
 BOT_TOKEN = "xoxb-1-2-doctor"
@@ -131,26 +130,19 @@ async def test_the_command_prints_a_table_and_exits_by_the_result(
 ) -> None:
     async with FakeSlackApi(valid_tokens={"xoxb-nope"} if broken else {BOT_TOKEN}) as api:
         api.granted_scopes = list(BOT_SCOPES)
-        env = _env(
+        # In a thread: the fake answers from this event loop while the command runs.
+        proc = await asyncio.to_thread(
+            run_cli,
             tmp_path,
+            "doctor",
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=api.base_url,
         )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "doctor",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-    text = out.decode()
-    assert proc.returncode == (1 if broken else 0), text + err.decode()
-    assert "Traceback" not in err.decode()
+        out, err = proc.stdout, proc.stderr
+    text = out
+    assert proc.returncode == (1 if broken else 0), text + err
+    assert "Traceback" not in err
     assert text.splitlines()[0].split() == ["area", "check", "what", "was", "seen"]
     if broken:
         assert "FAIL  slack" in text and "-> copy the Bot User OAuth Token" in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from bot.doctor import Finding, render
 from bot.settings import Settings
 from bot.teams.adapter import TeamsFrontDoor, auth_config
 from bot.teams.doctor import SECRET_FIX, SINGLE_TENANT_FIX, teams_findings
-from tests.bot.test_cli import _env
+from tests.bot.cli_runner import run_cli
 from tests.fakes.bot_connector import BOT_APP_ID, TENANT_ID, FakeBotConnector
 
 SECRET = "good~secret.value"
@@ -167,26 +166,19 @@ async def test_the_messaging_endpoint_is_tried_at_the_public_url(
 async def test_the_command_exits_by_the_teams_result(tmp_path: Path, refused: bool) -> None:
     async with FakeBotConnector() as fake:
         fake.accepted_secret = SECRET
-        env = _env(
+        # In a thread: the fake answers from this event loop while the command runs.
+        proc = await asyncio.to_thread(
+            run_cli,
             tmp_path,
+            "doctor",
             MICROSOFT_APP_ID=BOT_APP_ID,
             MICROSOFT_APP_PASSWORD="wrong" if refused else SECRET,
             MICROSOFT_LOGIN_URL=fake.base_url,
         )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "doctor",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-    text = out.decode()
-    assert proc.returncode == (1 if refused else 0), text + err.decode()
-    assert "Traceback" not in err.decode()
+        out, err = proc.stdout, proc.stderr
+    text = out
+    assert proc.returncode == (1 if refused else 0), text + err
+    assert "Traceback" not in err
     if refused:
         assert "FAIL  teams" in text and f"-> {SECRET_FIX}" in text
     else:
