@@ -18,6 +18,7 @@ from nudges.scheduling.calendar import (
     Occurrence,
     occurrences_between,
 )
+from nudges.store import read_once
 from nudges.store.cadence import CadenceRule
 from nudges.store.org import ReportingLine
 
@@ -39,14 +40,21 @@ async def enabled_rules(
     session: AsyncSession, workspace_id: int, purpose: str
 ) -> dict[str, CadenceRule]:
     """Return a workspace's enabled rules of one purpose, by scope key."""
-    rows = await session.scalars(
-        select(CadenceRule).where(
-            CadenceRule.workspace_id == workspace_id,
-            CadenceRule.purpose == purpose,
-            CadenceRule.enabled.is_(True),
+
+    async def load() -> dict[str, dict[str, CadenceRule]]:
+        # Every purpose in one query: a planning pass asks for each of them.
+        rows = await session.scalars(
+            select(CadenceRule).where(
+                CadenceRule.workspace_id == workspace_id, CadenceRule.enabled.is_(True)
+            )
         )
-    )
-    return {rule.scope_key: rule for rule in rows.all()}
+        by_purpose: dict[str, dict[str, CadenceRule]] = defaultdict(dict)
+        for rule in rows.all():
+            by_purpose[rule.purpose][rule.scope_key] = rule
+        return by_purpose
+
+    everything = await read_once.remembered(session, ("cadence_rules", workspace_id), load)
+    return dict(everything.get(purpose, {}))
 
 
 async def find_or_add_rule(

@@ -18,6 +18,7 @@ from nudges.scheduling.calendar import (
     Availability,
     CadenceSpec,
 )
+from nudges.store import read_once
 from nudges.store.blackouts import BlackoutDate
 from nudges.store.cadence import CadenceRule
 from nudges.store.org import Person, ReportingLine, Workspace
@@ -55,10 +56,14 @@ def local_today(workspace: Workspace, person: Person, now: datetime) -> date:
 
 async def blackout_days(session: AsyncSession, workspace_id: int) -> frozenset[date]:
     """Return the workspace's blackout dates."""
-    rows = await session.scalars(
-        select(BlackoutDate.day).where(BlackoutDate.workspace_id == workspace_id)
-    )
-    return frozenset(rows.all())
+
+    async def load() -> frozenset[date]:
+        rows = await session.scalars(
+            select(BlackoutDate.day).where(BlackoutDate.workspace_id == workspace_id)
+        )
+        return frozenset(rows.all())
+
+    return await read_once.remembered(session, ("blackout_days", workspace_id), load)
 
 
 def availability(workspace: Workspace, person: Person, blackouts: frozenset[date]) -> Availability:

@@ -37,6 +37,7 @@ from nudges.domain import DeliveryStatus
 from nudges.messages import Message
 from nudges.ports import Clock, DeliveryError, MessageRef, Messenger, Recipient
 from nudges.scheduling.calendar import NoAllowedDayError, is_allowed_day, next_allowed_moment
+from nudges.store import read_once
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -221,6 +222,8 @@ class Dispatcher:
     async def _plan_workspace(self, workspace: Workspace) -> Planned:
         total = Planned()
         async with self.db.session() as session:
+            # Planners only read blackout days and cadence rules: each is read once here.
+            read_once.mark(session)
             now = self.clock.now()
             for planner in self.planners:
                 done = await planner.plan(session, workspace, now)
