@@ -10,7 +10,7 @@ TEST_WORKERS ?= 3
 # Scratch files of the tests (SQLite stores, logs, wheels) go to memory where there is some:
 # a test store needs no fsync to the disk. Each pass wipes its own folder when it starts.
 TEST_TMP ?= $(if $(wildcard /dev/shm/.),/dev/shm/nudgebot-tests-$(shell id -u)-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1),$(CURDIR)/.test-tmp)
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) -p no:cacheprovider
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=15 -p no:cacheprovider
 
 .PHONY: run test lint typecheck contracts static test-sqlite test-postgres test-postgres-db \
 	browser postgres clean doctor migrate import-org
