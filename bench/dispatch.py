@@ -118,6 +118,9 @@ async def main(args: argparse.Namespace) -> None:
     """Run the chosen stores one after another and print the table."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
+        if args.keep:
+            tmp = tempfile.mkdtemp(prefix="bench-dispatch-")
+            print(f"service logs kept in {tmp}")
         for kind in args.only.split(","):
             print(f"{kind}: {args.nudges} nudges across {args.workspaces} workspaces ...")
             started = time.monotonic()
@@ -150,6 +153,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--only", default="sqlite,pg,pg2", help="comma list of sqlite,pg,pg2")
     parser.add_argument("--pg-url", default=default_pg("dispatch"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds after the slot")
+    parser.add_argument("--keep", action="store_true", help="keep the services' logs")
     parser.add_argument("--quick", action="store_true", help="1,000 nudges instead of 10,000")
     args = parser.parse_args()
     if args.quick:
