@@ -19,13 +19,16 @@ DEFAULT_START = 20.0
 CALM = 10.0
 CREEP = 0.01
 # Back up to just under the pace that met the limit, the pace returns sooner and faster: one
-# refusal may have been a burst of late answers, and only going beyond that pace is a probe.
+# refusal may have been a burst of late answers, and only going beyond that pace is a probe,
+# made only after PROBE_CALM without a 429 (each failed probe pauses the workspace).
 RECOVER_CALM = 2.0
 RECOVER = 0.1
 RECOVER_TO = 0.95
+PROBE_CALM = 30.0
 # Tokens a late wake-up may catch up on: a send that starts a little late does not lower the
-# pace, and the platform's own burst allowance covers the half a send that may follow early.
-CATCH_UP = 1.5
+# pace, and the platform's own burst allowance covers the quarter of a send that may follow
+# early. More would bunch sends after a stall, and a 429 costs a whole Retry-After.
+CATCH_UP = 1.25
 
 
 class Pacer:
@@ -89,7 +92,9 @@ class Pacer:
         if self.rate < below and calm >= RECOVER_CALM:
             since = now - max(self._crept_at, self._calm_since + RECOVER_CALM)
             self.rate = min(below, self.rate * (1 + RECOVER * since))
-        elif self.rate < self.ceiling and calm >= CALM:
+        elif self.rate < self.ceiling and calm >= (
+            CALM if self._limited_at is None else PROBE_CALM
+        ):
             self.rate = min(self.ceiling, self.rate * (1 + CREEP * (now - self._crept_at)))
         self._crept_at = now
 

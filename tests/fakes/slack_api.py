@@ -29,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import itertools
 import json
@@ -1310,6 +1311,11 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
     )
     await api.start()
+    # Standing in for Slack's servers under load: every post is kept (for history lookups), and
+    # full collections over that growing heap would stall all answers at once, bunching them.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1_000)
     print(api.base_url, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -87,7 +87,9 @@ async def test_an_in_doubt_send_is_retried_with_a_look_back_and_not_posted_twice
     assert posted <= retried
     for row in await rows(db):
         if row.id in posted:
-            assert row.status == DeliveryStatus.SENT and row.message_ref.endswith(f"|{row.id}.found")
+            assert row.status == DeliveryStatus.SENT and row.message_ref.endswith(
+                f"|{row.id}.found"
+            )
 
 
 async def test_a_stop_finishes_the_message_in_hand_and_hands_the_rest_back(db: Database) -> None:

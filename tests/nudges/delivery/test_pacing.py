@@ -43,7 +43,10 @@ def test_a_pacer_slows_and_pauses_for_retry_after_then_creeps_back_once_calm() -
         clock.now = float(second)
         pacer.on_success()
     assert pacer.rate == DEFAULT_START * 0.95  # beyond it only once calm for long
-    for second in range(13, 200):
+    clock.now = 31.0
+    pacer.on_success()
+    assert pacer.rate == DEFAULT_START * 0.95
+    for second in range(33, 250):
         clock.now = float(second)
         pacer.on_success()
     assert pacer.rate == 50.0  # back up to the ceiling, never above

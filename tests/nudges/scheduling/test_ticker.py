@@ -13,8 +13,8 @@ from nudges.scheduling.ticker import JOB_ID, POLL_ID, Ticker
 from nudges.store.database import Database
 from nudges.store.org import Person
 from tests.conftest import BACKEND
-from tests.fault.harness import sample_nudge_key
 from tests.fakes.memory_messenger import InMemoryMessenger
+from tests.fault.harness import sample_nudge_key
 from tests.nudges.orgs import make_org
 
 SLOT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
