@@ -100,7 +100,7 @@ async def test_the_dm_channel_named_by_the_first_post_is_used_after(
     await messenger.send(ALICE, nudge(), retry=True)
     assert slack_api.calls_to("conversations.open") == []
     posts = slack_api.calls_to("chat.postMessage")
-    assert [c.params["channel"] for c in posts] == ["U0ALICE"] + [slack_api.dm_channel("U0ALICE")]
+    assert [c.params["channel"] for c in posts] == ["U0ALICE", slack_api.dm_channel("U0ALICE")]
     assert len(slack_api.calls_to("conversations.history")) == 1
 
 
