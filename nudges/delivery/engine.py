@@ -50,6 +50,9 @@ SENT = DeliveryStatus.SENT.value
 FAILED = DeliveryStatus.FAILED.value
 CANCELLED = DeliveryStatus.CANCELLED.value
 
+# Messages composed between two looks at the event loop (see ``_compose_batch``).
+COMPOSE_SLICE = 4
+
 # What a lost database connection looks like, whichever driver raised it.
 DB_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, ConnectionError)
 
@@ -606,7 +609,11 @@ class Dispatcher:
                         now,
                     )
                 )
-            for delivery in deliveries:
+            for number, delivery in enumerate(deliveries, 1):
+                if number % COMPOSE_SLICE == 0:
+                    # Composing a chunk is CPU work that never waits: let the sends that are due
+                    # go out meanwhile, or they leave late and reach the platform bunched.
+                    await asyncio.sleep(0)
                 token = current_delivery.set(delivery.id)
                 try:
                     person = people[delivery.recipient_id]
@@ -889,10 +896,12 @@ class Dispatcher:
         in_flight: asyncio.Semaphore,
         nearly_done: asyncio.Event | None = None,
         margin: int = 0,
+        halfway: asyncio.Event | None = None,
     ) -> tuple[list[asyncio.Task[_Outcome]], list[_Job]]:
         """Start each job's send at the pacer's pace; return the sends and the jobs not started.
 
-        ``nearly_done`` is set once at most ``margin`` jobs are left to start.
+        ``nearly_done`` is set once at most ``margin`` jobs are left to start, ``halfway`` once
+        half of them started.
         """
         tasks: list[asyncio.Task[_Outcome]] = []
 
@@ -903,14 +912,17 @@ class Dispatcher:
                 in_flight.release()
 
         for index, job in enumerate(jobs):
+            if halfway is not None and index >= len(jobs) // 2:
+                halfway.set()
             if nearly_done is not None and len(jobs) - index <= margin:
                 nearly_done.set()
             if not await pacer.acquire(self.stopping):
                 return tasks, list(jobs[index:])
             await in_flight.acquire()
             tasks.append(asyncio.create_task(send(job)))
-        if nearly_done is not None:
-            nearly_done.set()
+        for event in (halfway, nearly_done):
+            if event is not None:
+                event.set()
         return tasks, []
 
     async def _finish(
@@ -939,14 +951,18 @@ class Dispatcher:
         workspace_id: int,
         pacer: Pacer,
         result: TickResult,
+        claim: asyncio.Event,
         go: asyncio.Event,
     ) -> tuple[list[int], list[_Job]] | None:
-        """Claim and compose a workspace's next chunk; say its sends started once ``go`` is set.
+        """Claim a workspace's next chunk once ``claim`` is set; say it started once ``go`` is.
 
         Claiming and composing overlap the sending of the chunk before, so the pacer does not
         wait for the database; ``send_started_at`` is still written only just before the chunk
         is sent, so a crash leaves no more rows in doubt than before.
         """
+        await claim.wait()
+        if self._stopping:
+            return None
         ids = await self.claim(limit=self._chunk(pacer), workspace_id=workspace_id)
         if not ids:
             return None
@@ -973,7 +989,7 @@ class Dispatcher:
         go = asyncio.Event()
         go.set()
         ahead: asyncio.Task[tuple[list[int], list[_Job]] | None] | None = asyncio.create_task(
-            self._claim_ahead(workspace_id, pacer, result, go)
+            self._claim_ahead(workspace_id, pacer, result, go, go)
         )
         try:
             while ahead is not None:
@@ -981,12 +997,18 @@ class Dispatcher:
                 if chunk is None:
                     break
                 ids, jobs = chunk
-                go = asyncio.Event()
+                go, halfway = asyncio.Event(), asyncio.Event()
                 if not self._stopping:
-                    ahead = asyncio.create_task(self._claim_ahead(workspace_id, pacer, result, go))
-                # The next chunk's "started" write gets about half a second before it is needed.
+                    ahead = asyncio.create_task(
+                        self._claim_ahead(workspace_id, pacer, result, halfway, go)
+                    )
+                # The next chunk is claimed once half of this one went out (so the lanes' database
+                # work spreads out instead of coming all at once), and its "started" write gets
+                # about half a second before it is needed.
                 margin = max(1, int(pacer.rate / 2))
-                tasks, untried = await self._start_sends(jobs, pacer, in_flight, go, margin)
+                tasks, untried = await self._start_sends(
+                    jobs, pacer, in_flight, go, margin, halfway
+                )
                 finishing.append(
                     asyncio.create_task(self._finish_chunk(ids, jobs, tasks, untried, result))
                 )
@@ -998,6 +1020,7 @@ class Dispatcher:
             self._database_trouble(exc)
         finally:
             if ahead is not None:
+                halfway.set()
                 go.set()
                 try:
                     chunk = await ahead
