@@ -32,7 +32,7 @@ POLL_ID = "nudgebot-due"
 # How often the active scheduler looks for deliveries that fell due since its last tick: rows
 # stored by another process (a command on a standby replica, an operator's change) are not
 # announced, and waiting for the next regular tick would leave them up to TICK_SECONDS late.
-DUE_POLL_SECONDS = 1.0
+DUE_POLL_SECONDS = 0.5
 
 
 class _NoShutdownCancellations(logging.Filter):
