@@ -986,10 +986,10 @@ class Dispatcher:
         pacer = self.pacer(workspace_id)
         in_flight = asyncio.Semaphore(self.config.max_in_flight)
         finishing: list[asyncio.Task[None]] = []
-        go = asyncio.Event()
+        go = halfway = asyncio.Event()
         go.set()
         ahead: asyncio.Task[tuple[list[int], list[_Job]] | None] | None = asyncio.create_task(
-            self._claim_ahead(workspace_id, pacer, result, go, go)
+            self._claim_ahead(workspace_id, pacer, result, halfway, go)
         )
         try:
             while ahead is not None:
@@ -1026,6 +1026,9 @@ class Dispatcher:
                     chunk = await ahead
                 except DB_ERRORS as exc:
                     self._database_trouble(exc)
+                    chunk = None
+                except Exception:
+                    # Already raised from the loop above; its claim is left to the recovery.
                     chunk = None
                 if chunk is not None:
                     ids, jobs = chunk
