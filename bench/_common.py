@@ -63,10 +63,11 @@ async def fake_slack(*args: str) -> AsyncIterator[str]:
         await proc.wait()
 
 
-async def fake_stats(api_url: str) -> dict[str, Any]:
-    """Read the standalone fake's counters."""
+async def fake_stats(api_url: str, *, summary: bool = False) -> dict[str, Any]:
+    """Read the standalone fake's counters (without the per-recipient maps if ``summary``)."""
     root = api_url.removesuffix("/api/")
-    async with aiohttp.ClientSession() as session, session.get(f"{root}/_fake/stats") as r:
+    url = f"{root}/_fake/stats" + ("?summary=1" if summary else "")
+    async with aiohttp.ClientSession() as session, session.get(url) as r:
         stats: dict[str, Any] = await r.json()
         return stats
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import signal
 from collections.abc import Mapping
@@ -194,6 +195,11 @@ async def run_service(
             ticker.start()
         else:
             logger.info("scheduler: off in this process (run `nudgebot scheduler` elsewhere)")
+        # What start-up built (modules, mappings, clients) lives as long as the process: out of
+        # the collector's sight, a full collection while messages go out stays short instead of
+        # stalling every workspace's sending at once.
+        gc.collect()
+        gc.freeze()
         await stop.wait()
         logger.info("shutting down")
     finally:

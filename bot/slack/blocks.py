@@ -66,6 +66,7 @@ DUPLICATE_ID_SEPARATOR = "#"
 
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_NEEDS_ESCAPE = frozenset(_ESCAPES)
 _DUPLICATE_SUFFIX = re.compile(re.escape(DUPLICATE_ID_SEPARATOR) + r"\d+$")
 
 
@@ -377,23 +378,22 @@ def _markup_atoms(text: str, line_start: bool) -> list[str]:
 
 def _inline_atoms(text: str) -> list[str]:
     atoms: list[str] = []
-    index = 0
-    while index < len(text):
-        if text.startswith("**", index):
+    # Split left to right as a scan would: "**" is bold, any other character is its own atom.
+    for number, part in enumerate(text.split("**")):
+        if number:
             atoms.append("*")
-            index += 2
-            continue
-        char = text[index]
-        atoms.append(_ESCAPES.get(char, char))
-        index += 1
+        if _NEEDS_ESCAPE.isdisjoint(part):
+            atoms.extend(part)
+        else:
+            atoms.extend(_ESCAPES.get(char, char) for char in part)
     return atoms
 
 
 def _fit(atoms: list[str], limit: int, *, ellipsis: str = ELLIPSIS) -> str:
     """Join atoms, cutting whole atoms and appending ``ellipsis`` when over ``limit``."""
-    total = sum(_units(atom) for atom in atoms)
-    if total <= limit:
-        return "".join(atoms)
+    joined = "".join(atoms)
+    if _units(joined) <= limit:
+        return joined
     budget = limit - _units(ellipsis)
     kept: list[str] = []
     used = 0
@@ -408,4 +408,6 @@ def _fit(atoms: list[str], limit: int, *, ellipsis: str = ELLIPSIS) -> str:
 
 def _units(text: str) -> int:
     # Count UTF-16 code units: never fewer than Slack's own count, whichever way it counts.
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2

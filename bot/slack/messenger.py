@@ -216,8 +216,9 @@ MAX_CHANNELS = 200_000
 class SlackMessenger:
     """Send and update direct messages in Slack; implements ``nudges.ports.Messenger``.
 
-    The client of a workspace (its bot token) and each person's DM channel id are remembered,
-    so a send is one Slack call; a failure that says either is stale forgets it.
+    The client of a workspace (its bot token) and each person's DM channel id are remembered;
+    a first message goes to the person's user id and Slack's answer names the DM, so a send is
+    one Slack call. A failure that says either is stale forgets it.
     """
 
     def __init__(
@@ -262,10 +263,14 @@ class SlackMessenger:
             client.conversations_open(users=recipient.user_external_id),
         )
         channel = _required_str(opened, "channel", "id")
+        self._remember(key, channel)
+        return channel
+
+    def _remember(self, key: tuple[str, str], channel: str) -> None:
         self._channels[key] = channel
+        self._channels.move_to_end(key)
         if len(self._channels) > MAX_CHANNELS:
             self._channels.popitem(last=False)
-        return channel
 
     def _forget(self, recipient: Recipient, error: DeliveryError) -> None:
         if error.scope == "workspace":
@@ -286,7 +291,7 @@ class SlackMessenger:
     async def _send(
         self, recipient: Recipient, message: Message, *, retry: bool = False
     ) -> MessageRef:
-        """Open the DM with the recipient (once) and post the rendered message there.
+        """Post the rendered message in the app's DM with the recipient.
 
         On a retry, the DM's recent history is searched first for a message carrying the same
         delivery id: an earlier attempt may have been posted although its answer was lost.
@@ -294,8 +299,18 @@ class SlackMessenger:
         _check_platform(recipient)
         client = await self._client(recipient.workspace_external_id)
         payload = render_message(message)
-        channel = await self._channel(client, recipient)
         delivery_id = message.metadata.get("delivery_id")
+        key = (recipient.workspace_external_id, recipient.user_external_id)
+        channel = self._channels.get(key)
+        if channel is not None:
+            self._channels.move_to_end(key)
+        elif retry and delivery_id:
+            # Looking back needs the DM's own id.
+            channel = await self._channel(client, recipient)
+        else:
+            # Posted to a user id, Slack puts the message in the app's DM with that person and
+            # answers with the DM's id: one call, where opening the DM first would be two.
+            channel = recipient.user_external_id
         if retry and delivery_id:
             earlier = await _already_posted(client, channel, delivery_id)
             if earlier is not None:
@@ -313,6 +328,10 @@ class SlackMessenger:
         posted_channel = posted.get("channel")
         if isinstance(posted_channel, str) and posted_channel:
             channel = posted_channel
+            self._remember(key, channel)
+        elif channel == recipient.user_external_id:
+            # A later update needs the DM's id, not the person's: ask for it.
+            channel = await self._channel(client, recipient)
         logger.debug(
             "sent slack message workspace=%s user=%s channel=%s ts=%s",
             recipient.workspace_external_id,

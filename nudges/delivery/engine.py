@@ -12,6 +12,7 @@ posted. Nothing is failed blindly and nothing is posted blind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -49,6 +50,9 @@ SENDING = DeliveryStatus.SENDING.value
 SENT = DeliveryStatus.SENT.value
 FAILED = DeliveryStatus.FAILED.value
 CANCELLED = DeliveryStatus.CANCELLED.value
+
+# Messages composed between two looks at the event loop (see ``_compose_batch``).
+COMPOSE_SLICE = 4
 
 # What a lost database connection looks like, whichever driver raised it.
 DB_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, ConnectionError)
@@ -154,9 +158,23 @@ class Dispatcher:
         self._in_hand: set[int] = set()
         self._unrecorded: list[_Outcome] = []
         self._unreleased: list[tuple[int, bool]] = []
+        self._flush_lock = asyncio.Lock()
+        self._sqlite_writes = asyncio.Lock()
         self._cache: dict[tuple[str, int], Any] = {}
         self._stopping = False
         self._db_down = False
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Hold this process's writers in turn on SQLite; on PostgreSQL let them overlap.
+
+        SQLite has one write lock, and a writer that finds it taken sleeps in growing steps
+        (up to a tenth of a second) before it looks again: twenty lanes contending for it lose
+        whole seconds, and under load one can starve past the busy timeout. Queued here they
+        take it one after another without sleeping.
+        """
+        if self.db.engine.dialect.name == "sqlite":
+            return self._sqlite_writes
+        return contextlib.nullcontext()
 
     # --- registration -------------------------------------------------------------
 
@@ -290,7 +308,7 @@ class Dispatcher:
             "claimed_at": now,
             "attempts": Delivery.attempts + 1,
         }
-        async with self.db.session() as session:
+        async with self._writing(), self.db.session() as session:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 # Lock exactly the chosen rows in a statement of their own (an IN-subquery with
                 # FOR UPDATE is planned as a semi-join that takes the whole backlog); rows another
@@ -337,7 +355,7 @@ class Dispatcher:
             Delivery.status == SENDING,
             or_(mine, Delivery.claimed_at < now - self.config.lease),
         )
-        async with self.db.session() as session:
+        async with self._writing(), self.db.session() as session:
             released = (
                 await session.scalars(
                     update(Delivery)
@@ -378,7 +396,7 @@ class Dispatcher:
         return len(released) + len(doubtful)
 
     async def _renew(self) -> None:
-        async with self.db.session() as session:
+        async with self._writing(), self.db.session() as session:
             await session.execute(
                 update(Delivery)
                 .where(Delivery.claimed_by == self.worker_id, Delivery.status == SENDING)
@@ -534,10 +552,22 @@ class Dispatcher:
         )
 
     async def _prepare(self, ids: Sequence[int], result: TickResult) -> list[_Job]:
-        """Load, check and compose a claimed batch in one session; record what will not go."""
+        """Load, check and compose a claimed batch, then say its sends started; return the jobs."""
+        jobs, settled = await self._compose_batch(ids, result)
+        await self._start(jobs, settled, result)
+        return jobs
+
+    async def _compose_batch(
+        self, ids: Sequence[int], result: TickResult
+    ) -> tuple[list[_Job], list[tuple[_Outcome, str, str]]]:
+        """Load, check and compose a claimed batch in one read transaction.
+
+        Returns the jobs to send and the outcomes of those that will not go (with their
+        platform and kind), still to be written.
+        """
         now = self.clock.now()
         jobs: list[_Job] = []
-        settled: list[_Outcome] = []
+        settled: list[tuple[_Outcome, str, str]] = []
         async with self.db.session() as session:
             deliveries = list(
                 (
@@ -582,7 +612,11 @@ class Dispatcher:
                         now,
                     )
                 )
-            for delivery in deliveries:
+            for number, delivery in enumerate(deliveries, 1):
+                if number % COMPOSE_SLICE == 0:
+                    # Composing a chunk is CPU work that never waits: let the sends that are due
+                    # go out meanwhile, or they leave late and reach the platform bunched.
+                    await asyncio.sleep(0)
                 token = current_delivery.set(delivery.id)
                 try:
                     person = people[delivery.recipient_id]
@@ -601,32 +635,35 @@ class Dispatcher:
                 if job is not None:
                     jobs.append(job)
                 elif outcome is not None:
-                    settled.append(outcome)
+                    platform = workspaces[delivery.workspace_id].platform
+                    settled.append((outcome, platform, delivery.kind))
             # Reads end here: on SQLite a transaction that read and then writes fails at once
             # when another writer committed meanwhile, so the writes get a transaction of their own.
             await session.commit()
-        async with self.db.session() as session:
-            await self._write(session, settled)
-            if jobs:
-                # Committed before any platform call: from here on a lapsed claim is in doubt.
-                await session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.id.in_([job.delivery_id for job in jobs]),
-                        Delivery.claimed_by == self.worker_id,
+        return jobs, settled
+
+    async def _start(
+        self, jobs: Sequence[_Job], settled: Sequence[tuple[_Outcome, str, str]], result: TickResult
+    ) -> None:
+        """Write what will not go, and commit ``send_started_at`` of the jobs before any send."""
+        if jobs or settled:
+            async with self._writing(), self.db.session() as session:
+                await self._write(session, [outcome for outcome, _, _ in settled])
+                if jobs:
+                    # From here on a lapsed claim is in doubt.
+                    await session.execute(
+                        update(Delivery)
+                        .where(
+                            Delivery.id.in_([job.delivery_id for job in jobs]),
+                            Delivery.claimed_by == self.worker_id,
+                        )
+                        .values(send_started_at=self.clock.now())
+                        .execution_options(synchronize_session=False)
                     )
-                    .values(send_started_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-            await session.commit()
-        for outcome in settled:
+                await session.commit()
+        for outcome, platform, kind in settled:
             result.count(outcome.delivery_id, outcome.status)
-            kind = next((d.kind for d in deliveries if d.id == outcome.delivery_id), "")
-            platform = workspaces[
-                next(d.workspace_id for d in deliveries if d.id == outcome.delivery_id)
-            ].platform
             metrics.DELIVERIES.labels(platform, kind, outcome.status).inc()
-        return jobs
 
     async def _check_and_compose(
         self,
@@ -813,21 +850,27 @@ class Dispatcher:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write held outcomes and releases; on a database error keep them for the next try."""
-        if not self._unrecorded and not self._unreleased:
-            return
-        outcomes, release = list(self._unrecorded), list(self._unreleased)
-        try:
-            async with self.db.session() as session:
-                await self._write(session, outcomes)
-                await self._release(session, release)
-                await session.commit()
-        except DB_ERRORS as exc:
-            self._database_trouble(exc)
-            return
-        self._database_fine()
-        del self._unrecorded[: len(outcomes)]
-        del self._unreleased[: len(release)]
+        """Write held outcomes and releases; on a database error keep them for the next try.
+
+        One flush at a time: whoever waits finds the outcomes the lanes added meanwhile and
+        writes them all in one transaction, and only what was written leaves the lists.
+        """
+        async with self._flush_lock:
+            if not self._unrecorded and not self._unreleased:
+                return
+            outcomes, release = list(self._unrecorded), list(self._unreleased)
+            try:
+                async with self._writing(), self.db.session() as session:
+                    await self._write(session, outcomes)
+                    await self._release(session, release)
+                    await session.commit()
+            except DB_ERRORS as exc:
+                self._database_trouble(exc)
+                return
+            self._database_fine()
+            # Only appends happened while the lock was held, so the written ones lead the lists.
+            del self._unrecorded[: len(outcomes)]
+            del self._unreleased[: len(release)]
         if release:
             logger.info("handed %d claimed deliveries back to the queue", len(release))
 
@@ -843,49 +886,172 @@ class Dispatcher:
         self._in_hand.update(ids)
         try:
             jobs = await self._prepare(ids, result)
-            semaphore = asyncio.Semaphore(self.config.max_in_flight)
-            tasks: list[asyncio.Task[_Outcome]] = []
-            untried: list[_Job] = []
-
-            async def send(job: _Job) -> _Outcome:
-                try:
-                    return await self._send(job, pacer)
-                finally:
-                    semaphore.release()
-
-            for index, job in enumerate(jobs):
-                if not await pacer.acquire(self.stopping):
-                    untried = jobs[index:]
-                    break
-                await semaphore.acquire()
-                tasks.append(asyncio.create_task(send(job)))
-            outcomes = list(await asyncio.gather(*tasks))
-            platforms = {job.delivery_id: (job.recipient.platform, job.kind) for job in jobs}
-            for outcome in outcomes:
-                result.count(outcome.delivery_id, outcome.status)
-                platform, kind = platforms[outcome.delivery_id]
-                metrics.DELIVERIES.labels(platform, kind, outcome.status).inc()
-            await self._record(outcomes, [(job.delivery_id, job.in_doubt) for job in untried])
+            in_flight = asyncio.Semaphore(self.config.max_in_flight)
+            tasks, untried = await self._start_sends(jobs, pacer, in_flight)
+            await self._finish(jobs, tasks, untried, result)
         finally:
             self._in_hand.difference_update(ids)
+
+    async def _start_sends(
+        self,
+        jobs: Sequence[_Job],
+        pacer: Pacer,
+        in_flight: asyncio.Semaphore,
+        nearly_done: asyncio.Event | None = None,
+        margin: int = 0,
+        halfway: asyncio.Event | None = None,
+    ) -> tuple[list[asyncio.Task[_Outcome]], list[_Job]]:
+        """Start each job's send at the pacer's pace; return the sends and the jobs not started.
+
+        ``nearly_done`` is set once at most ``margin`` jobs are left to start, ``halfway`` once
+        half of them started.
+        """
+        tasks: list[asyncio.Task[_Outcome]] = []
+
+        async def send(job: _Job) -> _Outcome:
+            try:
+                return await self._send(job, pacer)
+            finally:
+                in_flight.release()
+
+        for index, job in enumerate(jobs):
+            if halfway is not None and index >= len(jobs) // 2:
+                halfway.set()
+            if nearly_done is not None and len(jobs) - index <= margin:
+                nearly_done.set()
+            if not await pacer.acquire(self.stopping):
+                return tasks, list(jobs[index:])
+            await in_flight.acquire()
+            tasks.append(asyncio.create_task(send(job)))
+        for event in (halfway, nearly_done):
+            if event is not None:
+                event.set()
+        return tasks, []
+
+    async def _finish(
+        self,
+        jobs: Sequence[_Job],
+        tasks: Sequence[asyncio.Task[_Outcome]],
+        untried: Sequence[_Job],
+        result: TickResult,
+    ) -> None:
+        """Wait for a batch's sends, then write their outcomes and hand the untried back."""
+        outcomes = list(await asyncio.gather(*tasks))
+        platforms = {job.delivery_id: (job.recipient.platform, job.kind) for job in jobs}
+        for outcome in outcomes:
+            result.count(outcome.delivery_id, outcome.status)
+            platform, kind = platforms[outcome.delivery_id]
+            metrics.DELIVERIES.labels(platform, kind, outcome.status).inc()
+        await self._record(outcomes, [(job.delivery_id, job.in_doubt) for job in untried])
 
     def _chunk(self, pacer: Pacer) -> int:
         # About two seconds of sending: big enough to amortise the queries, small enough that a
         # stop or a crash hands little back.
         return max(5, min(self.config.batch_size, int(pacer.rate * 2)))
 
-    async def _lane(self, workspace_id: int, result: TickResult) -> None:
-        """Claim and send one workspace's due deliveries until none are left or we stop."""
-        pacer = self.pacer(workspace_id)
+    async def _claim_ahead(
+        self,
+        workspace_id: int,
+        pacer: Pacer,
+        result: TickResult,
+        claim: asyncio.Event,
+        go: asyncio.Event,
+    ) -> tuple[list[int], list[_Job]] | None:
+        """Claim a workspace's next chunk once ``claim`` is set; say it started once ``go`` is.
+
+        Claiming and composing overlap the sending of the chunk before, so the pacer does not
+        wait for the database; ``send_started_at`` is still written only just before the chunk
+        is sent, so a crash leaves no more rows in doubt than before.
+        """
+        await claim.wait()
+        if self._stopping:
+            return None
+        ids = await self.claim(limit=self._chunk(pacer), workspace_id=workspace_id)
+        if not ids:
+            return None
         try:
-            while not self._stopping:
-                ids = await self.claim(limit=self._chunk(pacer), workspace_id=workspace_id)
-                if not ids:
-                    return
-                await self._send_batch(ids, pacer, result)
+            jobs, settled = await self._compose_batch(ids, result)
+            await go.wait()
+            # Stopping, the chunk goes back untried: it must not be marked as being sent.
+            await self._start([] if self._stopping else jobs, settled, result)
+        except BaseException:
+            # Not in hand any more: the next tick's recovery hands the claim back.
+            self._in_hand.difference_update(ids)
+            raise
+        return ids, jobs
+
+    async def _lane(self, workspace_id: int, result: TickResult) -> None:
+        """Claim and send one workspace's due deliveries until none are left or we stop.
+
+        While one chunk is sent the next is claimed and composed, and each chunk's outcomes are
+        written while the next is sent: the workspace's pace never waits for the database.
+        """
+        pacer = self.pacer(workspace_id)
+        in_flight = asyncio.Semaphore(self.config.max_in_flight)
+        finishing: list[asyncio.Task[None]] = []
+        go = halfway = asyncio.Event()
+        go.set()
+        ahead: asyncio.Task[tuple[list[int], list[_Job]] | None] | None = asyncio.create_task(
+            self._claim_ahead(workspace_id, pacer, result, halfway, go)
+        )
+        try:
+            while ahead is not None:
+                chunk, ahead = await ahead, None
+                if chunk is None:
+                    break
+                ids, jobs = chunk
+                go, halfway = asyncio.Event(), asyncio.Event()
+                if not self._stopping:
+                    ahead = asyncio.create_task(
+                        self._claim_ahead(workspace_id, pacer, result, halfway, go)
+                    )
+                # The next chunk is claimed once half of this one went out (so the lanes' database
+                # work spreads out instead of coming all at once), and its "started" write gets
+                # about half a second before it is needed.
+                margin = max(1, int(pacer.rate / 2))
+                tasks, untried = await self._start_sends(
+                    jobs, pacer, in_flight, go, margin, halfway
+                )
+                finishing.append(
+                    asyncio.create_task(self._finish_chunk(ids, jobs, tasks, untried, result))
+                )
+                if untried and ahead is not None:
+                    # Stopping: the chunk claimed ahead goes back untried as well.
+                    break
         except DB_ERRORS as exc:
             # What was claimed and not started is handed back by the next tick's recovery.
             self._database_trouble(exc)
+        finally:
+            if ahead is not None:
+                halfway.set()
+                go.set()
+                try:
+                    chunk = await ahead
+                except DB_ERRORS as exc:
+                    self._database_trouble(exc)
+                    chunk = None
+                except Exception:
+                    # Already raised from the loop above; its claim is left to the recovery.
+                    chunk = None
+                if chunk is not None:
+                    ids, jobs = chunk
+                    finishing.append(
+                        asyncio.create_task(self._finish_chunk(ids, jobs, [], jobs, result))
+                    )
+            await asyncio.gather(*finishing)
+
+    async def _finish_chunk(
+        self,
+        ids: Sequence[int],
+        jobs: Sequence[_Job],
+        tasks: Sequence[asyncio.Task[_Outcome]],
+        untried: Sequence[_Job],
+        result: TickResult,
+    ) -> None:
+        try:
+            await self._finish(jobs, tasks, untried, result)
+        finally:
+            self._in_hand.difference_update(ids)
 
     async def send_claimed(self, ids: Sequence[int], result: TickResult) -> None:
         """Send already claimed deliveries: paced per workspace, workspaces concurrently."""

@@ -12,12 +12,25 @@ import asyncio
 import time
 from collections.abc import Callable
 
-# Where the pace starts when the operator's ceiling is higher: Slack allows about this many
-# posts a second to different DMs of one workspace before it answers 429.
-DEFAULT_START = 20.0
+# Where the pace starts when the operator's ceiling is higher: just under the 20 posts a second
+# to different DMs of one workspace that Slack allows before it answers 429. Right at a limit,
+# every send that leaves a little late and reaches it bunched with the next spends the
+# platform's burst allowance for good, until a 429 pauses the whole workspace.
+DEFAULT_START = 19.0
 # After a 429, this long without another before the pace creeps up again, at CREEP per second.
 CALM = 10.0
 CREEP = 0.01
+# Back up to just under the pace that met the limit, the pace returns sooner and faster: one
+# refusal may have been a burst of late answers, and only going beyond that pace is a probe,
+# made only after PROBE_CALM without a 429 (each failed probe pauses the workspace).
+RECOVER_CALM = 2.0
+RECOVER = 0.1
+RECOVER_TO = 0.95
+PROBE_CALM = 30.0
+# Tokens a late wake-up may catch up on: a send that starts a little late does not lower the
+# pace, and the platform's own burst allowance covers the quarter of a send that may follow
+# early. More would bunch sends after a stall, and a 429 costs a whole Retry-After.
+CATCH_UP = 1.25
 
 
 class Pacer:
@@ -35,8 +48,9 @@ class Pacer:
         self.ceiling = ceiling
         self.floor = min(floor, ceiling)
         self.rate = min(start or DEFAULT_START, ceiling)
-        # No burst of our own by default: the platform's burst allowance is its margin, not ours.
-        self.burst = burst if burst is not None else 1.0
+        # No burst of our own by default beyond catching up on late wake-ups: the platform's
+        # burst allowance is its margin, not ours.
+        self.burst = burst if burst is not None else CATCH_UP
         self.tokens = self.burst
         self._now = monotonic
         self._stamp = monotonic()
@@ -45,6 +59,8 @@ class Pacer:
         self._crept_at = self._stamp
         self.rate_limited = 0
         self._since_cut = 0
+        # The pace at which the platform last said "too many", if it ever did.
+        self._limited_at: float | None = None
 
     def _refill(self) -> float:
         now = self._now()
@@ -73,7 +89,14 @@ class Pacer:
         """Creep up slowly once calm: each probe above the platform's limit costs a pause."""
         now = self._now()
         self._since_cut += 1
-        if self.rate < self.ceiling and now - self._calm_since >= CALM:
+        calm = now - self._calm_since
+        below = self._limited_at * RECOVER_TO if self._limited_at is not None else 0.0
+        if self.rate < below and calm >= RECOVER_CALM:
+            since = now - max(self._crept_at, self._calm_since + RECOVER_CALM)
+            self.rate = min(below, self.rate * (1 + RECOVER * since))
+        elif self.rate < self.ceiling and calm >= (
+            CALM if self._limited_at is None else PROBE_CALM
+        ):
             self.rate = min(self.ceiling, self.rate * (1 + CREEP * (now - self._crept_at)))
         self._crept_at = now
 
@@ -87,6 +110,7 @@ class Pacer:
         if self._since_cut:
             # Only a 429 after sends got through says our pace is too high; a storm that refuses
             # everything says nothing about it, and cutting again each time would crawl after it.
+            self._limited_at = self.rate
             self.rate = max(self.floor, self.rate * 0.85)
             self._since_cut = 0
         self._paused_until = now + (retry_after or 1.0)

@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x6E75646765626F74 & 0x7FFFFFFFFFFFFFFF
 JOB_ID = "nudgebot-tick"
 WAKE_ID = "nudgebot-wake"
+POLL_ID = "nudgebot-due"
+# How often the active scheduler looks for deliveries that fell due since its last tick: rows
+# stored by another process (a command on a standby replica, an operator's change) are not
+# announced, and waiting for the next regular tick would leave them up to TICK_SECONDS late.
+DUE_POLL_SECONDS = 0.5
 
 
 class _NoShutdownCancellations(logging.Filter):
@@ -95,6 +100,21 @@ class Ticker:
         finally:
             if running.done():
                 self._running = None
+
+    async def poll_due(self) -> TickResult | None:
+        """Tick at once when a delivery fell due since the last tick; None if nothing did."""
+        if self.dispatcher.stopping() or (self._running is not None and not self._running.done()):
+            return None
+        if not self.is_leader:
+            # A standby (or a scheduler not yet elected) tries for the lead on the regular tick.
+            return None
+        try:
+            due = await self.dispatcher.next_due()
+        except DB_ERRORS:
+            return None
+        if due is None or due > self.dispatcher.clock.now():
+            return None
+        return await self.tick()
 
     async def _wake_for_next_due(self) -> None:
         """Add a one-off tick when a delivery falls due before the next regular one."""
@@ -192,6 +212,15 @@ class Ticker:
             IntervalTrigger(seconds=self.interval_seconds),
             next_run_time=datetime.now(UTC),
             **job_options,
+        )
+        self.scheduler.add_job(
+            self.poll_due,
+            IntervalTrigger(seconds=DUE_POLL_SECONDS),
+            id=POLL_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(DUE_POLL_SECONDS)),
+            replace_existing=True,
         )
         self.scheduler.start()
         logger.info("scheduler started: a tick every %s s", self.interval_seconds)

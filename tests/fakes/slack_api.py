@@ -15,7 +15,8 @@ what every recipient received. It runs as a process of its own too::
 
     python -m tests.fakes.slack_api --port 0 --latency-ms 50 --rate 20
 
-prints its API URL on the first line and serves ``GET /_fake/stats`` (the counters as JSON),
+prints its API URL on the first line and serves ``GET /_fake/stats`` (the counters as JSON;
+``?summary=1`` leaves out the per-recipient and per-delivery maps),
 ``POST /_fake/faults`` (a JSON object of ``Faults`` fields), ``POST /_fake/reset``,
 ``POST /_fake/users`` (``{user id: users.info overrides}``), ``GET /_fake/messages`` and
 ``GET /_fake/ephemerals`` (ephemeral messages and response_url posts).
@@ -28,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import itertools
 import json
@@ -170,13 +172,20 @@ class Counters:
     first_post_at: float | None = None
     last_post_at: float | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the counters as plain JSON (recipients and deliveries as maps)."""
+    def as_json(self, *, summary: bool = False) -> dict[str, Any]:
+        """Return the counters as plain JSON (recipients and deliveries as maps, unless summary)."""
+        maps = (
+            {}
+            if summary
+            else {
+                "by_recipient": dict(self.by_recipient),
+                "by_delivery": dict(self.by_delivery),
+            }
+        )
         return {
             "posts": self.posts,
             "recipients": len(self.by_recipient),
-            "by_recipient": dict(self.by_recipient),
-            "by_delivery": dict(self.by_delivery),
+            **maps,
             "by_workspace": dict(self.by_workspace),
             "duplicates": self.duplicates,
             "ratelimited": self.ratelimited,
@@ -571,7 +580,10 @@ class FakeSlackApi:
         return web.Response()
 
     async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.counters.as_json())
+        # Polled while a load runs: the per-recipient maps grow to thousands of entries, and
+        # encoding them twice a second would stall this process and bunch its answers.
+        summary = bool(request.query.get("summary"))
+        return web.json_response(self.counters.as_json(summary=summary))
 
     async def _handle_faults(self, request: web.Request) -> web.StreamResponse:
         changes = await request.json()
@@ -731,13 +743,9 @@ class FakeSlackApi:
         if not users:
             return _error("users_list_not_supplied")
         for user_id in users:
-            if not _USER_ID.match(user_id):
-                return _error("user_not_found")
-            known = self.users.get(user_id)
-            if known is not None and known["deleted"]:
-                return _error("user_disabled")
-            if known is not None and known["is_bot"]:
-                return _error("cannot_dm_bot")
+            problem = self._dm_problem(user_id)
+            if problem is not None:
+                return problem
         if len(users) > 1:
             channel = "G" + self.dm_channel(",".join(sorted(users)))[1:]
         else:
@@ -747,7 +755,24 @@ class FakeSlackApi:
             {"ok": True, "no_op": True, "already_open": True, "channel": {"id": channel}}
         )
 
+    def _dm_problem(self, user_id: str) -> _Answer | None:
+        """Say why the app cannot have a DM with ``user_id``, if it cannot."""
+        if not _USER_ID.match(user_id):
+            return _error("user_not_found")
+        known = self.users.get(user_id)
+        if known is not None and known["deleted"]:
+            return _error("user_disabled")
+        if known is not None and known["is_bot"]:
+            return _error("cannot_dm_bot")
+        return None
+
     def _chat_post_message(self, params: dict[str, Any]) -> _Answer:
+        raw = str(params.get("channel") or "")
+        if _USER_ID.match(raw):
+            # Posting to a user id opens the app's DM with them, refused as opening it would be.
+            problem = self._dm_problem(raw)
+            if problem is not None:
+                return problem
         channel = self._resolve_channel(params.get("channel"))
         if channel is None:
             return _error("channel_not_found")
@@ -1286,6 +1311,11 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
     )
     await api.start()
+    # Standing in for Slack's servers under load: every post is kept (for history lookups), and
+    # full collections over that growing heap would stall all answers at once, bunching them.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1_000)
     print(api.base_url, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

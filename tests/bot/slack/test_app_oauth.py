@@ -130,7 +130,6 @@ async def test_requests_and_messages_use_the_installed_token(slack: Harness) -> 
     assert [c.method for c in slack.api.calls] == [
         "auth.test",
         "users.info",
-        "conversations.open",
         "chat.postMessage",
     ]
 

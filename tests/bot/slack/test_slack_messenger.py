@@ -47,8 +47,9 @@ async def test_send_then_update_round_trip(
     ref = await messenger.send(ALICE, nudge())
 
     assert ref.channel == slack_api.dm_channel("U0ALICE")
-    assert [c.method for c in slack_api.calls] == ["conversations.open", "chat.postMessage"]
-    assert slack_api.calls_to("conversations.open")[0].params["users"] == "U0ALICE"
+    # One call: posted to the user id, the message lands in the app's DM, whose id comes back.
+    assert [c.method for c in slack_api.calls] == ["chat.postMessage"]
+    assert slack_api.calls_to("chat.postMessage")[0].params["channel"] == "U0ALICE"
     assert all(c.token == client.token for c in slack_api.calls)
     posted = slack_api.message(ref.channel, ref.message_id)
     assert posted["text"] == "Coffee check-in (open)"
@@ -82,26 +83,30 @@ async def test_a_rate_limited_post_is_handed_to_the_dispatchers_pacing(
 async def test_a_rate_limited_channel_open_is_retried_after_retry_after(
     messenger: SlackMessenger, slack_api: FakeSlackApi
 ) -> None:
+    # A retried send opens the DM to look back in it first.
     slack_api.fail_next("conversations.open", "ratelimited", status=429, retry_after=1)
     started = time.monotonic()
-    ref = await messenger.send(ALICE, nudge())
+    ref = await messenger.send(ALICE, nudge(), retry=True)
     assert time.monotonic() - started >= 1.0
     assert len(slack_api.calls_to("conversations.open")) == 2
     assert (ref.channel, ref.message_id) in slack_api.messages
 
 
-async def test_the_dm_channel_is_opened_once_per_person(
+async def test_the_dm_channel_named_by_the_first_post_is_used_after(
     messenger: SlackMessenger, slack_api: FakeSlackApi
 ) -> None:
     await messenger.send(ALICE, nudge())
     await messenger.send(ALICE, nudge())
-    assert len(slack_api.calls_to("conversations.open")) == 1
-    assert len(slack_api.calls_to("chat.postMessage")) == 2
+    await messenger.send(ALICE, nudge(), retry=True)
+    assert slack_api.calls_to("conversations.open") == []
+    posts = slack_api.calls_to("chat.postMessage")
+    assert [c.params["channel"] for c in posts] == ["U0ALICE", slack_api.dm_channel("U0ALICE")]
+    assert len(slack_api.calls_to("conversations.history")) == 1
 
 
 async def test_server_error_is_retried(messenger: SlackMessenger, slack_api: FakeSlackApi) -> None:
     slack_api.fail_next("conversations.open", status=500)
-    await messenger.send(ALICE, nudge())
+    await messenger.send(ALICE, nudge(), retry=True)
     assert len(slack_api.calls_to("conversations.open")) == 2
     assert len(slack_api.messages) == 1
 
@@ -124,18 +129,23 @@ async def test_dropped_connection_is_retried(
     messenger: SlackMessenger, slack_api: FakeSlackApi
 ) -> None:
     slack_api.fail_next("conversations.open", disconnect=True)
-    await messenger.send(ALICE, nudge())
+    await messenger.send(ALICE, nudge(), retry=True)
     assert len(slack_api.calls_to("conversations.open")) == 2
 
 
 async def test_unknown_user_is_permanent(
     messenger: SlackMessenger, slack_api: FakeSlackApi
 ) -> None:
-    slack_api.fail_next("conversations.open", "user_not_found")
+    slack_api.fail_next("chat.postMessage", "user_not_found")
     with pytest.raises(DeliveryError) as caught:
         await messenger.send(ALICE, nudge())
     assert (caught.value.reason, caught.value.permanent) == ("user_not_found", True)
-    assert slack_api.calls_to("chat.postMessage") == []
+    assert slack_api.messages == {}
+    slack_api.fail_next("conversations.open", "user_not_found")
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.send(ALICE, nudge(), retry=True)
+    assert (caught.value.reason, caught.value.permanent) == ("user_not_found", True)
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
 
 
 async def test_deactivated_user_is_permanent(
@@ -247,7 +257,9 @@ async def test_each_workspace_uses_its_own_token() -> None:
         with pytest.raises(DeliveryError) as caught:
             await messenger.send(Recipient("slack", "T3", "U0CAROL"), nudge())
 
-    assert [c.token for c in slack_api.calls_to("chat.postMessage")] == ["xoxb-one", "xoxb-two"]
+    tokens = [c.token for c in slack_api.calls_to("chat.postMessage")]
+    assert tokens == ["xoxb-one", "xoxb-two", "xoxb-revoked"]
+    assert len(slack_api.messages) == 2
     assert (caught.value.reason, caught.value.permanent) == ("invalid_auth", True)
 
 
@@ -265,7 +277,7 @@ async def test_logs_never_contain_the_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     slack_api.fail_next("conversations.open", status=500)
-    ref = await messenger.send(ALICE, nudge())
+    ref = await messenger.send(ALICE, nudge(), retry=True)
     slack_api.fail_next("chat.update", "invalid_auth")
     with pytest.raises(DeliveryError):
         await messenger.update(ALICE, ref, nudge("done"))

@@ -32,10 +32,21 @@ def test_a_pacer_slows_and_pauses_for_retry_after_then_creeps_back_once_calm() -
     assert pacer.wait_time() >= 2.0
     clock.now = 2.0
     assert pacer.wait_time() == 0.0
-    clock.now = 5.0
+    clock.now = 3.0
     pacer.on_success()
     assert pacer.rate == DEFAULT_START * 0.85  # not yet calm for long enough
-    for second in range(13, 200):
+    clock.now = 5.0
+    pacer.on_success()
+    # Back towards the pace that met the limit, soon and quickly, but not up to it yet.
+    assert DEFAULT_START * 0.85 < pacer.rate < DEFAULT_START * 0.95
+    for second in range(6, 12):
+        clock.now = float(second)
+        pacer.on_success()
+    assert pacer.rate == DEFAULT_START * 0.95  # beyond it only once calm for long
+    clock.now = 31.0
+    pacer.on_success()
+    assert pacer.rate == DEFAULT_START * 0.95
+    for second in range(33, 250):
         clock.now = float(second)
         pacer.on_success()
     assert pacer.rate == 50.0  # back up to the ceiling, never above

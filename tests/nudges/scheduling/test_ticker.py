@@ -4,15 +4,17 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from nudges.content.catalogue import default_catalogue
 from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.ports import FakeClock
-from nudges.scheduling.ticker import Ticker
+from nudges.scheduling.ticker import JOB_ID, POLL_ID, Ticker
 from nudges.store.database import Database
+from nudges.store.org import Person
 from tests.conftest import BACKEND
 from tests.fakes.memory_messenger import InMemoryMessenger
+from tests.fault.harness import sample_nudge_key
 from tests.nudges.orgs import make_org
 
 SLOT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -76,10 +78,15 @@ async def test_start_registers_one_coalescing_job(db: Database) -> None:
     ticker = _ticker(db, FakeClock(SLOT), InMemoryMessenger())
     ticker.start()
     try:
-        (job,) = ticker.scheduler.get_jobs()
+        job = ticker.scheduler.get_job(JOB_ID)
+        assert job is not None
         assert job.coalesce is True
         assert job.max_instances == 1
         assert job.misfire_grace_time == 300
+        poll = ticker.scheduler.get_job(POLL_ID)
+        assert poll is not None
+        assert poll.coalesce is True
+        assert {j.id for j in ticker.scheduler.get_jobs()} == {JOB_ID, POLL_ID}
     finally:
         await ticker.stop()
     assert not ticker.scheduler.running
@@ -110,3 +117,35 @@ async def test_a_leader_that_lost_its_lock_connection_steps_down(
         await first.stop()
         await second.stop()
         await other.dispose()
+
+
+async def test_a_row_that_fell_due_outside_a_tick_is_sent_by_the_poll(db: Database) -> None:
+    ids = await make_org(db, created=SLOT.replace(day=20), managers={"UMGR": ["UA"]})
+    clock = FakeClock(SLOT)
+    messenger = InMemoryMessenger()
+    ticker = _ticker(db, clock, messenger)
+    try:
+        # Before the first tick elected this scheduler, the poll leaves everything to the tick.
+        assert await ticker.poll_due() is None
+        assert await ticker.tick() is not None
+        sent = len(messenger.sent)
+        assert await ticker.poll_due() is None  # nothing due: no tick
+        async with db.session() as session:
+            workspace_id = await session.scalar(select(Person.workspace_id).limit(1))
+            await ticker.dispatcher.insert_delivery(
+                session,
+                idempotency_key="sample:poll",
+                kind="sample",
+                workspace_id=workspace_id,
+                recipient_id=ids["UA"],
+                content_key=sample_nudge_key(),
+                scheduled_at=SLOT,
+                payload={"explicit": True, "reason_params": {}},
+            )
+            await session.commit()
+        result = await ticker.poll_due()
+        assert result is not None
+        assert result.sent == 1
+        assert len(messenger.sent) == sent + 1
+    finally:
+        await ticker.stop()
