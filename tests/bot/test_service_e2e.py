@@ -107,7 +107,8 @@ async def test_slash_test_delivers_a_dm_and_done_updates_it(tmp_path: Path) -> N
 
                 posts = await _eventually(lambda: api.calls_to("chat.postMessage"))
                 post = posts[0].params
-                assert post["channel"] == api.dm_channel(ADMIN)
+                # Posted to the person's id: Slack puts it in the app's DM with them.
+                assert post["channel"] == ADMIN
                 assert post["text"]
                 delivery_id = post["metadata"]["event_payload"]["delivery_id"]
                 blocks = (
@@ -122,7 +123,8 @@ async def test_slash_test_delivers_a_dm_and_done_updates_it(tmp_path: Path) -> N
                     for el in b["elements"]
                     if el["action_id"] == "nudge.done"
                 )
-                ((_channel, message_ts),) = api.messages
+                ((channel, message_ts),) = api.messages
+                assert channel == api.dm_channel(ADMIN)
 
                 click = {
                     "type": "block_actions",
