@@ -54,6 +54,8 @@ CANCELLED = DeliveryStatus.CANCELLED.value
 # Messages composed between two looks at the event loop (see ``_compose_batch``).
 COMPOSE_SLICE = 4
 
+LAPSED_IN_DOUBT = "claim lapsed while sending; will look for the message first"
+
 # What a lost database connection looks like, whichever driver raised it.
 DB_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, ConnectionError)
 
@@ -355,35 +357,32 @@ class Dispatcher:
             Delivery.status == SENDING,
             or_(mine, Delivery.claimed_at < now - self.config.lease),
         )
+        started = Delivery.send_started_at.is_not(None)
         async with self._writing(), self.db.session() as session:
-            released = (
-                await session.scalars(
+            # One statement for both kinds, since nearly every tick finds neither: a row that
+            # never started loses the attempt it was not given; one that started is in doubt.
+            rows = (
+                await session.execute(
                     update(Delivery)
-                    .where(lapsed, Delivery.send_started_at.is_(None))
+                    .where(lapsed)
                     .values(
                         status=PENDING,
                         claimed_by=None,
-                        attempts=case((Delivery.attempts > 0, Delivery.attempts - 1), else_=0),
+                        attempts=case(
+                            (started, Delivery.attempts),
+                            (Delivery.attempts > 0, Delivery.attempts - 1),
+                            else_=0,
+                        ),
+                        next_attempt_at=case((started, now), else_=Delivery.next_attempt_at),
+                        last_error=case((started, LAPSED_IN_DOUBT), else_=Delivery.last_error),
                     )
-                    .returning(Delivery.id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-            doubtful = (
-                await session.scalars(
-                    update(Delivery)
-                    .where(lapsed, Delivery.send_started_at.is_not(None))
-                    .values(
-                        status=PENDING,
-                        claimed_by=None,
-                        next_attempt_at=now,
-                        last_error="claim lapsed while sending; will look for the message first",
-                    )
-                    .returning(Delivery.id)
+                    .returning(Delivery.id, Delivery.send_started_at)
                     .execution_options(synchronize_session=False)
                 )
             ).all()
             await session.commit()
+        released = [row.id for row in rows if row.send_started_at is None]
+        doubtful = [row.id for row in rows if row.send_started_at is not None]
         if released:
             metrics.RECOVERED.labels("released").inc(len(released))
             logger.warning("handed back %d lapsed claims that had not started", len(released))
@@ -1136,8 +1135,9 @@ class Dispatcher:
                     start_lane(workspace_id)
                 result.planned = await self.plan(start_lane)
             await asyncio.gather(*lanes.values())
-            # Rows planned while their workspace's lane was finishing.
-            if not self._stopping:
+            # Rows planned while their workspace's lane was finishing (none when nothing was
+            # planned or sent: an idle tick looks once).
+            if not self._stopping and (lanes or result.planned):
                 for workspace_id in await self._due_workspaces():
                     start_lane(workspace_id)
                 await asyncio.gather(*lanes.values())
