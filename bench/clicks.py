@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -161,6 +163,33 @@ async def burst(base: str, bodies: Sequence[bytes], clients: int) -> tuple[list[
     return latencies, failures, wall
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def _py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.Process:
+    """Sample the service's stacks with py-spy (from the venv) until SIGINT; raw folded stacks."""
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        out,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(settle)  # let it attach before the burst starts
+    return spy
+
+
 def summary(label: str, latencies: list[float], failures: int, wall: float) -> list[object]:
     """Return a table row: p50, p95, p99 in ms, throughput, failures."""
     qs = statistics.quantiles(latencies, n=100, method="inclusive")
@@ -238,10 +267,20 @@ async def main(args: argparse.Namespace) -> None:
                 clicked = len({c["user"]["id"] for c in chosen})
                 print(f"{len(bodies)} clicks from {len(messages)} poll messages")
                 await burst(bare_url, bodies[:50], 10)
+                bare_cpu = cpu_seconds(bare_proc.pid)
                 bare = await burst(bare_url, bodies, args.clients)
+                bare_cpu = cpu_seconds(bare_proc.pid) - bare_cpu
                 bare_row = summary("bare Bolt app (ack only)", *bare)
                 await asyncio.sleep(1)
+                spy = await _py_spy(service.proc.pid, args.profile) if args.profile else None
+                service_cpu = cpu_seconds(service.proc.pid)
                 real = await burst(service.base, bodies, args.clients)
+                after_cpu = cpu_seconds(service.proc.pid)
+                service_cpu = after_cpu - service_cpu
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
+                    spy = await _py_spy(service.proc.pid, args.profile + ".after", settle=0)
                 service_row = summary("nudgebot serve", *real)
                 # Work done after the ack (storing, message update, Home) may still be running:
                 # count until every clicker's answer is there or nothing moved for 10 s.
@@ -255,6 +294,16 @@ async def main(args: argparse.Namespace) -> None:
                     if answers >= clicked:
                         break
                 print(f"  answers counted {waited:.0f} s after the burst")
+                after_cpu = cpu_seconds(service.proc.pid) - after_cpu
+                per_click = 1000 / len(bodies)
+                print(
+                    f"  CPU per click: bare app {bare_cpu * per_click:.2f} ms; service "
+                    f"{service_cpu * per_click:.2f} ms during its burst, "
+                    f"{after_cpu * per_click:.2f} ms after it"
+                )
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
                 calls = (await fake_stats(api))["requests"]
                 print(f"  Slack calls seen: {calls}")
                 notices = await _get_json(f"{api_root}/_fake/ephemerals")
@@ -306,6 +355,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pg-url", default=default_pg("clicks"))
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the polls")
     parser.add_argument("--quick", action="store_true", help="500 clicks")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="py-spy the service during its burst into FILE, and after it into FILE.after "
+        "(folded stacks; pip install py-spy)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.clicks = 500
