@@ -245,7 +245,7 @@ async def main(args: argparse.Namespace) -> None:
                 users.update({f"UP000{m:06d}{k:03d}": {"tz": "UTC"} for k in range(10)})
             await _post_json(f"{api_root}/_fake/users", users)
             service = await start_service(
-                url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5"}
+                url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5", "NB_NOOP": os.environ.get("NB_NOOP", "")}
             )
             bare_proc, bare_url = await _bare_app()
             try:

@@ -22,11 +22,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.edge import Click, EdgeCore, observe_ack
+from bot.edge import AckFirst, Click, EdgeCore, observe_ack
 from bot.slack.blocks import (
     MESSAGE_TEXT_MAX,
     base_id,
@@ -44,6 +45,8 @@ from nudges.messages import Page, Text
 logger = logging.getLogger(__name__)
 
 COMMAND = "/nudges"
+# Requests whose acknowledgement is timed as a click's.
+CLICK_TYPES = frozenset({"block_actions", "view_submission"})
 
 
 class SlackListeners:
@@ -56,7 +59,6 @@ class SlackListeners:
 
     def register(self, app: AsyncApp, ledger: EventLedger) -> None:
         """Attach the middleware and every listener to ``app``."""
-        app.use(_time_click_acks)
         app.use(dedupe_middleware(ledger))
         app.use(_acknowledge_rate_limit_notice)
         app.command(self.core.options.command)(self.on_command)
@@ -276,6 +278,29 @@ class SlackListeners:
         """Acknowledge an event the bot does not act on."""
 
 
+class AckFirstApp(AsyncApp):
+    """Bolt's app, marking each request until it is acknowledged and timing clicks' acks.
+
+    Bolt runs its middleware before the listener, not around it, so only the dispatch as a
+    whole spans a request from its arrival to its acknowledgement (HTTP and Socket Mode).
+    """
+
+    def __init__(self, *, ack_first: AckFirst, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ack_first = ack_first
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        """Dispatch ``req``; work after acknowledgements waits while this one is not."""
+        with self.ack_first.acking():
+            if not isinstance(req.body, dict) or req.body.get("type") not in CLICK_TYPES:
+                return await super().async_dispatch(req)
+            started = time.perf_counter()
+            try:
+                return await super().async_dispatch(req)
+            finally:
+                observe_ack("click", Platform.SLACK, time.perf_counter() - started)
+
+
 def build_bolt_app(
     listeners: SlackListeners,
     ledger: EventLedger,
@@ -292,7 +317,8 @@ def build_bolt_app(
             "authorize": authorize,
             "installation_store_bot_only": True,
         }
-    app = AsyncApp(
+    app = AckFirstApp(
+        ack_first=listeners.core.ack_first,
         name="nudgebot",
         logger=logging.getLogger("bot.slack.bolt"),
         client=client,
@@ -303,19 +329,6 @@ def build_bolt_app(
     )
     listeners.register(app, ledger)
     return app
-
-
-async def _time_click_acks(
-    body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-) -> BoltResponse:
-    """Time how long a click or form submission takes to be acknowledged."""
-    if body.get("type") not in ("block_actions", "view_submission"):
-        return await next()
-    started = time.perf_counter()
-    try:
-        return await next()
-    finally:
-        observe_ack("click", Platform.SLACK, time.perf_counter() - started)
 
 
 async def _acknowledge_rate_limit_notice(
