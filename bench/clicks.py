@@ -34,8 +34,10 @@ import aiohttp
 from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch_database, table
 from sqlalchemy import func, select
 
+from nudges.pulse import sealing
 from nudges.store.database import Database
-from nudges.store.pulse import PulseAnswer, PulsePending
+from nudges.store.org import Person
+from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending
 from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
 from tests.fault.harness import SECRET, TEAM, start_service, wait_for
 
@@ -228,6 +230,57 @@ async def stored_answers(url: str) -> int:
         await db.dispose()
 
 
+async def last_clicks_stored(url: str, chosen: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Count the members whose stored answer is their last click (by its time), of those asked.
+
+    Open polls keep answers sealed under a key derived from the signing secret, which the
+    benchmark shares with the service; the answers are opened here only to compare them.
+    """
+    last: dict[str, tuple[float, int]] = {}
+    for click in chosen:
+        action = click["actions"][0]
+        at, value = float(action["action_ts"]), int(str(action["value"]).split(":")[-1])
+        user = click["user"]["id"]
+        if user not in last or at > last[user][0]:
+            last[user] = (at, value)
+    sealer = sealing.Sealer.from_secret(SECRET)
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Person.external_id,
+                        PulsePending.poll_id,
+                        PulsePending.participation_id,
+                        PulsePending.sealed,
+                    )
+                    .join(
+                        PulseParticipation,
+                        PulseParticipation.id == PulsePending.participation_id,
+                    )
+                    .join(Person, Person.id == PulseParticipation.person_id)
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    stored = {user: sealer.open(poll, part, sealed) for user, poll, part, sealed in rows}
+    return sum(1 for user, (_, value) in last.items() if stored.get(user) == value), len(last)
+
+
+async def settled_calls(api: str, quiet: float = 2.0, limit: float = 60.0) -> dict[str, int]:
+    """Return the fake's call counts once they stop moving for ``quiet`` seconds."""
+    calls: dict[str, int] = {}
+    still, waited = 0.0, 0.0
+    while still < quiet and waited < limit:
+        now_calls = dict((await fake_stats(api))["requests"])
+        still = still + 0.5 if now_calls == calls else 0.0
+        calls = now_calls
+        await asyncio.sleep(0.5)
+        waited += 0.5
+    return calls
+
+
 async def main(args: argparse.Namespace) -> None:
     """Set up, send the polls, fire both bursts, print."""
     with tempfile.TemporaryDirectory(prefix="bench-clicks-") as tmp:
@@ -245,7 +298,7 @@ async def main(args: argparse.Namespace) -> None:
                 users.update({f"UP000{m:06d}{k:03d}": {"tz": "UTC"} for k in range(10)})
             await _post_json(f"{api_root}/_fake/users", users)
             service = await start_service(
-                url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5", "NB_NOOP": os.environ.get("NB_NOOP", "")}
+                url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5"}
             )
             bare_proc, bare_url = await _bare_app()
             try:
@@ -304,9 +357,16 @@ async def main(args: argparse.Namespace) -> None:
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     await spy.wait()
-                calls = (await fake_stats(api))["requests"]
+                calls = await settled_calls(api)
                 print(f"  Slack calls seen: {calls}")
                 notices = await _get_json(f"{api_root}/_fake/ephemerals")
+                clicked_in = {c["channel"]["id"] for c in chosen}
+                noted = len({n.get("channel") for n in notices} & clicked_in)
+                last_ok, asked = await last_clicks_stored(url, chosen)
+                print(
+                    f"  members who clicked: {asked}; their last click stored: {last_ok}; "
+                    f"shown a note (their choice or 'try again'): {noted}"
+                )
                 texts = sorted({str(n.get("text", ""))[:120] for n in notices})
                 print(f"  ephemeral notices and replies: {len(notices)}, e.g. {texts[:3]}")
                 log = service.log().splitlines()
@@ -339,8 +399,8 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"service p99 {service_row[4]} ms (target < {TARGET_P99_MS:.0f}); throughput ratio "
         f"{ratio:.2f} (target ≥ {TARGET_RATIO}); answers stored {answers} for {clicked} members "
-        f"who clicked (of {members}; target: all); ERROR/Traceback lines in the service log: "
-        f"{errors}"
+        f"who clicked (of {members}; target: all), the last click for {last_ok}, a note for "
+        f"{noted}; ERROR/Traceback lines in the service log: {errors}"
     )
 
 
