@@ -16,8 +16,8 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
      change call ``core.home_changed(ws, user, publish)`` (republishes an open Home once per
      burst); a DM: ``if core.should_answer_dm(...)`` send ``await core.dm_reply(...)``.
    Time acknowledgements with ``metrics.observe_ack("click" | "command", platform, seconds)``,
-   and mark every request until it is acknowledged with ``core.ack_first.acking()``, so the
-   work after the acknowledgements of a burst waits until the burst has been acknowledged.
+   and mark every request until it is acknowledged with ``core.ack_first.acking()`` (or
+   ``begin()``/``end()``), so the work after the acknowledgements of a burst waits for them.
 3. Render the neutral ``ActionResult``/``Message``/``Page``/notice text to the platform.
 4. Offer a ``PlatformEdge`` (name, status, add_routes, start, stop, drain) and an
    ``EdgeBuilder`` ``build(settings, services) -> PlatformEdge | None``; ``bot/app.py`` lists

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Work after an acknowledgement waits for a moment this long without a request being acked...
-ACK_QUIET_SECONDS = 0.1
+ACK_QUIET_SECONDS = 0.02
 # ... but never longer than this, however long a burst goes on (Slack's own ack deadline).
 ACK_FIRST_MAX_WAIT = 3.0
 
@@ -71,18 +71,26 @@ class AckFirst:
         # Insertion-ordered, so waiters start in the order they came.
         self._waiters: dict[asyncio.Future[None], None] = {}
 
+    def begin(self) -> None:
+        """Mark one more request as waiting for its acknowledgement."""
+        self._acking += 1
+        self._arrivals += 1
+
+    def end(self) -> None:
+        """Mark a request as acknowledged (or answered otherwise)."""
+        self._acking -= 1
+        if self._acking == 0 and self._waiters:
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.quiet, self._release_if_quiet, self._arrivals)
+
     @contextmanager
     def acking(self) -> Iterator[None]:
         """Mark one request as waiting for its acknowledgement while the block runs."""
-        self._acking += 1
-        self._arrivals += 1
+        self.begin()
         try:
             yield
         finally:
-            self._acking -= 1
-            if self._acking == 0 and self._waiters:
-                loop = asyncio.get_running_loop()
-                loop.call_later(self.quiet, self._release_if_quiet, self._arrivals)
+            self.end()
 
     def _release_if_quiet(self, arrivals: int) -> None:
         if self._acking or arrivals != self._arrivals:

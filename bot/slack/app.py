@@ -21,6 +21,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -60,9 +61,11 @@ class SlackListeners:
     def register(self, app: AsyncApp, ledger: EventLedger) -> None:
         """Attach the middleware and every listener to ``app``."""
         app.use(dedupe_middleware(ledger))
-        app.use(_acknowledge_rate_limit_notice)
-        app.command(self.core.options.command)(self.on_command)
+        app.use(RateLimitNotice())
+        # Bolt tries listeners in turn, each check costing about as much as the listener's own
+        # call: clicks, the requests that come in bursts, are matched first.
         app.action(re.compile(".+"))(self.on_action)
+        app.command(self.core.options.command)(self.on_command)
         app.view(re.compile(".+"))(self.on_view_submission)
         app.event("app_home_opened")(self.on_home_opened)
         app.event("message")(self.on_message)
@@ -291,13 +294,13 @@ class AckFirstApp(AsyncApp):
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         """Dispatch ``req``; work after acknowledgements waits while this one is not."""
-        with self.ack_first.acking():
-            if not isinstance(req.body, dict) or req.body.get("type") not in CLICK_TYPES:
-                return await super().async_dispatch(req)
-            started = time.perf_counter()
-            try:
-                return await super().async_dispatch(req)
-            finally:
+        self.ack_first.begin()
+        started = time.perf_counter()
+        try:
+            return await super().async_dispatch(req)
+        finally:
+            self.ack_first.end()
+            if isinstance(req.body, dict) and req.body.get("type") in CLICK_TYPES:
                 observe_ack("click", Platform.SLACK, time.perf_counter() - started)
 
 
@@ -331,18 +334,26 @@ def build_bolt_app(
     return app
 
 
-async def _acknowledge_rate_limit_notice(
-    body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-) -> BoltResponse:
+class RateLimitNotice(AsyncMiddleware):
     """Answer Slack's ``app_rate_limited`` notice, which no listener can match, with a 200."""
-    if body.get("type") != "app_rate_limited":
-        return await next()
-    logger.warning(
-        "slack is dropping this app's events team=%s minute=%s",
-        body.get("team_id"),
-        body.get("minute_rate_limited"),
-    )
-    return BoltResponse(status=200, body="")
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        """Log the notice and answer it; pass every other request on."""
+        body = req.body
+        if body.get("type") != "app_rate_limited":
+            return await next()
+        logger.warning(
+            "slack is dropping this app's events team=%s minute=%s",
+            body.get("team_id"),
+            body.get("minute_rate_limited"),
+        )
+        return BoltResponse(status=200, body="")
 
 
 async def _slack_call(method: str, call: Awaitable[Any]) -> Any:
