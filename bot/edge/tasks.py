@@ -12,9 +12,11 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Work after an acknowledgement waits for a moment this long without a request being acked...
-ACK_QUIET_SECONDS = 0.02
-# ... but never longer than this, however long a burst goes on (Slack's own ack deadline).
+# Work after an acknowledgement waits for a moment this long without a request being acked: longer
+# than the gaps inside a burst of clicks, too short for a person to notice...
+ACK_QUIET_SECONDS = 0.05
+# ... but never longer than this, however long a burst goes on, so a note follows its click
+# within seconds.
 ACK_FIRST_MAX_WAIT = 3.0
 
 
