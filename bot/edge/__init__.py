@@ -18,6 +18,8 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
    Time acknowledgements with ``metrics.observe_ack("click" | "command", platform, seconds)``,
    and mark every request until it is acknowledged with ``core.ack_first.acking()`` (or
    ``begin()``/``end()``), so the work after the acknowledgements of a burst waits for them.
+   Never mark a request whose answer awaits ``apply_click``: the click would wait for itself
+   (up to ``AckFirst.max_wait``). An adapter that marks nothing applies clicks at once.
 3. Render the neutral ``ActionResult``/``Message``/``Page``/notice text to the platform.
 4. Offer a ``PlatformEdge`` (name, status, add_routes, start, stop, drain) and an
    ``EdgeBuilder`` ``build(settings, services) -> PlatformEdge | None``; ``bot/app.py`` lists
