@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -108,44 +109,33 @@ class SlackListeners:
     # -- buttons -----------------------------------------------------------------------------
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Acknowledge a click, then apply it."""
+        """Acknowledge a click, then apply it in the background.
+
+        Only what applying needs is kept (``_Pressed``), so Bolt can let go of the request while
+        the click waits for the rest of a burst to be acknowledged.
+        """
         await ack()
-        await self.inflight.run(self._apply_actions(body, client))
+        self.inflight.spawn(self._apply_actions(_pressed(body), client))
 
-    async def _apply_actions(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        team_id = _team_of(body)
-        user_id = str((body.get("user") or {}).get("id", ""))
-        for action in body.get("actions") or []:
-            click = Click(
-                workspace_id=team_id,
-                user_id=user_id,
-                action_id=base_id(str(action.get("action_id", ""))),
-                value=str(action.get("value") or ""),
-                message_key=_message_key(body),
-                clicked_at=_seconds(action.get("action_ts")),
-            )
-            result = await self.core.apply_click(click)
-            if result is not None:
-                await self._show(client, body, team_id, user_id, result)
+    async def _apply_actions(self, pressed: _Pressed, client: AsyncWebClient) -> None:
+        try:
+            for click in pressed.clicks:
+                result = await self.core.apply_click(click)
+                if result is not None:
+                    await self._show(client, pressed, result)
+        except Exception:
+            # Bolt no longer waits on this work, so its error handler would not see this.
+            logger.exception("applying a slack click failed team=%s", pressed.team_id)
 
-    async def _show(
-        self,
-        client: AsyncWebClient,
-        body: dict[str, Any],
-        team_id: str,
-        user_id: str,
-        result: ActionResult,
-    ) -> None:
+    async def _show(self, client: AsyncWebClient, pressed: _Pressed, result: ActionResult) -> None:
+        team_id, user_id = pressed.team_id, pressed.user_id
         if result.form is not None:
             await _slack_call(
                 "views.open",
-                client.views_open(
-                    trigger_id=body.get("trigger_id"), view=render_modal(result.form)
-                ),
+                client.views_open(trigger_id=pressed.trigger_id, view=render_modal(result.form)),
             )
         elif result.notice:
-            channel = str((body.get("container") or {}).get("channel_id") or "")
-            channel = channel or str((body.get("channel") or {}).get("id") or "")
+            channel = pressed.channel
             # Outside a channel (a button in a modal or on Home) the notice comes as a DM.
             call = (
                 client.chat_postEphemeral(
@@ -366,6 +356,39 @@ async def _slack_call(method: str, call: Awaitable[Any]) -> Any:
     except (SlackClientError, OSError) as exc:
         logger.warning("slack %s failed: %s", method, type(exc).__name__)
     return None
+
+
+@dataclass(frozen=True)
+class _Pressed:
+    """What applying a block_actions request needs from it: who, which buttons, where."""
+
+    team_id: str
+    user_id: str
+    clicks: tuple[Click, ...]
+    trigger_id: str | None
+    # The channel of the clicked message, for the clicker's notice ("" outside a channel).
+    channel: str
+
+
+def _pressed(body: Mapping[str, Any]) -> _Pressed:
+    team_id = _team_of(body)
+    user_id = str((body.get("user") or {}).get("id", ""))
+    message_key = _message_key(body)
+    clicks = tuple(
+        Click(
+            workspace_id=team_id,
+            user_id=user_id,
+            action_id=base_id(str(action.get("action_id", ""))),
+            value=str(action.get("value") or ""),
+            message_key=message_key,
+            clicked_at=_seconds(action.get("action_ts")),
+        )
+        for action in body.get("actions") or []
+    )
+    channel = str((body.get("container") or {}).get("channel_id") or "")
+    channel = channel or str((body.get("channel") or {}).get("id") or "")
+    trigger = body.get("trigger_id")
+    return _Pressed(team_id, user_id, clicks, str(trigger) if trigger else None, channel)
 
 
 def _team_of(body: Mapping[str, Any]) -> str:
