@@ -101,7 +101,9 @@ def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[di
         if not buttons or not message.get("recipient"):
             continue
         clicks = []
-        for block_id, element in buttons:
+        # A millisecond apart, so each member's clicks have distinct times and one is the last.
+        stamp = time.time()
+        for n, (block_id, element) in enumerate(buttons):
             clicks.append(
                 {
                     "type": "block_actions",
@@ -124,7 +126,7 @@ def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[di
                             "action_id": element["action_id"],
                             "block_id": block_id,
                             "value": element["value"],
-                            "action_ts": f"{time.time():.6f}",
+                            "action_ts": f"{stamp + n / 1000:.6f}",
                         }
                     ],
                 }
