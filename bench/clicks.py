@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -32,8 +34,10 @@ import aiohttp
 from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch_database, table
 from sqlalchemy import func, select
 
+from nudges.pulse import sealing
 from nudges.store.database import Database
-from nudges.store.pulse import PulseAnswer, PulsePending
+from nudges.store.org import Person
+from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending
 from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
 from tests.fault.harness import SECRET, TEAM, start_service, wait_for
 
@@ -97,7 +101,9 @@ def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[di
         if not buttons or not message.get("recipient"):
             continue
         clicks = []
-        for block_id, element in buttons:
+        # A millisecond apart, so each member's clicks have distinct times and one is the last.
+        stamp = time.time()
+        for n, (block_id, element) in enumerate(buttons):
             clicks.append(
                 {
                     "type": "block_actions",
@@ -120,7 +126,7 @@ def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[di
                             "action_id": element["action_id"],
                             "block_id": block_id,
                             "value": element["value"],
-                            "action_ts": f"{time.time():.6f}",
+                            "action_ts": f"{stamp + n / 1000:.6f}",
                         }
                     ],
                 }
@@ -161,6 +167,33 @@ async def burst(base: str, bodies: Sequence[bytes], clients: int) -> tuple[list[
     return latencies, failures, wall
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def _py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.Process:
+    """Sample the service's stacks with py-spy (from the venv) until SIGINT; raw folded stacks."""
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        out,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(settle)  # let it attach before the burst starts
+    return spy
+
+
 def summary(label: str, latencies: list[float], failures: int, wall: float) -> list[object]:
     """Return a table row: p50, p95, p99 in ms, throughput, failures."""
     qs = statistics.quantiles(latencies, n=100, method="inclusive")
@@ -197,6 +230,57 @@ async def stored_answers(url: str) -> int:
             return int(clear or 0) + int(sealed or 0)
     finally:
         await db.dispose()
+
+
+async def last_clicks_stored(url: str, chosen: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Count the members whose stored answer is their last click (by its time), of those asked.
+
+    Open polls keep answers sealed under a key derived from the signing secret, which the
+    benchmark shares with the service; the answers are opened here only to compare them.
+    """
+    last: dict[str, tuple[float, int]] = {}
+    for click in chosen:
+        action = click["actions"][0]
+        at, value = float(action["action_ts"]), int(str(action["value"]).split(":")[-1])
+        user = click["user"]["id"]
+        if user not in last or at > last[user][0]:
+            last[user] = (at, value)
+    sealer = sealing.Sealer.from_secret(SECRET)
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Person.external_id,
+                        PulsePending.poll_id,
+                        PulsePending.participation_id,
+                        PulsePending.sealed,
+                    )
+                    .join(
+                        PulseParticipation,
+                        PulseParticipation.id == PulsePending.participation_id,
+                    )
+                    .join(Person, Person.id == PulseParticipation.person_id)
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    stored = {user: sealer.open(poll, part, sealed) for user, poll, part, sealed in rows}
+    return sum(1 for user, (_, value) in last.items() if stored.get(user) == value), len(last)
+
+
+async def settled_calls(api: str, quiet: float = 2.0, limit: float = 60.0) -> dict[str, int]:
+    """Return the fake's call counts once they stop moving for ``quiet`` seconds."""
+    calls: dict[str, int] = {}
+    still, waited = 0.0, 0.0
+    while still < quiet and waited < limit:
+        now_calls = dict((await fake_stats(api))["requests"])
+        still = still + 0.5 if now_calls == calls else 0.0
+        calls = now_calls
+        await asyncio.sleep(0.5)
+        waited += 0.5
+    return calls
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -238,10 +322,20 @@ async def main(args: argparse.Namespace) -> None:
                 clicked = len({c["user"]["id"] for c in chosen})
                 print(f"{len(bodies)} clicks from {len(messages)} poll messages")
                 await burst(bare_url, bodies[:50], 10)
+                bare_cpu = cpu_seconds(bare_proc.pid)
                 bare = await burst(bare_url, bodies, args.clients)
+                bare_cpu = cpu_seconds(bare_proc.pid) - bare_cpu
                 bare_row = summary("bare Bolt app (ack only)", *bare)
                 await asyncio.sleep(1)
+                spy = await _py_spy(service.proc.pid, args.profile) if args.profile else None
+                service_cpu = cpu_seconds(service.proc.pid)
                 real = await burst(service.base, bodies, args.clients)
+                after_cpu = cpu_seconds(service.proc.pid)
+                service_cpu = after_cpu - service_cpu
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
+                    spy = await _py_spy(service.proc.pid, args.profile + ".after", settle=0)
                 service_row = summary("nudgebot serve", *real)
                 # Work done after the ack (storing, message update, Home) may still be running:
                 # count until every clicker's answer is there or nothing moved for 10 s.
@@ -255,9 +349,26 @@ async def main(args: argparse.Namespace) -> None:
                     if answers >= clicked:
                         break
                 print(f"  answers counted {waited:.0f} s after the burst")
-                calls = (await fake_stats(api))["requests"]
+                after_cpu = cpu_seconds(service.proc.pid) - after_cpu
+                per_click = 1000 / len(bodies)
+                print(
+                    f"  CPU per click: bare app {bare_cpu * per_click:.2f} ms; service "
+                    f"{service_cpu * per_click:.2f} ms during its burst, "
+                    f"{after_cpu * per_click:.2f} ms after it"
+                )
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
+                calls = await settled_calls(api)
                 print(f"  Slack calls seen: {calls}")
                 notices = await _get_json(f"{api_root}/_fake/ephemerals")
+                clicked_in = {c["channel"]["id"] for c in chosen}
+                noted = len({n.get("channel") for n in notices} & clicked_in)
+                last_ok, asked = await last_clicks_stored(url, chosen)
+                print(
+                    f"  members who clicked: {asked}; their last click stored: {last_ok}; "
+                    f"shown a note (their choice or 'try again'): {noted}"
+                )
                 texts = sorted({str(n.get("text", ""))[:120] for n in notices})
                 print(f"  ephemeral notices and replies: {len(notices)}, e.g. {texts[:3]}")
                 log = service.log().splitlines()
@@ -290,8 +401,8 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"service p99 {service_row[4]} ms (target < {TARGET_P99_MS:.0f}); throughput ratio "
         f"{ratio:.2f} (target ≥ {TARGET_RATIO}); answers stored {answers} for {clicked} members "
-        f"who clicked (of {members}; target: all); ERROR/Traceback lines in the service log: "
-        f"{errors}"
+        f"who clicked (of {members}; target: all), the last click for {last_ok}, a note for "
+        f"{noted}; ERROR/Traceback lines in the service log: {errors}"
     )
 
 
@@ -306,6 +417,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pg-url", default=default_pg("clicks"))
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the polls")
     parser.add_argument("--quick", action="store_true", help="500 clicks")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="py-spy the service during its burst into FILE, and after it into FILE.after "
+        "(folded stacks; pip install py-spy)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.clicks = 500

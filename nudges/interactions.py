@@ -22,7 +22,7 @@ from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeSt
 from nudges.i18n import format_day, t
 from nudges.messages import Form, Message, control_character
 from nudges.pulse.answers import AnswerOutcome
-from nudges.pulse.clicks import apply_click
+from nudges.pulse.clicks import AnswerClick, ClickBatcher
 from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
@@ -74,6 +74,8 @@ class Interactions:
         self.dispatcher = dispatcher
         self.db = dispatcher.db
         self.clock = dispatcher.clock
+        # Answers to polls arrive in bursts; they are recorded a batch per transaction.
+        self.pulse_answers = ClickBatcher(self.db, dispatcher.catalogue)
 
     async def _load(
         self, session: AsyncSession, actor: Actor, raw_id: str
@@ -147,18 +149,18 @@ class Interactions:
         return ActionResult(message=message, changed=changed)
 
     async def _pulse_answer(self, actor: Actor, value: str) -> ActionResult:
-        async with self.db.session() as session:
-            click = await apply_click(
-                session,
-                platform=actor.platform,
-                workspace_external_id=actor.workspace_external_id,
-                user_external_id=actor.user_external_id,
-                value=value,
-                now=self.clock.now(),
+        click = await self.pulse_answers.apply(
+            AnswerClick(
+                actor.platform,
+                actor.workspace_external_id,
+                actor.user_external_id,
+                value,
+                self.clock.now(),
             )
+        )
         # The message shows only that they answered, so a change leaves it as it is.
         if click.outcome is AnswerOutcome.RECORDED and click.delivery_id is not None:
-            await self.dispatcher.update_message(click.delivery_id)
+            await self.dispatcher.update_message(click.delivery_id, click.message)
         return ActionResult(notice=click.notice, changed=click.stored)
 
     def _today(self, loaded: _Loaded) -> date:

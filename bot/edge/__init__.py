@@ -15,7 +15,11 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
    - Home: ``core.home_opened(...)`` then render ``await core.home(ws, user)``; after a
      change call ``core.home_changed(ws, user, publish)`` (republishes an open Home once per
      burst); a DM: ``if core.should_answer_dm(...)`` send ``await core.dm_reply(...)``.
-   Time acknowledgements with ``metrics.observe_ack("click" | "command", platform, seconds)``.
+   Time acknowledgements with ``metrics.observe_ack("click" | "command", platform, seconds)``,
+   and mark every request until it is acknowledged with ``core.ack_first.acking()`` (or
+   ``begin()``/``end()``), so the work after the acknowledgements of a burst waits for them.
+   Never mark a request whose answer awaits ``apply_click``: the click would wait for itself
+   (up to ``AckFirst.max_wait``). An adapter that marks nothing applies clicks at once.
 3. Render the neutral ``ActionResult``/``Message``/``Page``/notice text to the platform.
 4. Offer a ``PlatformEdge`` (name, status, add_routes, start, stop, drain) and an
    ``EdgeBuilder`` ``build(settings, services) -> PlatformEdge | None``; ``bot/app.py`` lists
@@ -34,9 +38,10 @@ from bot.edge.options import EdgeOptions, workspace_defaults
 from bot.edge.people import Known
 from bot.edge.platform import EdgeBuilder, EdgeConfigError, PlatformEdge
 from bot.edge.profile import NoProfiles, Profile, ProfileSource
-from bot.edge.tasks import Inflight, answer_within, within_budget
+from bot.edge.tasks import AckFirst, Inflight, answer_within, within_budget
 
 __all__ = [
+    "AckFirst",
     "Click",
     "CommandRunner",
     "EdgeBuilder",

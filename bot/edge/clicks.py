@@ -12,6 +12,7 @@ from bot.edge import metrics
 from bot.edge.failures import failure_text, is_transient
 from bot.edge.locks import KeyedLocks, LastClickWins
 from bot.edge.people import People
+from bot.edge.tasks import AckFirst
 from nudges.actions import Action
 from nudges.interactions import ActionResult, Actor
 from nudges.services import Services
@@ -56,23 +57,33 @@ def is_action(action_id: str) -> bool:
 class Clicks:
     """Apply what people press on one platform, and word a failure instead of dropping it."""
 
-    def __init__(self, services: Services, platform: str, people: People) -> None:
+    def __init__(
+        self,
+        services: Services,
+        platform: str,
+        people: People,
+        ack_first: AckFirst | None = None,
+    ) -> None:
         self.services = services
         self.platform = platform
         self.people = people
+        self.ack_first = ack_first or AckFirst()
         self._locks = KeyedLocks()
         self._order = LastClickWins()
 
     async def apply(self, click: Click) -> ActionResult | None:
-        """Apply ``click``; None when it is not ours or a newer click on the message won.
+        """Apply ``click``; None when it is not ours or a newer click on the message came.
 
-        A failure (the database down, say) comes back as a notice asking to try again.
+        It waits until the requests that came with it are acknowledged. A failure (the
+        database down, say) comes back as a notice asking to try again.
         """
         if not is_action(click.action_id):
             logger.debug("ignoring %s action %s", self.platform, click.action_id)
             return None
         actor = Actor(self.platform, click.workspace_id, click.user_id)
         key = click.lock_key
+        self._order.arrived(key, click.clicked_at)
+        await self.ack_first.turn()
         async with self._locks.hold(key):
             if self._order.is_stale(key, click.clicked_at):
                 metrics.CLICKS.labels(self.platform, "superseded").inc()

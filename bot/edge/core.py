@@ -12,7 +12,7 @@ from bot.edge.home import HomeRefresh, Publish, build_home
 from bot.edge.options import EdgeOptions
 from bot.edge.people import Known, People
 from bot.edge.profile import NoProfiles, ProfileSource
-from bot.edge.tasks import Inflight, answer_within
+from bot.edge.tasks import AckFirst, Inflight, answer_within
 from nudges.commands.service import CommandService
 from nudges.i18n import t
 from nudges.interactions import ActionResult
@@ -38,6 +38,8 @@ class EdgeCore:
         self.platform = platform
         self.options = options or EdgeOptions()
         self.inflight = Inflight()
+        # Adapters mark requests until acknowledged; click work waits for them (see AckFirst).
+        self.ack_first = AckFirst()
         self.people = People(
             services,
             platform,
@@ -55,7 +57,7 @@ class EdgeCore:
             prefix=self.options.command_prefix,
             ack_budget=self.options.ack_budget,
         )
-        self.clicks = Clicks(services, platform, self.people)
+        self.clicks = Clicks(services, platform, self.people, self.ack_first)
         self.dm_cooldown = DmCooldown(self.options.dm_cooldown)
         self.home_refresh = HomeRefresh(
             self.inflight,

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exc as sa_exc
-
 from nudges.i18n import t
+from nudges.store.outages import TRANSIENT, is_transient
 
-TRANSIENT: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    # The connection pool's "QueuePool limit ... timed out".
-    sa_exc.TimeoutError,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Say whether ``exc`` (or what caused it) is an outage that trying again later may fix."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, TRANSIENT):
-            return True
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+__all__ = ["TRANSIENT", "failure_text", "is_transient"]
 
 
 def failure_text(locale: str, exc: BaseException) -> str:

@@ -37,24 +37,35 @@ class KeyedLocks:
 
 
 class LastClickWins:
-    """Remember the newest click applied per key, so an older click arriving later is dropped."""
+    """Remember the newest click per key, so an older click is dropped once a newer one came.
+
+    A click is dropped when a newer one was applied, or has arrived and waits its turn: the
+    person's last click is the one that counts, so the older one need not be applied at all.
+    """
 
     def __init__(self, memory: int = CLICK_MEMORY) -> None:
         self._memory = memory
-        self._applied: OrderedDict[str, float] = OrderedDict()
+        self._newest: OrderedDict[str, float] = OrderedDict()
 
     def is_stale(self, key: str, clicked_at: float | None) -> bool:
-        """Say whether a newer click than ``clicked_at`` was already applied for ``key``."""
+        """Say whether a newer click than ``clicked_at`` arrived or was applied for ``key``."""
         if clicked_at is None:
             return False
-        newest = self._applied.get(key)
+        newest = self._newest.get(key)
         return newest is not None and clicked_at < newest
+
+    def arrived(self, key: str, clicked_at: float | None) -> None:
+        """Record that the click made at ``clicked_at`` came in for ``key``."""
+        self._note(key, clicked_at)
 
     def applied(self, key: str, clicked_at: float | None) -> None:
         """Record that the click made at ``clicked_at`` was applied for ``key``."""
+        self._note(key, clicked_at)
+
+    def _note(self, key: str, clicked_at: float | None) -> None:
         if clicked_at is None:
             return
-        self._applied[key] = max(clicked_at, self._applied.get(key, clicked_at))
-        self._applied.move_to_end(key)
-        while len(self._applied) > self._memory:
-            self._applied.popitem(last=False)
+        self._newest[key] = max(clicked_at, self._newest.get(key, clicked_at))
+        self._newest.move_to_end(key)
+        while len(self._newest) > self._memory:
+            self._newest.popitem(last=False)

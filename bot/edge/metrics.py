@@ -31,9 +31,17 @@ COMMANDS = Counter(
 )
 
 
+_ACK_HISTOGRAMS = {"click": CLICK_ACK_SECONDS, "command": COMMAND_ACK_SECONDS}
+# The labelled histograms, looked up once: labels() costs more than the observation itself.
+_ack_children: dict[tuple[str, str], Histogram] = {}
+
+
 def observe_ack(kind: str, platform: str, seconds: float) -> None:
     """Record one acknowledgement of a ``click`` or a ``command`` (other kinds are ignored)."""
-    if kind == "click":
-        CLICK_ACK_SECONDS.labels(platform).observe(seconds)
-    elif kind == "command":
-        COMMAND_ACK_SECONDS.labels(platform).observe(seconds)
+    child = _ack_children.get((kind, platform))
+    if child is None:
+        histogram = _ACK_HISTOGRAMS.get(kind)
+        if histogram is None:
+            return
+        child = _ack_children[(kind, platform)] = histogram.labels(platform)
+    child.observe(seconds)

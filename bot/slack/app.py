@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -21,12 +22,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.edge import Click, EdgeCore, observe_ack
+from bot.edge import AckFirst, Click, EdgeCore, observe_ack
 from bot.slack.blocks import (
     MESSAGE_TEXT_MAX,
     base_id,
@@ -44,6 +47,8 @@ from nudges.messages import Page, Text
 logger = logging.getLogger(__name__)
 
 COMMAND = "/nudges"
+# Requests whose acknowledgement is timed as a click's.
+CLICK_TYPES = frozenset({"block_actions", "view_submission"})
 
 
 class SlackListeners:
@@ -56,11 +61,12 @@ class SlackListeners:
 
     def register(self, app: AsyncApp, ledger: EventLedger) -> None:
         """Attach the middleware and every listener to ``app``."""
-        app.use(_time_click_acks)
         app.use(dedupe_middleware(ledger))
-        app.use(_acknowledge_rate_limit_notice)
-        app.command(self.core.options.command)(self.on_command)
+        app.use(RateLimitNotice())
+        # Bolt tries listeners in turn, each check costing about as much as the listener's own
+        # call: clicks, the requests that come in bursts, are matched first.
         app.action(re.compile(".+"))(self.on_action)
+        app.command(self.core.options.command)(self.on_command)
         app.view(re.compile(".+"))(self.on_view_submission)
         app.event("app_home_opened")(self.on_home_opened)
         app.event("message")(self.on_message)
@@ -103,44 +109,33 @@ class SlackListeners:
     # -- buttons -----------------------------------------------------------------------------
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Acknowledge a click, then apply it."""
+        """Acknowledge a click, then apply it in the background.
+
+        Only what applying needs is kept (``_Pressed``), so Bolt can let go of the request while
+        the click waits for the rest of a burst to be acknowledged.
+        """
         await ack()
-        await self.inflight.run(self._apply_actions(body, client))
+        self.inflight.spawn(self._apply_actions(_pressed(body), client))
 
-    async def _apply_actions(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        team_id = _team_of(body)
-        user_id = str((body.get("user") or {}).get("id", ""))
-        for action in body.get("actions") or []:
-            click = Click(
-                workspace_id=team_id,
-                user_id=user_id,
-                action_id=base_id(str(action.get("action_id", ""))),
-                value=str(action.get("value") or ""),
-                message_key=_message_key(body),
-                clicked_at=_seconds(action.get("action_ts")),
-            )
-            result = await self.core.apply_click(click)
-            if result is not None:
-                await self._show(client, body, team_id, user_id, result)
+    async def _apply_actions(self, pressed: _Pressed, client: AsyncWebClient) -> None:
+        try:
+            for click in pressed.clicks:
+                result = await self.core.apply_click(click)
+                if result is not None:
+                    await self._show(client, pressed, result)
+        except Exception:
+            # Bolt no longer waits on this work, so its error handler would not see this.
+            logger.exception("applying a slack click failed team=%s", pressed.team_id)
 
-    async def _show(
-        self,
-        client: AsyncWebClient,
-        body: dict[str, Any],
-        team_id: str,
-        user_id: str,
-        result: ActionResult,
-    ) -> None:
+    async def _show(self, client: AsyncWebClient, pressed: _Pressed, result: ActionResult) -> None:
+        team_id, user_id = pressed.team_id, pressed.user_id
         if result.form is not None:
             await _slack_call(
                 "views.open",
-                client.views_open(
-                    trigger_id=body.get("trigger_id"), view=render_modal(result.form)
-                ),
+                client.views_open(trigger_id=pressed.trigger_id, view=render_modal(result.form)),
             )
         elif result.notice:
-            channel = str((body.get("container") or {}).get("channel_id") or "")
-            channel = channel or str((body.get("channel") or {}).get("id") or "")
+            channel = pressed.channel
             # Outside a channel (a button in a modal or on Home) the notice comes as a DM.
             call = (
                 client.chat_postEphemeral(
@@ -276,6 +271,29 @@ class SlackListeners:
         """Acknowledge an event the bot does not act on."""
 
 
+class AckFirstApp(AsyncApp):
+    """Bolt's app, marking each request until it is acknowledged and timing clicks' acks.
+
+    Bolt runs its middleware before the listener, not around it, so only the dispatch as a
+    whole spans a request from its arrival to its acknowledgement (HTTP and Socket Mode).
+    """
+
+    def __init__(self, *, ack_first: AckFirst, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ack_first = ack_first
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        """Dispatch ``req``; work after acknowledgements waits while this one is not."""
+        self.ack_first.begin()
+        started = time.perf_counter()
+        try:
+            return await super().async_dispatch(req)
+        finally:
+            self.ack_first.end()
+            if isinstance(req.body, dict) and req.body.get("type") in CLICK_TYPES:
+                observe_ack("click", Platform.SLACK, time.perf_counter() - started)
+
+
 def build_bolt_app(
     listeners: SlackListeners,
     ledger: EventLedger,
@@ -292,7 +310,8 @@ def build_bolt_app(
             "authorize": authorize,
             "installation_store_bot_only": True,
         }
-    app = AsyncApp(
+    app = AckFirstApp(
+        ack_first=listeners.core.ack_first,
         name="nudgebot",
         logger=logging.getLogger("bot.slack.bolt"),
         client=client,
@@ -305,31 +324,26 @@ def build_bolt_app(
     return app
 
 
-async def _time_click_acks(
-    body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-) -> BoltResponse:
-    """Time how long a click or form submission takes to be acknowledged."""
-    if body.get("type") not in ("block_actions", "view_submission"):
-        return await next()
-    started = time.perf_counter()
-    try:
-        return await next()
-    finally:
-        observe_ack("click", Platform.SLACK, time.perf_counter() - started)
-
-
-async def _acknowledge_rate_limit_notice(
-    body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-) -> BoltResponse:
+class RateLimitNotice(AsyncMiddleware):
     """Answer Slack's ``app_rate_limited`` notice, which no listener can match, with a 200."""
-    if body.get("type") != "app_rate_limited":
-        return await next()
-    logger.warning(
-        "slack is dropping this app's events team=%s minute=%s",
-        body.get("team_id"),
-        body.get("minute_rate_limited"),
-    )
-    return BoltResponse(status=200, body="")
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        """Log the notice and answer it; pass every other request on."""
+        body = req.body
+        if body.get("type") != "app_rate_limited":
+            return await next()
+        logger.warning(
+            "slack is dropping this app's events team=%s minute=%s",
+            body.get("team_id"),
+            body.get("minute_rate_limited"),
+        )
+        return BoltResponse(status=200, body="")
 
 
 async def _slack_call(method: str, call: Awaitable[Any]) -> Any:
@@ -342,6 +356,39 @@ async def _slack_call(method: str, call: Awaitable[Any]) -> Any:
     except (SlackClientError, OSError) as exc:
         logger.warning("slack %s failed: %s", method, type(exc).__name__)
     return None
+
+
+@dataclass(frozen=True)
+class _Pressed:
+    """What applying a block_actions request needs from it: who, which buttons, where."""
+
+    team_id: str
+    user_id: str
+    clicks: tuple[Click, ...]
+    trigger_id: str | None
+    # The channel of the clicked message, for the clicker's notice ("" outside a channel).
+    channel: str
+
+
+def _pressed(body: Mapping[str, Any]) -> _Pressed:
+    team_id = _team_of(body)
+    user_id = str((body.get("user") or {}).get("id", ""))
+    message_key = _message_key(body)
+    clicks = tuple(
+        Click(
+            workspace_id=team_id,
+            user_id=user_id,
+            action_id=base_id(str(action.get("action_id", ""))),
+            value=str(action.get("value") or ""),
+            message_key=message_key,
+            clicked_at=_seconds(action.get("action_ts")),
+        )
+        for action in body.get("actions") or []
+    )
+    channel = str((body.get("container") or {}).get("channel_id") or "")
+    channel = channel or str((body.get("channel") or {}).get("id") or "")
+    trigger = body.get("trigger_id")
+    return _Pressed(team_id, user_id, clicks, str(trigger) if trigger else None, channel)
 
 
 def _team_of(body: Mapping[str, Any]) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import delete
@@ -86,21 +86,30 @@ class EventLedger:
             logger.debug("pruned %d processed event ids", gone)
 
 
-def dedupe_middleware(
-    ledger: EventLedger,
-) -> Callable[..., Awaitable[BoltResponse]]:
-    """Build a Bolt middleware that answers a repeated Events API delivery without running it."""
+class DedupeMiddleware(AsyncMiddleware):
+    """A Bolt middleware that answers a repeated Events API delivery without running it.
 
-    async def dedupe(
-        body: dict[str, Any],
+    A class rather than a function: Bolt then calls it as is, without building the keyword
+    arguments a function middleware may ask for on every request.
+    """
+
+    def __init__(self, ledger: EventLedger) -> None:
+        self.ledger = ledger
+
+    async def async_process(
+        self,
+        *,
         req: AsyncBoltRequest,
+        resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse:
+    ) -> BoltResponse | None:
+        """Pass the first delivery of an event on; answer a repeat with a 200."""
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not isinstance(event_id, str) or not event_id:
             return await next()
         team_id = str(body.get("team_id") or "")
-        if await ledger.first_time(event_id, team_id):
+        if await self.ledger.first_time(event_id, team_id):
             return await next()
         retry = req.headers.get("x-slack-retry-num", ["0"])[0]
         logger.info(
@@ -109,4 +118,7 @@ def dedupe_middleware(
         # 200 tells Slack to stop retrying; the first delivery is (or was) being handled.
         return BoltResponse(status=200, body="")
 
-    return dedupe
+
+def dedupe_middleware(ledger: EventLedger) -> DedupeMiddleware:
+    """Build the Bolt middleware that answers a repeated Events API delivery without running it."""
+    return DedupeMiddleware(ledger)

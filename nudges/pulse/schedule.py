@@ -597,15 +597,36 @@ async def compose(
             closes_at=poll.closes_at,
             zone=zone,
         )
-    still_open = is_open(poll, now)
+    return render_poll(
+        delivery.id,
+        poll,
+        text,
+        workspace,
+        person,
+        now,
+        answered=bool(participation and participation.answered),
+    )
+
+
+def render_poll(
+    delivery_id: int,
+    poll: PulsePoll,
+    question: str,
+    workspace: Workspace,
+    person: Person,
+    now: datetime,
+    *,
+    answered: bool,
+) -> Message:
+    """Render a poll message as ``person`` sees it at ``now`` (never with their answer)."""
     return poll_message(
-        delivery_id=delivery.id,
+        delivery_id=delivery_id,
         poll_id=poll.id,
-        question=text,
-        locale=locale,
+        question=question,
+        locale=directory.locale_of(workspace, person),
         threshold=effective_threshold(poll, directory.policy_of(workspace)),
         closes_at=poll.closes_at,
-        zone=zone,
-        is_closed=not still_open,
-        answered=bool(participation and participation.answered),
+        zone=directory.zone_of(workspace, person),
+        is_closed=not is_open(poll, now),
+        answered=answered,
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from prometheus_client import REGISTRY
@@ -120,3 +121,21 @@ async def test_a_click_that_keeps_failing_says_try_again(services: Services) -> 
         services.db.sessions = working
     assert result is not None and result.notice is not None
     assert "probeer het zo nog eens" in result.notice
+
+
+async def test_clicks_wait_for_a_burst_to_be_acknowledged_and_only_the_newest_is_applied(
+    services: Services,
+) -> None:
+    core = _core(services)
+    superseded = _count("superseded")
+    core.ack_first.begin()  # a request of the burst still waits for its acknowledgement
+    older = asyncio.ensure_future(core.apply_click(_click(30.0)))
+    newer = asyncio.ensure_future(core.apply_click(_click(31.0)))
+    await asyncio.sleep(0.05)
+    assert not older.done() and not newer.done()
+    core.ack_first.end()
+    # The person's last click is the one applied; the older one is dropped unapplied.
+    assert await older is None
+    applied = await newer
+    assert applied is not None and applied.notice is not None
+    assert _count("superseded") == superseded + 1

@@ -51,3 +51,13 @@ def test_the_click_memory_is_bounded() -> None:
         order.applied(key, float(n + 10))
     assert not order.is_stale("a", 0.0)
     assert order.is_stale("c", 0.0)
+
+
+def test_an_older_click_is_stale_as_soon_as_a_newer_one_arrived() -> None:
+    order = LastClickWins()
+    order.arrived("m", 12.0)
+    # Not yet applied, but the person's last click is the newer one: the older need not run.
+    assert order.is_stale("m", 11.0)
+    assert not order.is_stale("m", 12.0)
+    order.applied("m", 11.5)
+    assert order.is_stale("m", 11.9)
