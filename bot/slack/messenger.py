@@ -351,7 +351,7 @@ class SlackMessenger:
             recipient,
             client.chat_update(channel=ref.channel, ts=ref.message_id, **payload),
         )
-        logger.info(
+        logger.debug(
             "updated slack message workspace=%s channel=%s ts=%s",
             recipient.workspace_external_id,
             ref.channel,
