@@ -25,9 +25,9 @@ from typing import Any
 
 from aiohttp import web
 
-TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-BOT_ID = "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c"
-BOT_APP_ID = "c9e8c047-2a74-40a2-b28a-b162d5f5327c"
+TENANT_ID = "2878b816-75f2-1f2d-093c-15c7c6afb063"
+BOT_ID = "28:c82078e5-d7c2-0c3e-f3f3-e7362a22947f"
+BOT_APP_ID = "c82078e5-d7c2-0c3e-f3f3-e7362a22947f"
 
 # Teams documents ~100 KB for a bot message, counted as UTF-16 (LIMITS.md).
 SIZE_LIMIT_BYTES = 100_000

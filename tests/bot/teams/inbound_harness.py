@@ -26,20 +26,15 @@ from nudges.store.database import Database
 from tests.bot.slack.app_harness import NOW, build_services
 from tests.fakes.bot_connector import FakeBotConnector
 
-# The shared samples live beside the repository, as for the Slack tests.
-SAMPLES = Path(__file__).parents[3] / ".." / "shared" / "platform-samples" / "teams"
+# Activities in the shapes Teams sends, written for these tests (tests/fixtures/teams).
+SAMPLES = Path(__file__).parents[2] / "fixtures" / "teams"
 
 # The people of the samples: Megan installs the bot (personal scope) and is the first admin.
-TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-MEGAN_AAD = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
-MEGAN_29 = (
-    "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ-NJWi7me2kHTL3Bw"
-)
-MEGAN_CHAT = (
-    "a:17I0kl9EkpE1O9PH5TWrzrLNwnWWcfrU7QZjKR0WSfOpzbfcAg2IaydGElSo10tVr4C7Fc6GtieTJX663WuJCc1uA83n4"
-    "CSrHSgGBj5XNYLcVlJAs2ZX8DbYBPck201w-"
-)
-BOT = "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c"
+TENANT = "2878b816-75f2-1f2d-093c-15c7c6afb063"
+MEGAN_AAD = "5e7f7a46-1841-31c9-1e2f-2cc3c7630233"
+MEGAN_29 = "29:1cb2845c18783cc4b13e1c3ac62e930f0bb91c8c6221b1e077cf9eff51b71"
+MEGAN_CHAT = "a:1d69b300ea1fde36042ed597f480bea98c837b639426c78145ace4a3920030f27"
+BOT = "28:c82078e5-d7c2-0c3e-f3f3-e7362a22947f"
 # A second person of the same tenant, made from Megan's shapes with other ids.
 OMAR_AAD = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 OMAR_29 = "29:1OmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmarOmar"
@@ -92,7 +87,7 @@ class TeamsHarness:
 
     async def install(self, activity: Mapping[str, Any] | None = None) -> ClientResponse:
         """Install the bot in Megan's personal scope (or as ``activity`` says)."""
-        return await self.post(activity or sample("installationUpdate_add_personal.derived.json"))
+        return await self.post(activity or sample("installationUpdate_add_personal.json"))
 
     async def say(
         self,
@@ -102,7 +97,7 @@ class TeamsHarness:
         entities: list[dict[str, Any]] | None = None,
     ) -> str:
         """Type ``text`` in a personal chat and return the bot's reply text."""
-        activity = as_person(sample("message_personal.docs.json"), *person)
+        activity = as_person(sample("message_personal.json"), *person)
         activity["text"] = text
         activity.pop("attachments", None)
         activity["id"] = f"msg-{len(self.connector.calls)}"

@@ -25,7 +25,7 @@ from nudges.store.database import Database
 from tests.bot.teams.inbound_harness import TeamsHarness, running_teams, sample
 from tests.fakes.bot_connector import FakeBotConnector
 
-APP_ID = "c9e8c047-2a74-40a2-b28a-b162d5f5327c"
+APP_ID = "c82078e5-d7c2-0c3e-f3f3-e7362a22947f"
 ISSUER = "https://api.botframework.com"
 KID = "nudgebot-test-key"
 
@@ -104,7 +104,7 @@ async def teams(db: Database, keys: KeyServer) -> AsyncIterator[TeamsHarness]:
 
 
 def _install() -> dict[str, Any]:
-    return sample("installationUpdate_add_personal.derived.json")
+    return sample("installationUpdate_add_personal.json")
 
 
 async def _refused(teams: TeamsHarness, header: str | None) -> None:

@@ -36,7 +36,7 @@ from nudges.messages import (
 )
 from tests.fakes.bot_connector import card_errors
 
-SAMPLES = Path(__file__).parents[3] / ".." / "shared" / "platform-samples" / "teams"
+SAMPLES = Path(__file__).parents[2] / "fixtures" / "teams"
 AAD = "5b1e9a3c-1f0e-4d7a-9c0b-2a6f3e8d4c11"
 
 
@@ -208,7 +208,7 @@ def test_a_form_card_has_labelled_inputs_and_submits_them_with_its_metadata() ->
 
 
 def test_read_action_takes_the_sample_submit_and_refuses_what_is_not_a_click() -> None:
-    sample = SAMPLES / "message_action_submit.derived.json"
+    sample = SAMPLES / "message_action_submit.json"
     submitted = json.loads(sample.read_text(encoding="utf-8"))["value"]
     pressed = read_action(submitted)
     assert pressed is not None and pressed.action_id == "pulse_answer"

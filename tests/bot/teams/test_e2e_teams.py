@@ -69,14 +69,14 @@ class Teams:
             return r.status, body
 
     async def install(self, person: tuple[str, str, str]) -> None:
-        activity = as_person(sample("installationUpdate_add_personal.derived.json"), *person)
+        activity = as_person(sample("installationUpdate_add_personal.json"), *person)
         status, _ = await self.post(activity)
         assert status == 201
 
     async def say(
         self, words: str, person: tuple[str, str, str], mentions: list[dict[str, Any]] | None = None
     ) -> str:
-        activity = as_person(sample("message_personal.docs.json"), *person)
+        activity = as_person(sample("message_personal.json"), *person)
         activity.pop("attachments")
         activity["text"] = words
         activity["entities"] = [*activity["entities"], *(mentions or [])]
@@ -149,9 +149,7 @@ async def test_install_commands_nudge_and_click_on_the_real_service(
                 [(message_id, card)] = teams.cards_in(MEGAN_CHAT)
                 done = next(a for a in actions_of(card) if a["verb"] == "nudge.done")
 
-                invoke = as_person(
-                    sample("invoke_adaptiveCard_action.personal.derived.json"), *MEGAN
-                )
+                invoke = as_person(sample("invoke_adaptiveCard_action.personal.json"), *MEGAN)
                 invoke["replyToId"] = message_id
                 invoke["value"] = {
                     "action": {
@@ -189,7 +187,7 @@ async def test_with_an_app_id_the_real_service_runs_nothing_without_a_valid_toke
         PYTHONPATH=str(ROOT),
         PORT=str(port),
         DATABASE_URL=db.url.render_as_string(hide_password=False),
-        MICROSOFT_APP_ID="c9e8c047-2a74-40a2-b28a-b162d5f5327c",
+        MICROSOFT_APP_ID="c82078e5-d7c2-0c3e-f3f3-e7362a22947f",
         MICROSOFT_APP_PASSWORD="client-secret",
         TICK_SECONDS="3600",
     )
@@ -205,7 +203,7 @@ async def test_with_an_app_id_the_real_service_runs_nothing_without_a_valid_toke
         stderr=asyncio.subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    install = sample("installationUpdate_add_personal.derived.json")
+    install = sample("installationUpdate_add_personal.json")
     # A token-shaped bearer whose key id no key server knows; the expired and wrongly signed
     # cases need our own key server, so they run in-process in test_auth.
     forged = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vbmUifQ.eyJhdWQiOiJ4In0.c2ln"

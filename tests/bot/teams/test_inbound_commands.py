@@ -54,7 +54,7 @@ async def test_admin_commands_are_refused_to_a_non_admin_and_allowed_after_admin
 ) -> None:
     async with running_teams(db) as teams:
         await teams.install()  # Megan: first installer, admin
-        omar_install = sample("installationUpdate_add_personal.derived.json")
+        omar_install = sample("installationUpdate_add_personal.json")
         omar_install["from"] = {"id": OMAR_29, "aadObjectId": OMAR_AAD, "name": "Omar"}
         omar_install["conversation"]["id"] = OMAR_CHAT
         await teams.install(omar_install)
@@ -76,7 +76,7 @@ async def test_admin_commands_are_refused_to_a_non_admin_and_allowed_after_admin
 async def test_a_channel_message_runs_only_when_the_bot_is_mentioned(db: Database) -> None:
     async with running_teams(db) as teams:
         await teams.install()
-        channel = sample("message_personal.docs.json")
+        channel = sample("message_personal.json")
         channel["conversation"] = {
             "isGroup": True,
             "conversationType": "channel",
@@ -118,7 +118,7 @@ async def test_dashboard_gives_a_link_in_the_personal_chat_and_none_in_a_channel
         assert found is not None, reply
         viewer = passes.read(found.group(1), "link")
         assert viewer is not None and viewer.person_external_id == MEGAN_AAD
-        channel = sample("message_personal.docs.json")
+        channel = sample("message_personal.json")
         channel["conversation"] = {
             "isGroup": True,
             "conversationType": "channel",

@@ -37,9 +37,9 @@ async def test_a_personal_install_stores_the_reference_once_and_files_the_instal
     async with running_teams(db) as teams:
         first = await teams.install()
         # Teams sends both an installationUpdate and a conversationUpdate for one install.
-        added = sample("conversationUpdate_bot_added_personal.docs.json")
+        added = sample("conversationUpdate_bot_added_personal.json")
         added["conversation"]["id"] = MEGAN_CHAT
-        added["recipient"] = {"id": BOT, "name": "Teams TestBot"}
+        added["recipient"] = {"id": BOT, "name": "Nudgebot Fixture"}
         added["membersAdded"] = [{"id": BOT}, {"id": MEGAN_29, "aadObjectId": MEGAN_AAD}]
         added["from"] = {"id": MEGAN_29, "aadObjectId": MEGAN_AAD}
         added["channelData"]["tenant"]["id"] = TENANT
@@ -71,23 +71,23 @@ async def test_a_personal_install_stores_the_reference_once_and_files_the_instal
 
 async def test_a_team_install_takes_the_tenant_from_the_conversation(db: Database) -> None:
     async with running_teams(db) as teams:
-        response = await teams.install(sample("installationUpdate_add_team.docs.json"))
+        response = await teams.install(sample("installationUpdate_add_team.json"))
         assert response.status == 201
         [ref] = await teams.conversations()
         assert ref.conversation_type == "channel"
-        assert ref.tenant_id == "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
-        assert ref.team_id == "19:zFLSDFWsesfzcmKArqKJ-65aOXJz@sgf462H2wz41@thread.tacv2"
+        assert ref.tenant_id == "5e5dfaac-585c-b1b7-9172-addd22abf5ff"
+        assert ref.team_id == "19:3c3c57623d344b7d4d3918355982d02f@thread.tacv2"
         assert ref.user_id is None
 
 
 async def test_a_conversation_update_without_tenant_id_uses_channel_data(db: Database) -> None:
     async with running_teams(db) as teams:
-        added = sample("conversationUpdate_bot_added_team.docs.json")
+        added = sample("conversationUpdate_bot_added_team.json")
         del added["conversation"]["tenantId"]
         response = await teams.post(added)
         assert response.status == 201
         [ref] = await teams.conversations()
-        assert ref.tenant_id == "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
+        assert ref.tenant_id == "5e5dfaac-585c-b1b7-9172-addd22abf5ff"
 
 
 async def test_removal_marks_the_chat_inactive_and_the_person_unreachable_until_reinstalled(
@@ -95,7 +95,7 @@ async def test_removal_marks_the_chat_inactive_and_the_person_unreachable_until_
 ) -> None:
     async with running_teams(db) as teams:
         await teams.install()
-        response = await teams.post(sample("installationUpdate_remove_personal.derived.json"))
+        response = await teams.post(sample("installationUpdate_remove_personal.json"))
         assert response.status == 201
         [ref] = await teams.conversations()
         assert not ref.active
@@ -119,13 +119,13 @@ async def test_nudgebot_admins_replaces_the_first_installer_rule(db: Database) -
 async def test_unknown_and_ignored_activities_still_get_2xx(db: Database) -> None:
     async with running_teams(db) as teams:
         for name in (
-            "messageReaction_added.docs.json",
-            "messageUpdate_edit_personal.docs.json",
-            "conversationUpdate_member_removed_team.docs.json",
+            "messageReaction_added.json",
+            "messageUpdate_edit_personal.json",
+            "conversationUpdate_member_removed_team.json",
         ):
             response = await teams.post(sample(name))
             assert response.status in (200, 201), name
-        odd = sample("message_personal.docs.json")
+        odd = sample("message_personal.json")
         odd["type"] = "somethingNew"
         assert (await teams.post(odd)).status in (200, 201)
         assert teams.connector.calls == []
@@ -144,9 +144,9 @@ async def test_a_personal_message_refreshes_the_stored_reference(db: Database) -
 
 async def test_the_bot_removed_from_a_team_stops_sends_there(db: Database) -> None:
     async with running_teams(db) as teams:
-        added = sample("conversationUpdate_bot_added_team.docs.json")
+        added = sample("conversationUpdate_bot_added_team.json")
         await teams.post(added)
-        removed = sample("conversationUpdate_member_removed_team.docs.json")
+        removed = sample("conversationUpdate_member_removed_team.json")
         removed["conversation"] = added["conversation"]
         removed["recipient"] = added["recipient"]
         removed["membersRemoved"] = [{"id": added["recipient"]["id"]}]
@@ -159,8 +159,8 @@ async def test_the_zone_comes_from_local_timezone_and_the_locale_from_the_activi
     db: Database,
 ) -> None:
     async with running_teams(db) as teams:
-        edited = sample("messageUpdate_edit_personal.docs.json")
-        message = sample("message_personal.docs.json")
+        edited = sample("messageUpdate_edit_personal.json")
+        message = sample("message_personal.json")
         message.update(
             {
                 "from": edited["from"],
@@ -174,8 +174,8 @@ async def test_the_zone_comes_from_local_timezone_and_the_locale_from_the_activi
         message["entities"] = [{"type": "clientInfo", "locale": "en-US"}]
         assert (await teams.post(message)).status == 201
         [(platform, tenant, person)] = await _people(db)
-        assert (platform, tenant) == ("teams", "528dbe3f-15e0-4e37-84a1-00cc305847dd")
-        assert person.external_id == "520e4d1e-2108-43ee-a092-46a9507c6200"
+        assert (platform, tenant) == ("teams", "f654014c-8795-e3da-20be-7ebb90256209")
+        assert person.external_id == "da3d55c8-00b2-0deb-0398-896717fcbddd"
         assert person.timezone == "Europe/Amsterdam"
         assert person.locale == "nl"
         # The reply is in Dutch, the person's language.

@@ -75,7 +75,7 @@ def button(card: dict[str, Any], action_id: str) -> dict[str, Any]:
 
 
 def execute(message_id: str, action: dict[str, Any]) -> dict[str, Any]:
-    invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+    invoke = sample("invoke_adaptiveCard_action.personal.json")
     invoke["replyToId"] = message_id
     invoke["value"] = {
         "action": {"type": "Action.Execute", "verb": action["verb"], "data": action["data"]},
@@ -118,7 +118,7 @@ async def test_a_double_execute_records_once(teams: TeamsHarness) -> None:
 
 async def test_an_action_submit_message_is_a_press_not_a_command(teams: TeamsHarness) -> None:
     message_id, card = await sample_card(teams)
-    submit = sample("message_action_submit.derived.json")
+    submit = sample("message_action_submit.json")
     submit["replyToId"] = message_id
     submit["value"] = dict(button(card, Action.NUDGE_DONE)["fallback"]["data"])
     before = len(teams.connector.calls_to("send"))
@@ -134,7 +134,7 @@ async def test_an_invoke_without_a_usable_action_is_400_with_an_error_body(
     teams: TeamsHarness,
 ) -> None:
     for value in (None, {"trigger": "manual"}, {"action": {"type": "Action.Execute", "data": 1}}):
-        invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+        invoke = sample("invoke_adaptiveCard_action.personal.json")
         if value is None:
             del invoke["value"]
         else:
@@ -147,7 +147,7 @@ async def test_an_invoke_without_a_usable_action_is_400_with_an_error_body(
 
 
 async def test_an_unknown_invoke_name_is_501(teams: TeamsHarness) -> None:
-    invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+    invoke = sample("invoke_adaptiveCard_action.personal.json")
     invoke["name"] = "something/unheardOf"
     response = await teams.post(invoke)
     assert response.status == 501
@@ -167,9 +167,7 @@ async def test_a_pulse_answer_by_action_submit_records_one_answer(db: Database) 
     )
     async with running_teams(db) as teams:
         for member in members:
-            await teams.install(
-                as_person(sample("installationUpdate_add_personal.derived.json"), *member)
-            )
+            await teams.install(as_person(sample("installationUpdate_add_personal.json"), *member))
         async with db.session() as s:
             workspace = await s.scalar(select(Workspace))
             assert workspace is not None
@@ -185,7 +183,7 @@ async def test_a_pulse_answer_by_action_submit_records_one_answer(db: Database) 
         card = posted.activity["attachments"][0]["content"]
         answers = [a for a in actions_of(card) if a["verb"] == Action.PULSE_ANSWER]
         assert len(answers) == 5
-        submit = as_person(sample("message_action_submit.derived.json"), aad, user_id, chat)
+        submit = as_person(sample("message_action_submit.json"), aad, user_id, chat)
         submit["replyToId"] = posted.activity_id
         submit["value"] = dict(answers[3]["fallback"]["data"])
         for _ in range(2):  # a double submit records once

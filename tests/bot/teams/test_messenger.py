@@ -30,12 +30,12 @@ from tests.fakes.bot_connector import BOT_ID, TENANT_ID, FakeBotConnector
 from tests.nudges.orgs import make_org
 
 TUESDAY_10_AMS = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-MANAGER = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
+MANAGER = "5e7f7a46-1841-31c9-1e2f-2cc3c7630233"
 MEMBER = "0c4b5a1e-9d1f-4d3c-8e7a-6b5c4d3e2f10"
-MANAGER_29 = "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ"
-PERSONAL_ID = "a:17I0kl9EkpE1O9PH5TWrzrLNwnWWcfrU7QZjKR0WSfOpzbfcAg2IaydGElSo10tVr4C7Fc6"
+MANAGER_29 = "29:1ManagerOfTheMessengerTestsPersonalIdForNudgebotFixtures"
+PERSONAL_ID = "a:1PersonalChatOfTheMessengerTestsForNudgebotFixtures"
 TEAM_ID = "19:zFLSDFWsesfzcmKArqKJ-65aOXJz@thread.tacv2"
-APP_ID = "c9e8c047-2a74-40a2-b28a-b162d5f5327c"
+APP_ID = "c82078e5-d7c2-0c3e-f3f3-e7362a22947f"
 
 
 @dataclass(frozen=True)

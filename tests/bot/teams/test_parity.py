@@ -115,7 +115,7 @@ class TeamsSide:
         assert self._card is not None
         message_id, card = self._card
         action = next(a for a in actions_of(card) if a["verb"] == action_id)
-        invoke = sample("invoke_adaptiveCard_action.personal.derived.json")
+        invoke = sample("invoke_adaptiveCard_action.personal.json")
         invoke["replyToId"] = message_id
         invoke["value"] = {
             "action": {"type": "Action.Execute", "verb": action["verb"], "data": action["data"]}
@@ -138,7 +138,7 @@ async def side(platform: str, db: Database) -> AsyncIterator[Side]:
             await harness.install()
             await harness.install(
                 as_person(
-                    sample("installationUpdate_add_personal.derived.json"),
+                    sample("installationUpdate_add_personal.json"),
                     OMAR_AAD,
                     OMAR_29,
                     OMAR_CHAT,
