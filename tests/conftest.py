@@ -135,6 +135,15 @@ async def _clear(db: Database) -> None:
             probe = " UNION ALL ".join(
                 f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables
             )
+            # A scheduler lock left behind by an earlier test's process or ticker would keep
+            # this test's ticker on standby: end the sessions that hold one.
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND pid <> pg_backend_pid() AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
             used = list((await conn.execute(text(probe))).scalars())
             if used:
                 await conn.execute(text(f"TRUNCATE {', '.join(used)} CASCADE"))
