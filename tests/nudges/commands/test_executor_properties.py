@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from nudges.i18n import t
 from nudges.store.database import Database
-from tests.conftest import BACKEND
 from tests.nudges.commands.conftest import ADMIN, Harness, build_harness, clear, snapshot
 from tests.nudges.commands.test_executor_permissions import ADMIN_COMMANDS
 
@@ -74,10 +73,6 @@ texts = st.one_of(
     st.tuples(st.sampled_from(VALID), st.sampled_from(TOKENS)).map(" ".join),
 )
 INTERNAL = t("en", "replies.common.internal")
-# The grammar's surface is the same on both databases and is covered on SQLite; on PostgreSQL
-# fewer texts still try its rollback of every failed command (each example reads every table
-# twice, which costs four times as much there).
-EXAMPLES = 400 if BACKEND == "sqlite" else 100
 
 
 def test_no_text_raises_and_a_failed_command_changes_nothing(database_url: str) -> None:
@@ -100,7 +95,7 @@ def test_no_text_raises_and_a_failed_command_changes_nothing(database_url: str) 
                     assert await snapshot(h.db) == before, text
 
             @settings(
-                max_examples=EXAMPLES,
+                max_examples=400,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow],
                 database=None,
