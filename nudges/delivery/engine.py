@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
@@ -162,7 +162,6 @@ class Dispatcher:
         self._unreleased: list[tuple[int, bool]] = []
         self._flush_lock = asyncio.Lock()
         self._sqlite_writes = asyncio.Lock()
-        self._cache: dict[tuple[str, int], Any] = {}
         self._stopping = False
         self._db_down = False
 
@@ -434,13 +433,6 @@ class Dispatcher:
             return None
         return await handler.compose(session, delivery, workspace, person, self.clock.now())
 
-    async def _blackouts(self, session: AsyncSession, workspace_id: int) -> frozenset[date]:
-        key = ("blackouts", workspace_id)
-        if key not in self._cache:
-            self._cache[key] = await directory.blackout_days(session, workspace_id)
-        cached: frozenset[date] = self._cache[key]
-        return cached
-
     async def _sent_this_week(
         self,
         session: AsyncSession,
@@ -495,7 +487,7 @@ class Dispatcher:
             return None
         today = directory.local_today(workspace, person, now)
         avail = directory.availability(
-            workspace, person, await self._blackouts(session, workspace.id)
+            workspace, person, await directory.blackout_days(session, workspace.id)
         )
         if person.paused_until and today <= person.paused_until:
             if handler.rules.deferred_while_paused:
@@ -568,6 +560,8 @@ class Dispatcher:
         jobs: list[_Job] = []
         settled: list[tuple[_Outcome, str, str]] = []
         async with self.db.session() as session:
+            # Only reads: each workspace's blackout days are read once for the whole batch.
+            read_once.mark(session)
             deliveries = list(
                 (
                     await session.scalars(
@@ -1112,7 +1106,6 @@ class Dispatcher:
         result = TickResult()
         if self._stopping:
             return result
-        self._cache.clear()
         lanes: dict[int, asyncio.Task[None]] = {}
 
         def start_lane(workspace_id: int) -> None:
