@@ -59,15 +59,13 @@ test-sqlite: $(STAMP) browser
 	mkdir -p '$(TEST_TMP)'
 	NUDGEBOT_TEST_DB=sqlite $(PYTEST) --basetemp='$(TEST_TMP)/sqlite'
 
-test-postgres: $(STAMP) browser postgres
+test-postgres test-postgres-db: $(STAMP) browser postgres
 	mkdir -p '$(TEST_TMP)'
-	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) --basetemp='$(TEST_TMP)/postgres'
+	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) $(PG_SCOPE) --basetemp='$(TEST_TMP)/postgres'
 
 # The PostgreSQL pass of `make test`: only the tests that use the database under test, since
 # the rest ran on SQLite and behave the same whatever the database.
-test-postgres-db: $(STAMP) browser postgres
-	mkdir -p '$(TEST_TMP)'
-	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) --database-tests-only --basetemp='$(TEST_TMP)/postgres'
+test-postgres-db: PG_SCOPE := --database-tests-only
 
 # Static checks and both database passes run side by side; each part's output is printed
 # whole when it finishes (GNU make's --output-sync), so the log reads one part at a time.

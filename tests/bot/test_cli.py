@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.cli_runner import run_cli
+from tests.bot.cli_runner import clean_env, run_cli
 from tests.conftest import BACKEND
 
 CLI = [sys.executable, "-m", "bot.cli"]
@@ -21,15 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "MICROSOFT_", "NUDGEBOT_", "TEAMS_"))
-        and k not in {"DATABASE_URL", "PORT"}
-    }
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
+    """Return the environment of a separate `nudgebot` process: clean, with the repo importable."""
+    return clean_env(**{"PYTHONPATH": str(ROOT), **extra})
 
 
 # Commands that run until stopped, and the entry point's own flags, get a real process; the
