@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.ports import FakeClock
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 from nudges.store.migrate import downgrade, upgrade
 from nudges.store.org import Person, ReportingLine, Workspace

@@ -22,13 +22,13 @@ from bot.server import create_web_app
 from bot.settings import Settings, is_loopback, platform_status
 from bot.slack.edge import build as build_slack
 from bot.startup import StartupError, prepare_database
+from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
-from nudges.interactions import Interactions
 from nudges.ports import Clock, SystemClock
 from nudges.pulse import sealing
-from nudges.scheduling.ticker import Ticker
 from nudges.services import Services
+from nudges.services.dispatch import Dispatcher, EngineConfig
+from nudges.services.ticker import Ticker
 from nudges.store.database import Database
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         clock=clock,
         catalogue=catalogue,
         dispatcher=dispatcher,
-        interactions=Interactions(dispatcher),
+        interactions=Interactions(dispatcher, dispatcher.catalogue),
     )
 
 

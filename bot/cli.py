@@ -16,7 +16,7 @@ from bot.dashboard.access import LINK_MINUTES
 if TYPE_CHECKING:
     from bot.doctor import PlatformDoctor
     from bot.settings import Settings
-    from nudges.preview import PlannedItem
+    from nudges.coaching.preview import PlannedItem
     from nudges.store.database import Database
 
 # Each command imports what it needs when it runs, so `--help` and the light commands start in a
@@ -138,7 +138,7 @@ class _ProgressBar:
 async def _import_org(
     settings: Settings, text: str, dry_run: bool, replace: bool, verbose: bool
 ) -> list[str]:
-    from nudges.org_import import apply_org, parse_org_csv
+    from nudges.people.org_import import apply_org, parse_org_csv
 
     rows = parse_org_csv(text)
     db = await _open_store(settings)
@@ -172,7 +172,7 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.startup import StartupError
-    from nudges.org_import import OrgFileError
+    from nudges.people.org_import import OrgFileError
 
     path = Path(args.file)
     try:
@@ -206,9 +206,9 @@ def cmd_scheduler(_args: argparse.Namespace) -> int:
 
 async def _preview(settings: Settings, args: argparse.Namespace) -> list[PlannedItem]:
     from bot.sandbox import demo
+    from nudges.coaching.preview import preview
     from nudges.content.catalogue import default_catalogue
     from nudges.ports import SystemClock
-    from nudges.preview import preview
 
     db = await _open_store(settings)
     try:
@@ -234,7 +234,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.startup import StartupError
-    from nudges.preview import NoNudges, PreviewError
+    from nudges.coaching.preview import NoNudges, PreviewError
 
     if not 1 <= args.weeks <= 104:
         return _fail("--weeks must be a whole number from 1 to 104, e.g. --weeks 8", EXIT_USAGE)
@@ -323,7 +323,7 @@ async def _dashboard_link(settings: Settings, args: argparse.Namespace) -> str:
     from bot.dashboard.access import Passes
     from bot.dashboard.site import signin_link
     from bot.startup import StartupError
-    from nudges import directory
+    from nudges.people import directory
 
     db = await _open_store(settings)
     try:
@@ -348,7 +348,7 @@ def cmd_dashboard_link(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.startup import StartupError
-    from nudges import directory
+    from nudges.people import directory
 
     settings = _settings()
     if not settings.nudgebot_secret_key:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -105,3 +107,16 @@ LOCALES: tuple[str, ...] = ("en", "nl")
 DEFAULT_LOCALE = "en"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 DEFAULT_COUNTRY = "NL"
+
+
+@dataclass(frozen=True)
+class DimensionSignal:
+    """What the pulse says about one dimension: a boost for its nudges and the reason why.
+
+    The pulse feature fills these in; with none, the planner rotates on its own.
+    """
+
+    dimension: Dimension
+    boost: float
+    reason_key: str
+    reason_params: Mapping[str, str | int] = field(default_factory=dict)

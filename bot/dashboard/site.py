@@ -21,8 +21,8 @@ from bot.dashboard.access import (
 )
 from bot.dashboard.page import render_notice, render_page
 from bot.settings import is_loopback
-from nudges import directory
 from nudges.i18n import normalize_locale
+from nudges.people import directory
 from nudges.ports import Clock
 from nudges.pulse.dashboard import TeamPanel, workspace_dashboard
 from nudges.store.database import Database

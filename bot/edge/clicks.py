@@ -13,8 +13,8 @@ from bot.edge.failures import failure_text, is_transient
 from bot.edge.locks import KeyedLocks, LastClickWins
 from bot.edge.people import People
 from bot.edge.tasks import AckFirst
-from nudges.actions import Action
-from nudges.interactions import ActionResult, Actor
+from nudges.coaching.interactions import ActionResult, Actor
+from nudges.messages import Action
 from nudges.services import Services
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from bot.edge import metrics
 from bot.edge.failures import failure_text
 from bot.edge.people import People
 from bot.edge.tasks import Inflight, answer_within
-from nudges.interactions import Actor
+from nudges.coaching.interactions import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from bot.edge.options import EdgeOptions
 from bot.edge.people import Known, People
 from bot.edge.profile import NoProfiles, ProfileSource
 from bot.edge.tasks import AckFirst, Inflight, answer_within
+from nudges.coaching.interactions import ActionResult
 from nudges.commands.service import CommandService
 from nudges.i18n import t
-from nudges.interactions import ActionResult
 from nudges.messages import Page
 from nudges.services import Services
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.edge.people import People
 from bot.edge.tasks import Inflight
-from nudges.home import HomeContext, home_page
+from nudges.coaching.home import HomeContext, home_page
 from nudges.messages import Page
 from nudges.ports import Clock
 from nudges.services import Services

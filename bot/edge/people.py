@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.edge.profile import Profile, ProfileSource
-from nudges import directory
 from nudges.domain import DEFAULT_LOCALE
+from nudges.people import directory
 from nudges.services import Services
 from nudges.store.org import Person, Workspace
 

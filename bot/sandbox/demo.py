@@ -9,10 +9,10 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 
 from bot.sandbox import PLATFORM
-from nudges import directory
+from nudges.coaching.interactions import Actor
 from nudges.commands.service import CommandService
-from nudges.interactions import Actor
-from nudges.org_import import OrgRow, apply_org
+from nudges.people import directory
+from nudges.people.org_import import OrgRow, apply_org
 from nudges.services import Services
 from nudges.store.org import Person, Workspace
 

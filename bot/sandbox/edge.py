@@ -25,10 +25,10 @@ from bot.sandbox.clock import SandboxClock
 from bot.sandbox.inbox import Entry, Inbox, SandboxMessenger
 from bot.sandbox.page import PageParts, PersonLink, render_error, render_page
 from bot.sandbox.travel import NUDGE_HOUR, TUESDAY, TimeTravel, next_weekday_at
-from nudges import directory
 from nudges.domain import LOCALES
 from nudges.i18n import format_moment, t
 from nudges.messages import Block, Form, Page
+from nudges.people import directory
 from nudges.pulse.digest import digest_section
 from nudges.services import Services
 from nudges.store.org import Workspace

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from bot.sandbox import PLATFORM
 from bot.sandbox.clock import SandboxClock
-from nudges import directory
-from nudges.cadences import NUDGE, CadenceBook, OccurrenceMemo
-from nudges.dispatch import Dispatcher, TickResult
 from nudges.domain import DeliveryStatus
+from nudges.people import directory
 from nudges.pulse.groups import PulseCadences
+from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
+from nudges.services.dispatch import Dispatcher, TickResult
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulsePoll

@@ -39,9 +39,9 @@ from bot.slack.blocks import (
     to_mrkdwn,
 )
 from bot.slack.events_seen import EventLedger, dedupe_middleware
+from nudges.coaching.interactions import ActionResult
 from nudges.domain import Platform
 from nudges.i18n import t
-from nudges.interactions import ActionResult
 from nudges.messages import Page, Text
 
 logger = logging.getLogger(__name__)

@@ -41,9 +41,9 @@ from bot.teams.inbound import (
     tenant_of,
 )
 from bot.teams.references import ConversationStore
-from nudges import directory
-from nudges.actions import Action, FormId
-from nudges.interactions import ActionResult
+from nudges.coaching.interactions import ActionResult
+from nudges.messages import Action, FormId
+from nudges.people import directory
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person
 

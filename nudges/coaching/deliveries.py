@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
-from nudges.cadences import NUDGE, CadenceBook, OccurrenceMemo
+from nudges.coaching.compose import followup_message, nudge_message
 from nudges.coaching.inputs import planner_input
-from nudges.compose import followup_message, nudge_message
+from nudges.coaching.planner import Choice, choose
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned, idempotency_key
 from nudges.domain import CommitmentState, DeliveryKind, NudgeState
 from nudges.i18n import t
 from nudges.messages import Message
-from nudges.planner import Choice, choose
+from nudges.people import directory
 from nudges.pulse import digest as pulse_digest
+from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
 from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_allowed_moment
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery

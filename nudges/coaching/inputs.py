@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
+from nudges.coaching.planner import PastNudge, PlannerInput, ReportInfo
 from nudges.domain import DeliveryKind, DeliveryStatus, Kind
-from nudges.planner import PastNudge, PlannerInput, ReportInfo
+from nudges.people import directory
 from nudges.pulse.signals import signals_for
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace

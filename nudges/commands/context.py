@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory, rights
 from nudges.commands.ast import PersonRef, SelfRef
 from nudges.commands.topics import echo
 from nudges.content.catalogue import Catalogue
-from nudges.dispatch import Dispatcher
 from nudges.domain import Platform
 from nudges.i18n import t
+from nudges.people import directory, rights
 from nudges.ports import DashboardLinks
+from nudges.services.dispatch import Dispatcher
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from nudges import directory
 from nudges.commands import ast
 from nudges.commands.context import Context, Outcome, person_target
 from nudges.commands.topics import echo
 from nudges.commands.wording import mentions
+from nudges.people import directory
 from nudges.store.org import Person, ReportingLine
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import or_, select
 
-from nudges import rights
 from nudges.commands import ast
 from nudges.commands.context import Context, Outcome, mention, person_target
 from nudges.commands.topics import echo
 from nudges.i18n import format_day, t
+from nudges.people import rights
 from nudges.ports import DeliveryError, FileMessenger, Recipient
 from nudges.store.audit import AuditEntry, audit_entry
 from nudges.store.org import Person

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from nudges import directory
 from nudges.coaching.inputs import planner_input
+from nudges.coaching.planner import Choice, choose
 from nudges.commands import ast
 from nudges.commands.context import REPLIES, Context, Outcome, Send, person_target
 from nudges.commands.topics import echo
@@ -16,7 +16,7 @@ from nudges.commands.wording import moment_words
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.i18n import format_moment, t
-from nudges.planner import Choice, choose
+from nudges.people import directory
 from nudges.scheduling.calendar import NoAllowedDayError, next_occurrence
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from nudges import directory, rights
+from nudges.coaching.interactions import Actor
 from nudges.commands.context import Context, Send
 from nudges.commands.executor import execute
 from nudges.commands.parser import parse
-from nudges.dispatch import Dispatcher
 from nudges.domain import DEFAULT_LOCALE
 from nudges.i18n import t
-from nudges.interactions import Actor
+from nudges.people import directory, rights
 from nudges.ports import DashboardLinks
+from nudges.services.dispatch import Dispatcher
 from nudges.store.deliveries import Delivery
 
 logger = logging.getLogger(__name__)

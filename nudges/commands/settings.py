@@ -6,8 +6,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from nudges import directory
-from nudges.cadences import apply_spec, find_or_add_rule
 from nudges.commands import ast
 from nudges.commands.context import (
     MAX_TEAM_NAME,
@@ -31,6 +29,8 @@ from nudges.commands.wording import (
 )
 from nudges.domain import Kind, Scope
 from nudges.i18n import format_day
+from nudges.people import directory
+from nudges.scheduling.cadences import apply_spec, find_or_add_rule
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, Occurrence, next_occurrence
 from nudges.store.blackouts import BlackoutDate
 from nudges.store.cadence import CadenceRule

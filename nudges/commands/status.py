@@ -6,8 +6,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from nudges import directory
-from nudges.cadences import PULSE, CadenceBook, spec_of
 from nudges.commands.context import Context, Outcome
 from nudges.commands.topics import echo
 from nudges.commands.wording import (
@@ -23,7 +21,9 @@ from nudges.commands.wording import (
 )
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, Kind, NudgeState, Scope
 from nudges.i18n import format_day, normalize_locale
+from nudges.people import directory
 from nudges.policy import WorkspacePolicy
+from nudges.scheduling.cadences import PULSE, CadenceBook, spec_of
 from nudges.scheduling.calendar import (
     DEFAULT_NUDGE_CADENCE,
     DEFAULT_PULSE_CADENCE,

@@ -8,18 +8,18 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 
-from nudges import directory
+from nudges.coaching.upcoming import next_free_occurrence
 from nudges.commands.ast import LAST
 from nudges.commands.context import Context, mention
 from nudges.domain import Frequency
 from nudges.i18n import format_moment, t
+from nudges.people import directory
 from nudges.scheduling.calendar import (
     Availability,
     CadenceSpec,
     Occurrence,
 )
 from nudges.store.org import Person, Workspace
-from nudges.upcoming import next_free_occurrence
 
 _DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ORDINAL_KEYS = {1: "first", 2: "second", 3: "third", 4: "fourth", LAST: "last"}

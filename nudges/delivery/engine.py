@@ -28,7 +28,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.delivery import metrics
 from nudges.delivery.context import current_delivery
 from nudges.delivery.keys import idempotency_key
@@ -36,6 +35,7 @@ from nudges.delivery.kinds import KindHandler, Planned, Planner
 from nudges.delivery.pacing import Pacer
 from nudges.domain import DeliveryStatus
 from nudges.messages import Message
+from nudges.people import directory
 from nudges.ports import Clock, DeliveryError, MessageRef, Messenger, Recipient
 from nudges.scheduling.calendar import NoAllowedDayError, is_allowed_day, next_allowed_moment
 from nudges.store import read_once

@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, case, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.content.catalogue import Catalogue
 from nudges.i18n import t
 from nudges.messages import Message
+from nudges.people import directory
 from nudges.pulse import sealing
 from nudges.pulse.answers import AnswerOutcome, ButtonValue, is_open
 from nudges.pulse.bank import Bank, load_bank

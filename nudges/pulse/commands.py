@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from nudges import directory
-from nudges.cadences import apply_spec, find_or_add_rule
 from nudges.commands import ast
 from nudges.domain import Scope
 from nudges.i18n import format_moment, t
 from nudges.messages import untyped
+from nudges.people import directory
 from nudges.pulse.bank import load_bank, next_custom_key
 from nudges.pulse.digest import result_lines
 from nudges.pulse.groups import Group, groups_of_team, groups_of_workspace
 from nudges.pulse.messages import dimension_label, local_moment, team_label
 from nudges.pulse.results import load_polls, results_of
 from nudges.pulse.schedule import Dispatcher, open_now
+from nudges.scheduling.cadences import apply_spec, find_or_add_rule
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, next_occurrence
 from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace

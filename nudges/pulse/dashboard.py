@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.domain import DeliveryKind, DeliveryStatus, Dimension, NudgeState
+from nudges.people import directory
 from nudges.pulse.groups import Group, groups_of_workspace
 from nudges.pulse.results import Point, PollResult, load_polls, results_of, series
 from nudges.store.deliveries import Delivery

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned
 from nudges.domain import DeliveryKind
 from nudges.messages import Message
+from nudges.people import directory
 from nudges.pulse import answers, digest, schedule
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.content.catalogue import Catalogue, Nudge, default_catalogue
 from nudges.domain import DeliveryKind, DeliveryStatus, Dimension
 from nudges.i18n import t
 from nudges.messages import Block, Context, Divider, Header, Message, Text
+from nudges.people import directory
 from nudges.pulse.groups import Group, group_keys_led_by, groups_led_by, keys_led_by
 from nudges.pulse.messages import dimension_label, local_moment, rate_text, score_text
 from nudges.pulse.results import PollResult, load_polls, results_of, series, trend

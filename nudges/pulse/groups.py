@@ -12,9 +12,9 @@ from sqlalchemy import String, case, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from nudges.cadences import PULSE, enabled_rules
-from nudges.directory import scope_key, spec_of
 from nudges.domain import Scope
+from nudges.people.directory import scope_key, spec_of
+from nudges.scheduling.cadences import PULSE, enabled_rules
 from nudges.scheduling.calendar import DEFAULT_PULSE_CADENCE, CadenceSpec
 from nudges.store.cadence import CadenceRule
 from nudges.store.org import Person, ReportingLine

@@ -7,10 +7,9 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
 
-from nudges.actions import Action
 from nudges.domain import Dimension
 from nudges.i18n import format_day, format_moment, normalize_locale, t
-from nudges.messages import Actions, Block, Button, Context, Message, Text
+from nudges.messages import Action, Actions, Block, Button, Context, Message, Text
 from nudges.pulse.answers import SCALE, ButtonValue
 from nudges.pulse.groups import manager_of_key
 

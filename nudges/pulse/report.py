@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.domain import Dimension
 from nudges.i18n import t
+from nudges.people import directory
 from nudges.pulse.groups import groups_of_team, manager_of_key
 from nudges.pulse.results import PollResult, combine, load_polls, results_of
 from nudges.store.org import Person, Workspace

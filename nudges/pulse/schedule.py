@@ -18,18 +18,18 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
-from nudges.cadences import OccurrenceMemo
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.messages import Message
+from nudges.people import directory
 from nudges.policy import WorkspacePolicy
 from nudges.pulse.answers import forget_lost, is_open, seal
 from nudges.pulse.bank import Bank, choose_question, load_bank
 from nudges.pulse.groups import Group, PulseCadences, groups_of_workspace
 from nudges.pulse.messages import poll_message, reminder_message
 from nudges.pulse.results import effective_threshold
+from nudges.scheduling.cadences import OccurrenceMemo
 from nudges.scheduling.calendar import (
     Availability,
     NoAllowedDayError,

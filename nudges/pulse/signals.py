@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges.domain import Dimension
-from nudges.planner import DimensionSignal
+from nudges.domain import Dimension, DimensionSignal
 from nudges.policy import WorkspacePolicy
 from nudges.pulse.groups import keys_led_by
 from nudges.pulse.results import Point, PollResult, load_polls, results_of, series

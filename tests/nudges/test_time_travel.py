@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
+from nudges.coaching.interactions import Actor, Interactions
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, Frequency, Scope
-from nudges.interactions import Actor, Interactions
+from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.ports import FakeClock
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
@@ -170,7 +170,7 @@ async def test_twelve_weeks_of_a_small_organisation(db: Database, database_url: 
     second = Dispatcher(
         other_db, clock, catalogue, {"slack": messenger}, config, rng=random.Random(2)
     )
-    interactions = Interactions(first)
+    interactions = Interactions(first, first.catalogue)
 
     expected_instants = {m.astimezone(UTC) for ms in EXPECTED.values() for m in ms}
     steps = {START + timedelta(hours=6 * i) for i in range(12 * 7 * 4)}

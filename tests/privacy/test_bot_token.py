@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, text
 
 from bot.slack.blocks import base_id
-from nudges.actions import Action
+from nudges.messages import Action
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now
 from nudges.store.database import Database

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
-from nudges.interactions import Interactions
 from nudges.ports import FakeClock
 from nudges.services import Services
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -29,5 +29,5 @@ def services(db: Database, clock: FakeClock) -> Services:
         clock=clock,
         catalogue=dispatcher.catalogue,
         dispatcher=dispatcher,
-        interactions=Interactions(dispatcher),
+        interactions=Interactions(dispatcher, dispatcher.catalogue),
     )

@@ -7,8 +7,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import exc as sa_exc
 
 from bot.edge import Click, EdgeCore, EdgeOptions, Profile
-from nudges.actions import Action
 from nudges.domain import Platform
+from nudges.messages import Action
 from nudges.services import Services
 from tests.bot.edge.profiles import TableProfiles
 

@@ -7,8 +7,8 @@ from sqlalchemy import exc as sa_exc
 
 from bot.edge import EdgeCore, EdgeOptions
 from bot.edge.metrics import COMMAND_ACK_SECONDS
+from nudges.coaching.interactions import Actor
 from nudges.domain import Platform
-from nudges.interactions import Actor
 from nudges.services import Services
 
 

@@ -11,10 +11,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.sandbox.clock import SandboxClock
 from bot.sandbox.edge import SandboxEdge
 from bot.server import create_web_app
+from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
-from nudges.interactions import Interactions
 from nudges.services import Services
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -38,7 +38,7 @@ def sandbox_services(db: Database, clock: SandboxClock) -> Services:
         clock=clock,
         catalogue=catalogue,
         dispatcher=dispatcher,
-        interactions=Interactions(dispatcher),
+        interactions=Interactions(dispatcher, dispatcher.catalogue),
     )
 
 

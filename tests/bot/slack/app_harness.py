@@ -25,11 +25,11 @@ from bot.settings import Settings
 from bot.slack.app import COMMAND
 from bot.slack.edge import SlackEdge, build_slack_edge
 from bot.slack.oauth_tables import slack_metadata
+from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
-from nudges.interactions import Interactions
 from nudges.ports import FakeClock
 from nudges.services import Services
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 from tests.fakes.slack_api import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlackApi
 
@@ -263,7 +263,7 @@ def build_services(db: Database, clock: FakeClock) -> Services:
         clock=clock,
         catalogue=dispatcher.catalogue,
         dispatcher=dispatcher,
-        interactions=Interactions(dispatcher),
+        interactions=Interactions(dispatcher, dispatcher.catalogue),
     )
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.domain import DeliveryKind, NudgeState
+from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.slack.blocks import base_id
-from nudges.actions import Action
+from nudges.messages import Action
 from nudges.pulse import sealing
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack.blocks import base_id
-from nudges.actions import Action
+from nudges.messages import Action
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now
 from nudges.store.database import Database

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from bot.slack.messenger import SlackMessenger, with_retry_handlers
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.domain import DeliveryStatus
 from nudges.ports import FakeClock, MessageRef
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from tests.fakes.slack_api import FakeSlackApi

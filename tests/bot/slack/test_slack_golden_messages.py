@@ -1,7 +1,8 @@
 """Golden Block Kit for every message and view the core composes, in English and Dutch.
 
-The inputs are the real composers (``nudges.compose``, ``nudges.pulse.messages``), so a change to
-wording, layout or rendering shows up here as a reviewable diff. Regenerate after a wanted change:
+The inputs are the real composers (``nudges.coaching.compose``, ``nudges.pulse.messages``),
+so a change to wording, layout or rendering shows up here as a reviewable diff. Regenerate
+after a wanted change:
 
     UPDATE_GOLDEN=1 .venv/bin/pytest tests/bot/slack/test_slack_golden_messages.py
 """
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.slack.blocks import render_message, render_modal
-from nudges.compose import (
+from nudges.coaching.compose import (
     followup_message,
     move_commitment_form,
     note_commitment_form,

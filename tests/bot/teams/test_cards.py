@@ -19,14 +19,17 @@ from bot.teams.cards import (
     render_text,
     to_markdown,
 )
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
-from nudges.compose import followup_message, note_commitment_form
+from nudges.coaching.compose import followup_message, note_commitment_form
 from nudges.messages import (
+    COMMITMENT_DUE,
+    COMMITMENT_TEXT,
+    Action,
     Actions,
     Button,
     Choices,
     Context,
     Divider,
+    FormId,
     Header,
     Message,
     Option,

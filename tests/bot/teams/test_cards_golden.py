@@ -1,7 +1,7 @@
 """Golden Adaptive Cards for every message, form and page the core composes, in English and Dutch.
 
-The inputs are the real composers (``nudges.compose``, ``nudges.pulse.messages``,
-``nudges.home``), the same ones the Slack goldens use, so a change to wording, layout or
+The inputs are the real composers (``nudges.coaching.compose``, ``nudges.pulse.messages``,
+``nudges.coaching.home``), the same ones the Slack goldens use, so a change to wording, layout or
 rendering shows up here as a reviewable diff. Regenerate after a wanted change:
 
     UPDATE_GOLDEN=1 .venv/bin/pytest tests/bot/teams/test_cards_golden.py
@@ -21,15 +21,15 @@ import pytest
 
 from bot.teams.cards import ACTIVITY_BYTES_MAX, activity_size, render_form, render_message
 from bot.teams.cards import render_page as render_home_card
-from nudges.compose import (
+from nudges.coaching.compose import (
     followup_message,
     move_commitment_form,
     note_commitment_form,
     nudge_message,
 )
+from nudges.coaching.home import HomeContext, home_page
 from nudges.content.catalogue import default_catalogue
 from nudges.domain import CommitmentState, NudgeState
-from nudges.home import HomeContext, home_page
 from nudges.i18n import t
 from nudges.messages import Message
 from nudges.pulse.messages import poll_message, reminder_message

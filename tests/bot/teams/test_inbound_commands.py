@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.dashboard.access import Passes
 from bot.dashboard.site import Dashboard
+from nudges.coaching.interactions import Actor
 from nudges.commands.service import CommandService
-from nudges.interactions import Actor
 from nudges.ports import FakeClock
 from nudges.store.database import Database
 from nudges.store.org import Person

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.domain import NudgeState
+from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.pulse import sealing
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now

@@ -19,10 +19,10 @@ from bot.settings import Settings
 from bot.teams.messenger import GraphChats, TeamsMessenger, WindowLimiter, graph_from_settings
 from bot.teams.references import Conversation, ConversationStore, conversations
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.domain import DeliveryStatus
 from nudges.messages import Actions, Button, Message, Text
 from nudges.ports import DeliveryError, FakeClock, MessageRef, Recipient
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from bot.slack.blocks import base_id
-from nudges.actions import Action
+from nudges.messages import Action
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Workspace

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from nudges.coaching.interactions import Actor
 from nudges.commands.service import CommandReply, CommandService
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
-from nudges.interactions import Actor
 from nudges.ports import FakeClock
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.audit import AuditEntry
 from nudges.store.database import Database
 from nudges.store.models import metadata

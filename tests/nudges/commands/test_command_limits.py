@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from nudges.coaching.interactions import Actor
 from nudges.commands import ast
 from nudges.commands.parser import MAX_COMMAND_LENGTH, MAX_PEOPLE, CommandError, parse
 from nudges.commands.tokens import tokenize
-from nudges.interactions import Actor
 from nudges.store.org import Person
 from tests.nudges.commands.conftest import MEMBER, Harness, snapshot
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from nudges.directory import policy_of
-from nudges.interactions import Actor
+from nudges.coaching.interactions import Actor
+from nudges.people.directory import policy_of
 from nudges.store.blackouts import BlackoutDate
 from nudges.store.cadence import CadenceRule
 from nudges.store.org import Person, ReportingLine

@@ -5,11 +5,11 @@ import typing
 import pytest
 from sqlalchemy import select
 
+from nudges.coaching.interactions import Actor
 from nudges.commands import ast
 from nudges.commands.executor import COMMANDS
 from nudges.commands.parser import parse
 from nudges.commands.topics import TOPICS_BY_KEY
-from nudges.interactions import Actor
 from nudges.store.org import Person, Workspace
 from tests.nudges.commands.conftest import MEMBER, OWNER, Harness, snapshot
 

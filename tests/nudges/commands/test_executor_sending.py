@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from nudges.commands.service import CommandService
-from nudges.dispatch import Dispatcher
 from nudges.domain import DeliveryKind, DeliveryStatus, Kind
 from nudges.ports import DeliveryError
+from nudges.services.dispatch import Dispatcher
 from nudges.store.deliveries import Delivery
 from tests.nudges.commands.conftest import (
     ADMIN,

@@ -11,9 +11,9 @@ from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from nudges.actions import Action
+from nudges.coaching.interactions import Actor
 from nudges.domain import DeliveryKind
-from nudges.interactions import Actor
+from nudges.messages import Action
 from nudges.pulse import sealing
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from nudges.actions import Action
-from nudges.interactions import Actor
+from nudges.coaching.interactions import Actor
+from nudges.messages import Action
 from nudges.pulse import sealing
 from nudges.pulse.clicks import AnswerClick, Click
 from nudges.store.database import Database

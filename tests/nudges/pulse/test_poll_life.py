@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from nudges.dispatch import Dispatcher
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.messages import Actions
+from nudges.services.dispatch import Dispatcher
 from nudges.store.database import Database
 from nudges.store.pulse import PulseAnswer, PulseParticipation
 from tests.nudges.pulse.world import FAST, World, answer_buttons, make_world, text_of

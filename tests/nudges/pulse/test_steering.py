@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from nudges.coaching.inputs import planner_input
+from nudges.coaching.planner import Choice, choose
 from nudges.domain import DeliveryKind, Dimension
-from nudges.planner import Choice, choose
 from nudges.store.database import Database
 from nudges.store.org import Person, Workspace
 from tests.nudges.pulse.world import World, make_world, members, text_of

@@ -9,16 +9,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from nudges.actions import Action
+from nudges.coaching.interactions import ActionResult, Actor, Interactions
 from nudges.commands.service import CommandReply, CommandService
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig, TickResult
 from nudges.domain import DeliveryKind, Dimension
-from nudges.interactions import ActionResult, Actor, Interactions
-from nudges.messages import Actions, Button, Message
+from nudges.messages import Action, Actions, Button, Message
 from nudges.ports import FakeClock
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import Opened, open_now
+from nudges.services.dispatch import Dispatcher, EngineConfig, TickResult
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -188,4 +187,6 @@ async def make_world(
     dispatcher = Dispatcher(
         db, clock, default_catalogue(), {"slack": messenger}, FAST, rng=random.Random(7)
     )
-    return World(db, clock, messenger, dispatcher, Interactions(dispatcher), ids)
+    return World(
+        db, clock, messenger, dispatcher, Interactions(dispatcher, dispatcher.catalogue), ids
+    )

@@ -5,14 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
+from nudges.coaching.interactions import Actor, Interactions
 from nudges.commands.service import CommandService
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
-from nudges.interactions import Actor, Interactions
-from nudges.messages import Actions, Context
+from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, Actions, Context, FormId
 from nudges.ports import FakeClock
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
@@ -40,7 +39,7 @@ async def _sent_nudge(
     )
     await dispatcher.tick()
     (sent,) = messenger.sent
-    return Interactions(dispatcher), dispatcher, messenger, clock, sent
+    return Interactions(dispatcher, dispatcher.catalogue), dispatcher, messenger, clock, sent
 
 
 async def _delivery(db: Database, delivery_id: str) -> Delivery:
@@ -236,7 +235,9 @@ async def test_snooze_until_tomorrow_on_an_evening_sample_means_tomorrow(db: Dat
     (sent,) = messenger.sent
     did = sent.message.metadata["delivery_id"]
     assert (
-        await Interactions(dispatcher).on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did)
+        await Interactions(dispatcher, dispatcher.catalogue).on_action(
+            MGR, Action.NUDGE_SNOOZE_TOMORROW, did
+        )
     ).changed
     assert (await _delivery(db, did)).payload["snoozed_until"] == "2026-11-24"
 

@@ -18,9 +18,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nudges import rights
 from nudges.delivery import Dispatcher, TickResult
 from nudges.delivery.engine import DB_ERRORS
+from nudges.people import rights
 
 logger = logging.getLogger(__name__)
 

@@ -9,18 +9,27 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
-from nudges.compose import (
+from nudges.coaching.compose import (
     MAX_COMMITMENT_CHARS,
     move_commitment_form,
     moved_notice,
     note_commitment_form,
 )
-from nudges.dispatch import Dispatcher, idempotency_key, outcome_is_final
+from nudges.coaching.deliveries import outcome_is_final
+from nudges.content.catalogue import Catalogue
+from nudges.delivery import Dispatcher, idempotency_key
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, NudgeState
 from nudges.i18n import format_day, t
-from nudges.messages import Form, Message, control_character
+from nudges.messages import (
+    COMMITMENT_DUE,
+    COMMITMENT_TEXT,
+    Action,
+    Form,
+    FormId,
+    Message,
+    control_character,
+)
+from nudges.people import directory
 from nudges.pulse.answers import AnswerOutcome
 from nudges.pulse.clicks import AnswerClick, ClickBatcher
 from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
@@ -70,12 +79,12 @@ class _Loaded:
 class Interactions:
     """Apply what people do with the bot's messages to the store."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, catalogue: Catalogue) -> None:
         self.dispatcher = dispatcher
         self.db = dispatcher.db
         self.clock = dispatcher.clock
         # Answers to polls arrive in bursts; they are recorded a batch per transaction.
-        self.pulse_answers = ClickBatcher(self.db, dispatcher.catalogue)
+        self.pulse_answers = ClickBatcher(self.db, catalogue)
 
     async def _load(
         self, session: AsyncSession, actor: Actor, raw_id: str

@@ -14,8 +14,9 @@ from babel.dates import format_date as babel_format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.coaching.inputs import planner_input
+from nudges.coaching.planner import choose
+from nudges.coaching.upcoming import next_free_occurrence
 from nudges.content.catalogue import Catalogue
 from nudges.domain import (
     CommitmentState,
@@ -27,7 +28,7 @@ from nudges.domain import (
 )
 from nudges.i18n import format_day, format_moment, t
 from nudges.messages import Block, Context, Divider, Header, Page, Text
-from nudges.planner import choose
+from nudges.people import directory
 from nudges.scheduling.calendar import (
     DEFAULT_NUDGE_CADENCE,
     CadenceSpec,
@@ -36,7 +37,6 @@ from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
-from nudges.upcoming import next_free_occurrence
 
 RECENT_NUDGES = 5
 OPEN_COMMITMENTS = 10

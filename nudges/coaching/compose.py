@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from nudges.actions import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.content.catalogue import Catalogue, Nudge
 from nudges.domain import CommitmentState, NudgeState
 from nudges.i18n import format_day, t
 from nudges.messages import (
+    COMMITMENT_DUE,
+    COMMITMENT_TEXT,
+    Action,
     Actions,
     Block,
     Button,
     Context,
     DateInput,
     Form,
+    FormId,
     Header,
     Message,
     Text,

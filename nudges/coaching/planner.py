@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from nudges.content.catalogue import Catalogue, Nudge
-from nudges.domain import Dimension, Kind, NudgeState
+from nudges.domain import DimensionSignal, Kind, NudgeState
 from nudges.i18n import t
 
 # A kind never sent counts as this many weeks ago, so fresh kinds come up early.
@@ -40,19 +40,6 @@ class PastNudge:
     kind: Kind
     sent_at: datetime
     outcome: str | None = None
-
-
-@dataclass(frozen=True)
-class DimensionSignal:
-    """What the pulse says about one dimension: a boost for its nudges and the reason why.
-
-    The pulse feature fills these in; with none, the planner rotates on its own.
-    """
-
-    dimension: Dimension
-    boost: float
-    reason_key: str
-    reason_params: Mapping[str, str | int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.domain import DeliveryStatus
 from nudges.ports import DeliveryError, FakeClock
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -223,7 +223,7 @@ async def test_a_workspace_wide_failure_does_not_mark_people_unreachable(db: Dat
 
 
 async def test_a_person_reactivated_on_the_platform_is_reachable_again(db: Database) -> None:
-    from nudges.directory import record_profile
+    from nudges.people.directory import record_profile
 
     await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
     async with db.session() as s:

@@ -7,9 +7,9 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
+from nudges.people import directory
 from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_occurrence
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import Catalogue
-from nudges.dispatch import Dispatcher
-from nudges.interactions import Interactions
 from nudges.ports import Clock, DashboardLinks, Messenger
+from nudges.services.dispatch import Dispatcher
 from nudges.store.database import Database
 
 

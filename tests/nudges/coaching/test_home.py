@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from nudges.coaching.home import HomeContext, home_page
+from nudges.coaching.interactions import Actor
 from nudges.commands.service import CommandService
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
-from nudges.home import HomeContext, home_page
-from nudges.interactions import Actor
 from nudges.messages import Text
 from nudges.ports import FakeClock
+from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
 from nudges.store.org import Person, Workspace
 from tests.fakes.memory_messenger import InMemoryMessenger

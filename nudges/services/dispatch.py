@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges import delivery
 from nudges.coaching import deliveries as coaching
 from nudges.coaching.deliveries import choice_payload, outcome_is_final
+from nudges.coaching.planner import Choice
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig, TickResult, idempotency_key
 from nudges.domain import DeliveryKind
-from nudges.planner import Choice
 from nudges.ports import Clock, Messenger
 from nudges.pulse import deliveries as pulse
 from nudges.store.database import Database

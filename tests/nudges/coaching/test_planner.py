@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from nudges.coaching.planner import PastNudge, PlannerInput, ReportInfo, choose
 from nudges.content.catalogue import default_catalogue
-from nudges.domain import Dimension, Kind, NudgeState
-from nudges.planner import DimensionSignal, PastNudge, PlannerInput, ReportInfo, choose
+from nudges.domain import Dimension, DimensionSignal, Kind, NudgeState
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CAT = default_catalogue()

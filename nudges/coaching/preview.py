@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges import directory
+from nudges.coaching.compose import fill_member
 from nudges.coaching.inputs import planner_input
-from nudges.compose import fill_member
+from nudges.coaching.planner import PastNudge, ReportInfo, choose
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
 from nudges.i18n import t
-from nudges.planner import PastNudge, ReportInfo, choose
+from nudges.people import directory
 from nudges.scheduling.calendar import occurrences_between
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nudges.cadences import NUDGE, PULSE, CadenceBook, spec_of
 from nudges.domain import DEFAULT_TIMEZONE, Scope
 from nudges.i18n import resolve_locale
 from nudges.policy import WorkspacePolicy
+from nudges.scheduling.cadences import NUDGE, PULSE, CadenceBook, spec_of
 from nudges.scheduling.calendar import (
     Availability,
     CadenceSpec,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from nudges.org_import import OrgFileError, apply_org, parse_org_csv
+from nudges.people.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.store.audit import AuditEntry
 from nudges.store.database import Database
 from nudges.store.org import Person, ReportingLine, Workspace

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import String, Text, func, select
 
-from nudges.scheduling.ticker import Ticker
+from nudges.services.ticker import Ticker
 from nudges.store.audit import AuditEntry
 from nudges.store.cadence import CadenceRule
 from nudges.store.database import Database

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select, text
 
 from nudges.content.catalogue import default_catalogue
-from nudges.dispatch import Dispatcher, EngineConfig
 from nudges.ports import FakeClock
-from nudges.scheduling.ticker import JOB_ID, POLL_ID, Ticker
+from nudges.services.dispatch import Dispatcher, EngineConfig
+from nudges.services.ticker import JOB_ID, POLL_ID, Ticker
 from nudges.store.database import Database
 from nudges.store.org import Person
 from tests.conftest import BACKEND
