@@ -31,9 +31,9 @@ MAX_INSTALLS_CHECKED = 20
 TOKEN_FIX = "copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions into SLACK_BOT_TOKEN"
 REINSTALL_FIX = "add the scopes from bot/slack/manifest.yml and reinstall the app"
 ORG_WIDE_HOW = (
-    "for all workspaces of an Enterprise Grid org at once, set settings.org_deploy_enabled to "
-    "true in the app's manifest, then an org admin opens /slack/install, picks the org and "
-    "adds the app to its workspaces (see README: Enterprise Grid)"
+    "to install org-wide in an Enterprise Grid org (once for all its workspaces), set "
+    "settings.org_deploy_enabled to true in the app's manifest; an org admin then opens "
+    "/slack/install, picks the org, and adds the app to its workspaces (README: Enterprise Grid)"
 )
 
 
