@@ -25,10 +25,11 @@ from bot.slack.blocks import base_id
 from bot.slack.doctor import slack_findings
 from bot.slack.oauth import BOT_SCOPES
 from nudges.domain import NudgeState
-from nudges.messages import Action
+from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.pulse import sealing
 from nudges.pulse.groups import groups_of_workspace
 from nudges.pulse.schedule import open_now
+from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -258,6 +259,47 @@ async def test_clicks_from_either_workspace_are_applied(grid: Harness) -> None:
     }
     assert {call.token for call in grid.api.calls} == {ORG_TOKEN}
     assert (await _count(grid, Person), await _workspace_ids(grid)) == (1, [ORG])
+
+
+async def test_a_modal_opened_in_one_workspace_saves_for_the_same_person(grid: Harness) -> None:
+    await _install(grid)
+    await _reply(grid, "slash_command.ams.form.txt", "test", user=ORG_ADMIN)
+    ((channel, ts),) = list(grid.api.messages)
+    await _click(
+        grid, "block_actions.nyc.json", channel, ts, Action.NUDGE_NOTE_COMMITMENT, user=ORG_ADMIN
+    )
+    (view,) = grid.api.opened_views
+    assert view["callback_id"] == FormId.NOTE_COMMITMENT
+
+    payload = _json("view_submission.nyc.json")
+    typed = {COMMITMENT_TEXT: "Book the team lunch", COMMITMENT_DUE: "2026-11-27"}
+    state = {
+        block["block_id"]: {
+            block["element"]["action_id"]: (
+                {"type": "datepicker", "selected_date": typed[block["element"]["action_id"]]}
+                if block["element"]["type"] == "datepicker"
+                else {
+                    "type": block["element"]["type"],
+                    "value": typed[block["element"]["action_id"]],
+                }
+            )
+        }
+        for block in view["blocks"]
+        if block.get("type") == "input"
+    }
+    payload["view"] = {**view, "team_id": NYC, "state": {"values": state}}
+    response = await grid.post(payload_body(payload), "application/x-www-form-urlencoded")
+    assert response.status == 200
+    assert (await response.json())["response_action"] == "update"
+    await grid.settle()
+
+    async with grid.db.session() as s:
+        (commitment,) = (await s.scalars(select(Commitment))).all()
+        owner = await s.get(Person, commitment.manager_id)
+    assert commitment.text == "Book the team lunch"
+    assert owner is not None and owner.external_id == ORG_ADMIN
+    assert (await _count(grid, Person), await _workspace_ids(grid)) == (1, [ORG])
+    assert {call.token for call in grid.api.calls} == {ORG_TOKEN}
 
 
 async def test_opening_home_in_either_workspace_shows_the_same_home(grid: Harness) -> None:
