@@ -7,16 +7,11 @@ and posted to ``/slack/events``; Slack's Web API is the fake one.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
@@ -34,64 +29,43 @@ from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulsePending
-from tests.bot.slack.app_harness import Harness, form_body, payload_body, running_edge
+from tests.bot.slack.app_harness import Harness, payload_body, running_edge
+from tests.bot.slack.grid_requests import (
+    AMS,
+    AMS_TOKEN,
+    ANNE,
+    BOB,
+    NYC,
+    NYC_ADMIN,
+    ORG,
+    ORG_ADMIN,
+    ORG_TOKEN,
+    OTHERS,
+    click,
+    command,
+    event,
+    grid_user,
+    install,
+    recorded_json,
+    reply_to,
+)
 from tests.bot.slack.test_app_oauth import (
     CLIENT_ID,
     CLIENT_SECRET,
     SECRET_KEY,
-    _finish_install,
     _raw,
-    _start_install,
 )
 from tests.nudges.orgs import make_org
-
-GRID = Path(__file__).parents[2] / "fixtures" / "slack" / "grid"
-ORG = "E0NUDGEORG"
-AMS = "T0GRIDAMS"
-NYC = "T0GRIDNYC"
-ANNE = "W0GRIDANNE"  # in both workspaces
-BOB = "W0GRIDBOB"
-ORG_ADMIN = "W0GRIDADM"
-# An admin of the New York workspace only: not an admin of the org.
-NYC_ADMIN = "W0GRIDNYCADM"
-OTHERS = ["W0GRIDCARL", "W0GRIDDEB", "W0GRIDEVE"]
-
-
-def _json(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((GRID / name).read_text())
-    return loaded
-
-
-ORG_TOKEN = str(_json("oauth_v2_access.org_wide.json")["access_token"])
-AMS_TOKEN = str(_json("oauth_v2_access.grid_workspace.json")["access_token"])
-
-
-def _grid_user(
-    team: str, *, org_admin: bool = False, workspace_admin: bool = False
-) -> dict[str, Any]:
-    """Return users.info overrides for a member of the org whose home workspace is ``team``."""
-    return {
-        "team_id": team,
-        "is_admin": workspace_admin,
-        "enterprise_user": {
-            "enterprise_id": ORG,
-            "enterprise_name": "Nudgebot Test Org",
-            "is_admin": org_admin,
-            "is_owner": False,
-            "is_primary_owner": False,
-            "teams": [AMS, NYC],
-        },
-    }
 
 
 @pytest.fixture
 async def grid(db: Database) -> AsyncIterator[Harness]:
     users = {
-        ANNE: _grid_user(AMS),
-        BOB: _grid_user(NYC),
-        ORG_ADMIN: _grid_user(AMS, org_admin=True),
-        NYC_ADMIN: _grid_user(NYC, workspace_admin=True),
-        **{user: _grid_user(NYC) for user in OTHERS},
+        ANNE: grid_user(AMS),
+        BOB: grid_user(NYC),
+        ORG_ADMIN: grid_user(AMS, org_admin=True),
+        NYC_ADMIN: grid_user(NYC, workspace_admin=True),
+        **{user: grid_user(NYC) for user in OTHERS},
     }
     settings = {
         "slack_bot_token": None,
@@ -100,91 +74,8 @@ async def grid(db: Database) -> AsyncIterator[Harness]:
         "nudgebot_secret_key": SECRET_KEY,
     }
     async with running_edge(db, users=users, settings=settings) as harness:
-        harness.api.token_identities[ORG_TOKEN] = _json("auth_test.org_wide.json")
+        harness.api.token_identities[ORG_TOKEN] = recorded_json("auth_test.org_wide.json")
         yield harness
-
-
-async def _install(slack: Harness, answer: str = "oauth_v2_access.org_wide.json") -> None:
-    state = await _start_install(slack)
-    slack.api.add_oauth_answer(
-        "grid-code", _json(answer), client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-    )
-    assert await _finish_install(slack, state, code="grid-code") == 200
-    slack.api.calls.clear()
-
-
-async def _command(
-    slack: Harness, recorded: str, text: str, *, user: str | None = None, org_wide: bool = True
-) -> ClientResponse:
-    """Type ``/nudges <text>`` as the recorded command does, in its workspace."""
-    fields = dict(urllib.parse.parse_qsl((GRID / recorded).read_text(), keep_blank_values=True))
-    fields["text"] = text
-    fields["response_url"] = slack.api.response_url()
-    if user is not None:
-        fields["user_id"] = user
-    fields["channel_id"] = slack.api.dm_channel(fields["user_id"])
-    if not org_wide:
-        fields["is_enterprise_install"] = "false"
-    return await slack.post(form_body(fields), "application/x-www-form-urlencoded")
-
-
-async def _reply(
-    slack: Harness, recorded: str, text: str, *, user: str | None = None, org_wide: bool = True
-) -> str:
-    response = await _command(slack, recorded, text, user=user, org_wide=org_wide)
-    assert response.status == 200
-    body = await response.json()
-    await slack.settle()
-    return str(body["text"])
-
-
-async def _click(
-    slack: Harness,
-    recorded: str,
-    channel: str,
-    ts: str,
-    action_id: str,
-    *,
-    user: str | None = None,
-    clicked_at: float | None = None,
-) -> None:
-    """Click ``action_id`` on a DM the bot sent, as the recorded click from a workspace does."""
-    payload = _json(recorded)
-    message = slack.api.message(channel, ts)
-    block, button = next(
-        (block, element)
-        for block in message["blocks"]
-        if block.get("type") == "actions"
-        for element in block["elements"]
-        if element.get("action_id") == action_id
-    )
-    payload["container"].update(message_ts=ts, channel_id=channel)
-    payload["channel"]["id"] = channel
-    payload["message"] = {**message, "bot_id": "B0NUDGEORG"}
-    payload["response_url"] = slack.api.response_url("actions")
-    payload["actions"][0].update(
-        action_id=action_id,
-        block_id=block.get("block_id", ""),
-        text=button["text"],
-        value=button.get("value", ""),
-        action_ts=f"{time.time() if clicked_at is None else clicked_at:.6f}",
-    )
-    if user is not None:
-        payload["user"].update(id=user, username=user.lower(), name=user.lower())
-    response = await slack.post(payload_body(payload), "application/x-www-form-urlencoded")
-    assert response.status == 200
-    await slack.settle()
-
-
-async def _event(slack: Harness, recorded: str, **event: Any) -> None:
-    envelope = _json(recorded)
-    envelope["event"].update(event)
-    if "type" in event:
-        envelope["event_id"] = f"{envelope['event_id']}{event['type']}"
-    body = json.dumps(envelope).encode()
-    response = await slack.post(body, "application/json")
-    assert response.status == 200
-    await slack.settle()
 
 
 async def _count(slack: Harness, model: type[Person] | type[Workspace]) -> int:
@@ -206,7 +97,7 @@ def _sample(slack: Harness, user: str) -> tuple[str, str]:
 async def test_an_org_wide_install_is_stored_once_for_the_org_with_its_token_encrypted(
     grid: Harness,
 ) -> None:
-    await _install(grid)
+    await install(grid)
     for table in ("slack_installations", "slack_bots"):
         (row,) = await _raw(grid, table)
         assert (row["enterprise_id"], row["team_id"]) == (ORG, None)
@@ -219,9 +110,9 @@ async def test_an_org_wide_install_is_stored_once_for_the_org_with_its_token_enc
 
 
 async def test_commands_from_two_workspaces_of_the_org_reach_one_person(grid: Harness) -> None:
-    await _install(grid)
-    in_amsterdam = await _reply(grid, "slash_command.ams.form.txt", "help")
-    in_new_york = await _reply(grid, "slash_command.nyc.form.txt", "help")
+    await install(grid)
+    in_amsterdam = await reply_to(grid, "slash_command.ams.form.txt", "help")
+    in_new_york = await reply_to(grid, "slash_command.nyc.form.txt", "help")
     assert "/nudges" in in_amsterdam
     assert in_new_york == in_amsterdam
     assert {call.token for call in grid.api.calls} == {ORG_TOKEN}
@@ -232,20 +123,20 @@ async def test_commands_from_two_workspaces_of_the_org_reach_one_person(grid: Ha
 
 
 async def test_clicks_from_either_workspace_are_applied(grid: Harness) -> None:
-    await _install(grid)
+    await install(grid)
     channel = grid.api.dm_channel(ORG_ADMIN)
     sent = []
     for recorded in ("slash_command.ams.form.txt", "slash_command.nyc.form.txt"):
-        reply = await _reply(grid, recorded, "test", user=ORG_ADMIN)
+        reply = await reply_to(grid, recorded, "test", user=ORG_ADMIN)
         assert "direct messages" in reply
         sent += [ts for (c, ts) in grid.api.messages if c == channel and ts not in sent]
     from_amsterdam, from_new_york = sent
 
     # Each sample is clicked from the other workspace; the New York click has "team": null.
-    await _click(
+    await click(
         grid, "block_actions.nyc.json", channel, from_amsterdam, Action.NUDGE_DONE, user=ORG_ADMIN
     )
-    await _click(
+    await click(
         grid, "block_actions.ams.json", channel, from_new_york, Action.NUDGE_SKIP, user=ORG_ADMIN
     )
 
@@ -262,16 +153,16 @@ async def test_clicks_from_either_workspace_are_applied(grid: Harness) -> None:
 
 
 async def test_a_modal_opened_in_one_workspace_saves_for_the_same_person(grid: Harness) -> None:
-    await _install(grid)
-    await _reply(grid, "slash_command.ams.form.txt", "test", user=ORG_ADMIN)
+    await install(grid)
+    await reply_to(grid, "slash_command.ams.form.txt", "test", user=ORG_ADMIN)
     ((channel, ts),) = list(grid.api.messages)
-    await _click(
+    await click(
         grid, "block_actions.nyc.json", channel, ts, Action.NUDGE_NOTE_COMMITMENT, user=ORG_ADMIN
     )
     (view,) = grid.api.opened_views
     assert view["callback_id"] == FormId.NOTE_COMMITMENT
 
-    payload = _json("view_submission.nyc.json")
+    payload = recorded_json("view_submission.nyc.json")
     typed = {COMMITMENT_TEXT: "Book the team lunch", COMMITMENT_DUE: "2026-11-27"}
     state = {
         block["block_id"]: {
@@ -303,10 +194,10 @@ async def test_a_modal_opened_in_one_workspace_saves_for_the_same_person(grid: H
 
 
 async def test_opening_home_in_either_workspace_shows_the_same_home(grid: Harness) -> None:
-    await _install(grid)
-    await _event(grid, "app_home_opened.ams.json")
+    await install(grid)
+    await event(grid, "app_home_opened.ams.json")
     in_amsterdam = grid.api.home_views.pop(ANNE)
-    await _event(grid, "app_home_opened.nyc.json")
+    await event(grid, "app_home_opened.nyc.json")
     in_new_york = grid.api.home_views[ANNE]
     assert in_new_york["blocks"] == in_amsterdam["blocks"]
     publishes = grid.api.calls_to("views.publish")
@@ -324,10 +215,10 @@ async def test_a_poll_reaches_someone_in_two_workspaces_once_and_keeps_their_las
         managers={ORG_ADMIN: [ANNE, BOB, *OTHERS]},
         workspace=ORG,
     )
-    await _install(grid)
+    await install(grid)
     # Anne has used the bot from both workspaces before the poll opens.
-    await _reply(grid, "slash_command.ams.form.txt", "help")
-    await _reply(grid, "slash_command.nyc.form.txt", "help")
+    await reply_to(grid, "slash_command.ams.form.txt", "help")
+    await reply_to(grid, "slash_command.nyc.form.txt", "help")
     async with grid.db.session() as s:
         workspace = await s.scalar(select(Workspace).where(Workspace.external_id == ORG))
         assert workspace is not None
@@ -348,8 +239,8 @@ async def test_a_poll_reaches_someone_in_two_workspaces_once_and_keeps_their_las
     ]
 
     now = time.time()
-    await _click(grid, "block_actions.ams.json", channel, ts, answers[1], clicked_at=now)
-    await _click(
+    await click(grid, "block_actions.ams.json", channel, ts, answers[1], clicked_at=now)
+    await click(
         grid, "block_actions.nyc.json", channel, ts, answers[3], user=ANNE, clicked_at=now + 1
     )
 
@@ -362,20 +253,20 @@ async def test_a_poll_reaches_someone_in_two_workspaces_once_and_keeps_their_las
 async def test_the_orgs_admins_run_admin_commands_and_a_workspace_admin_does_not(
     grid: Harness,
 ) -> None:
-    await _install(grid)
-    reply = await _reply(grid, "slash_command.ams.form.txt", "admins list", user=ORG_ADMIN)
+    await install(grid)
+    reply = await reply_to(grid, "slash_command.ams.form.txt", "admins list", user=ORG_ADMIN)
     assert "Only admins" not in reply
-    reply = await _reply(grid, "slash_command.nyc.form.txt", "admins list", user=NYC_ADMIN)
+    reply = await reply_to(grid, "slash_command.nyc.form.txt", "admins list", user=NYC_ADMIN)
     assert "Only admins can use" in reply
 
 
 async def test_uninstalling_the_org_wide_install_deletes_it(grid: Harness) -> None:
-    await _install(grid)
-    await _event(grid, "app_home_opened.nyc.json", type="app_uninstalled")
+    await install(grid)
+    await event(grid, "app_home_opened.nyc.json", type="app_uninstalled")
     assert await _raw(grid, "slack_installations") == []
     assert await _raw(grid, "slack_bots") == []
     grid.api.calls.clear()
-    response = await _command(grid, "slash_command.ams.form.txt", "help")
+    response = await command(grid, "slash_command.ams.form.txt", "help")
     assert response.status == 200
     await grid.settle()
     assert grid.api.calls == []
@@ -384,11 +275,11 @@ async def test_uninstalling_the_org_wide_install_deletes_it(grid: Harness) -> No
 async def test_a_workspace_install_in_a_grid_org_keeps_the_workspace_its_own(
     grid: Harness,
 ) -> None:
-    await _install(grid, "oauth_v2_access.grid_workspace.json")
+    await install(grid, "oauth_v2_access.grid_workspace.json")
     (row,) = await _raw(grid, "slack_bots")
     assert (row["enterprise_id"], row["team_id"]) == (ORG, AMS)
 
-    reply = await _reply(grid, "slash_command.ams.form.txt", "help", org_wide=False)
+    reply = await reply_to(grid, "slash_command.ams.form.txt", "help", org_wide=False)
     assert "/nudges" in reply
     assert {call.token for call in grid.api.calls} == {AMS_TOKEN}
     # Its own settings, people and cadences: the workspace, not the org, is the Nudgebot one.
@@ -396,17 +287,17 @@ async def test_a_workspace_install_in_a_grid_org_keeps_the_workspace_its_own(
 
     # The org's other workspace has not installed the app: Bolt runs nothing for it.
     grid.api.calls.clear()
-    response = await _command(grid, "slash_command.nyc.form.txt", "help", org_wide=False)
+    response = await command(grid, "slash_command.nyc.form.txt", "help", org_wide=False)
     assert response.status == 200
     await grid.settle()
     assert grid.api.calls == []
 
 
 async def test_one_org_level_token_without_oauth_also_counts_people_once(db: Database) -> None:
-    users = {ANNE: _grid_user(AMS)}
+    users = {ANNE: grid_user(AMS)}
     async with running_edge(db, users=users) as slack:
-        assert "/nudges" in await _reply(slack, "slash_command.ams.form.txt", "help")
-        assert "/nudges" in await _reply(slack, "slash_command.nyc.form.txt", "help")
+        assert "/nudges" in await reply_to(slack, "slash_command.ams.form.txt", "help")
+        assert "/nudges" in await reply_to(slack, "slash_command.nyc.form.txt", "help")
         assert await _workspace_ids(slack) == [ORG]
         assert await _count(slack, Person) == 1
 
@@ -428,7 +319,7 @@ async def test_doctor_checks_the_org_wide_install_and_says_how_to_install_one(
     (installs,) = [f for f in await slack_findings(settings) if f.check == "installs"]
     assert "org-wide" in installs.fix
 
-    await _install(grid)
+    await install(grid)
     grid.api.granted_scopes = list(BOT_SCOPES)
     findings = {f.check: f for f in await slack_findings(settings)}
     assert findings["installs"].ok
