@@ -202,3 +202,10 @@ async def py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.
     )
     await asyncio.sleep(settle)  # let it attach before the burst starts
     return spy
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

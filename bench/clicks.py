@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
@@ -34,6 +33,7 @@ import aiohttp
 from _common import (
     ROOT,
     build_org,
+    cpu_seconds,
     default_pg,
     fake_slack,
     fake_stats,
@@ -174,13 +174,6 @@ async def burst(base: str, bodies: Sequence[bytes], clients: int) -> tuple[list[
         await asyncio.gather(*(client(session) for _ in range(clients)))
         wall = time.perf_counter() - started
     return latencies, failures, wall
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the CPU time (user + system, all threads) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def summary(label: str, latencies: list[float], failures: int, wall: float) -> list[object]:

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from _common import (
     build_org,
+    cpu_seconds,
     default_pg,
     fake_slack,
     fake_stats,
@@ -99,6 +100,8 @@ class Watch:
     due: list[str]
     first_by_workspace: dict[str, float] = field(default_factory=dict)
     peak_kib: int = 0
+    # CPU seconds (user + system) the services used from the slot to the end of the watch.
+    cpu: float = 0.0
     stats: dict[str, object] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
 
@@ -115,17 +118,21 @@ async def watch(
     """Poll until every due manager has a message and the slot's rows are settled."""
     seen = Watch(slot, due)
     tokens = {workspace_token(w): team_id(w) for w in range(workspaces)}
+    cpu_at_slot: dict[int, float] = {}
     deadline = slot.timestamp() + limit
     while time.time() < deadline:
         # The summary while sending: the full maps are counted once, at the end.
         summary = await fake_stats(api, summary=True)
         now = time.time() - slot.timestamp()
         for token, posts in summary["by_workspace"].items():
-            if posts and token not in seen.first_by_workspace:
-                seen.first_by_workspace[tokens.get(token, token)] = now
+            team = tokens.get(token, token)
+            if posts and team not in seen.first_by_workspace:
+                seen.first_by_workspace[team] = now
         for service in services:
             if service.running:
                 seen.peak_kib = max(seen.peak_kib, rss_kib(service.proc.pid)[1])
+                if now >= 0 and service.proc.pid not in cpu_at_slot:
+                    cpu_at_slot[service.proc.pid] = cpu_seconds(service.proc.pid)
         if summary["recipients"] >= len(due):
             statuses = await due_statuses(url, slot)
             if not statuses.keys() - {"sent", "failed", "cancelled"}:
@@ -136,6 +143,8 @@ async def watch(
     for service in services:
         if service.running:
             seen.peak_kib = max(seen.peak_kib, rss_kib(service.proc.pid)[1])
+            pid = service.proc.pid
+            seen.cpu += cpu_seconds(pid) - cpu_at_slot.get(pid, cpu_seconds(pid))
     seen.stats = await fake_stats(api)
     seen.statuses = await due_statuses(url, slot)
     return seen
@@ -296,6 +305,7 @@ def figures(
         "last_row_by_workspace": {team: last for team, (_f, last) in plan.spans.items()},
         "ratelimited": seen.stats["ratelimited"],
         "peak_rss_mb": seen.peak_kib / 1024,
+        "service_cpu": seen.cpu,
         "statuses": dict(sorted(seen.statuses.items())),
     }
 
@@ -336,6 +346,7 @@ def detail_row(fig: dict[str, Any]) -> list[object]:
         spread(firsts),
         len(fig["first_post_by_workspace"]) - len(firsts),
         spread(list(fig["last_row_by_workspace"].values())),
+        f"{fig['service_cpu']:.1f} s",
     ]
 
 
@@ -360,6 +371,7 @@ DETAIL = [
     "first post per workspace (min / median / max, polled)",
     "workspaces without a post",
     "last row stored per workspace (min / median / max; < 0: before the slot)",
+    "service CPU from the slot on",
 ]
 
 
