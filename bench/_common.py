@@ -17,9 +17,15 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fault.harness import fresh_postgres, migrate  # noqa: E402
+from tests.bot.slack.app_harness import form_body, signed_headers  # noqa: E402
+from tests.fault.harness import SECRET, fresh_postgres, migrate, team_id  # noqa: E402
 
 PG_ROOT = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+
+
+def admin_of(workspace: int) -> str:
+    """Return the user id of a workspace's admin: its first manager (see build_org)."""
+    return f"UM{workspace:03d}{0:06d}"
 
 
 def default_pg(script: str) -> str:
@@ -104,7 +110,6 @@ async def build_org(
     from nudges.store.cadence import CadenceRule
     from nudges.store.database import Database
     from nudges.store.org import Person, ReportingLine, Workspace
-    from tests.fault.harness import team_id
 
     db = Database(url)
     people = 0
@@ -209,3 +214,32 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def slash_command(base: str, api_root: str, workspace: int, text: str) -> tuple[int, str]:
+    """Send ``/nudges <text>`` signed as Slack does, from the workspace's admin."""
+    team = team_id(workspace)
+    fields = {
+        "token": "x",
+        "team_id": team,
+        "team_domain": f"bench{workspace}",
+        "user_id": admin_of(workspace),
+        "user_name": "admin",
+        "channel_id": f"D0ADM{workspace:04d}",
+        "channel_name": "directmessage",
+        "command": "/nudges",
+        "text": text,
+        "api_app_id": "A0FAULT",
+        "response_url": f"{api_root}/hooks/commands/{team}/bench",
+        "trigger_id": "1.2.3",
+    }
+    body = form_body(fields)
+    headers = {
+        **signed_headers(body, secret=SECRET),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{base}/slack/events", data=body, headers=headers) as r,
+    ):
+        return r.status, await r.text()

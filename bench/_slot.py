@@ -14,23 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import aiohttp
+from _common import slash_command
 from sqlalchemy import func, select
 
 from nudges.store.cadence import CadenceRule
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Workspace
-from tests.bot.slack.app_harness import form_body, signed_headers
-from tests.fault.harness import SECRET, team_id
 
 # Monday is 0: the slot must fall on one of these in the workspaces' zone.
 WEEKDAYS = range(5)
-
-
-def admin_of(workspace: int) -> str:
-    """Return the user id of a workspace's admin: its first manager (see build_org)."""
-    return f"UM{workspace:03d}{0:06d}"
 
 
 def managers_of(workspace: int, managers: int) -> list[str]:
@@ -66,35 +59,6 @@ def next_slot(lead: float, now: datetime | None = None) -> datetime:
     earliest = now + timedelta(seconds=lead + 3)
     minute = earliest.replace(second=0, microsecond=0)
     return minute if minute == earliest else minute + timedelta(minutes=1)
-
-
-async def slash_command(base: str, api_root: str, workspace: int, text: str) -> tuple[int, str]:
-    """Send ``/nudges <text>`` signed as Slack does, from the workspace's admin."""
-    team = team_id(workspace)
-    fields = {
-        "token": "x",
-        "team_id": team,
-        "team_domain": f"bench{workspace}",
-        "user_id": admin_of(workspace),
-        "user_name": "admin",
-        "channel_id": f"D0ADM{workspace:04d}",
-        "channel_name": "directmessage",
-        "command": "/nudges",
-        "text": text,
-        "api_app_id": "A0FAULT",
-        "response_url": f"{api_root}/hooks/commands/{team}/bench",
-        "trigger_id": "1.2.3",
-    }
-    body = form_body(fields)
-    headers = {
-        **signed_headers(body, secret=SECRET),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{base}/slack/events", data=body, headers=headers) as r,
-    ):
-        return r.status, await r.text()
 
 
 async def set_cadences(

@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 from _common import (
     ROOT,
+    admin_of,
     build_org,
     cpu_seconds,
     default_pg,
@@ -39,6 +40,7 @@ from _common import (
     fake_stats,
     py_spy,
     scratch_database,
+    slash_command,
     table,
 )
 from sqlalchemy import func, select
@@ -47,12 +49,12 @@ from nudges.pulse import sealing
 from nudges.store.database import Database
 from nudges.store.org import Person
 from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending
-from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
+from tests.bot.slack.app_harness import payload_body, signed_headers
 from tests.fault.harness import SECRET, TEAM, start_service, wait_for
 
 TARGET_P99_MS = 300.0
 TARGET_RATIO = 0.7
-ADMIN = "UM000000000"
+ADMIN = admin_of(0)
 
 
 async def _post_json(url: str, body: Any) -> Any:
@@ -63,33 +65,6 @@ async def _post_json(url: str, body: Any) -> Any:
 async def _get_json(url: str) -> Any:
     async with aiohttp.ClientSession() as session, session.get(url) as r:
         return await r.json()
-
-
-async def _slash(base: str, api_root: str, text: str) -> int:
-    fields = {
-        "token": "x",
-        "team_id": TEAM,
-        "team_domain": "bench",
-        "user_id": ADMIN,
-        "user_name": "admin",
-        "channel_id": "D0ADMIN01",
-        "channel_name": "directmessage",
-        "command": "/nudges",
-        "text": text,
-        "api_app_id": "A0BENCH",
-        "response_url": f"{api_root}/hooks/commands/{TEAM}/bench",
-        "trigger_id": "1.2.3",
-    }
-    body = form_body(fields)
-    headers = {
-        **signed_headers(body, secret=SECRET),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{base}/slack/events", data=body, headers=headers) as r,
-    ):
-        return r.status
 
 
 def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[dict[str, Any]]:
@@ -286,7 +261,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             bare_proc, bare_url = await _bare_app()
             try:
-                status = await _slash(service.base, api_root, "pulse now")
+                status, _answer = await slash_command(service.base, api_root, 0, "pulse now")
                 print(f"/nudges pulse now answered {status}; waiting for {members} polls ...")
 
                 async def polls_sent() -> bool:

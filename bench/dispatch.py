@@ -171,15 +171,12 @@ async def run_backlog(url: str, api: str, workdir: Path, args: argparse.Namespac
     due = [u for users in seeded.values() for u in users]
     services = await start_services(url, api, workdir, "backlog", args)
     try:
-        spy = await profiler(services[0], args, "backlog")
         slot = datetime.now(UTC) + timedelta(seconds=LEAD)
         await move_due(url, slot)
-        seen = await watch(url, api, services, slot, due, args.workspaces, args.timeout)
-        await stop_profiler(spy)
-    finally:
-        for service in services:
-            await service.stop()
-    return seen
+    except BaseException:
+        await stop_all(services)
+        raise
+    return await measure(url, api, services, slot, due, args, "backlog")
 
 
 async def run_realistic(url: str, api: str, workdir: Path, args: argparse.Namespace) -> Watch:
@@ -220,13 +217,35 @@ async def run_realistic(url: str, api: str, workdir: Path, args: argparse.Namesp
             f"{slot.timestamp() - time.time():.1f} s before the slot; stored for {stored}"
             + (f"; refused: {bad[:3]}" if bad else "")
         )
-        spy = await profiler(services[0], args, "realistic")
+    except BaseException:
+        await stop_all(services)
+        raise
+    return await measure(url, api, services, slot, due, args, "realistic")
+
+
+async def measure(
+    url: str,
+    api: str,
+    services: list[Service],
+    slot: datetime,
+    due: list[str],
+    args: argparse.Namespace,
+    mode: str,
+) -> Watch:
+    """Watch the slot go out (under py-spy when asked), then stop the services."""
+    try:
+        spy = await profiler(services[0], args, mode)
         seen = await watch(url, api, services, slot, due, args.workspaces, args.timeout)
         await stop_profiler(spy)
     finally:
-        for service in services:
-            await service.stop()
+        await stop_all(services)
     return seen
+
+
+async def stop_all(services: list[Service]) -> None:
+    """Stop every service process."""
+    for service in services:
+        await service.stop()
 
 
 async def profiler(
