@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -101,9 +102,9 @@ async def build_org(
     """Store an org: per workspace ``managers`` managers each leading a team; return people.
 
     Every workspace works round the clock in ``zone`` with no holidays and pulse polls off,
-    and (with ``cadence``) nudges managers every weekday at ``slot`` (a whole minute, UTC), so
-    a benchmark can pick its slot. Everything is stored as created a day before the slot,
-    unless ``created_at`` says when.
+    and (with ``cadence``) nudges managers every weekday at ``slot`` (a whole minute, in
+    ``zone``'s wall-clock time), so a benchmark can pick its slot. Everything is stored as
+    created a day before the slot, unless ``created_at`` says when.
     """
     from sqlalchemy import insert
 
@@ -137,7 +138,7 @@ async def build_org(
                             scope="workspace",
                             scope_key="workspace",
                             frequency="weekdays",
-                            at_time=f"{slot:%H:%M}",
+                            at_time=f"{slot.astimezone(ZoneInfo(zone)):%H:%M}",
                         )
                     )
                 rows = []

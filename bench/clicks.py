@@ -43,6 +43,7 @@ from _common import (
     slash_command,
     table,
 )
+from _slot import weekday_zone
 from sqlalchemy import func, select
 
 from nudges.pulse import sealing
@@ -246,15 +247,23 @@ async def main(args: argparse.Namespace) -> None:
         work = Path(tmp)
         url = await scratch_database(args.store, args.pg_url, work)
         far = (datetime.now(UTC) + timedelta(hours=6)).replace(second=0, microsecond=0)
+        # Polls go out on working days only: on a UTC weekend the org lives where it is not.
+        zone = weekday_zone(datetime.now(UTC) + timedelta(minutes=10))
         await build_org(
-            url, workspaces=1, managers=args.teams, members_per_manager=10, slot=far, pulse=True
+            url,
+            workspaces=1,
+            managers=args.teams,
+            members_per_manager=10,
+            slot=far,
+            pulse=True,
+            zone=zone,
         )
         members = args.teams * 10
         async with fake_slack("--latency-ms", str(args.latency_ms)) as api:
             api_root = api.removesuffix("/api/")
-            users = {ADMIN: {"is_admin": True, "tz": "UTC"}}
+            users = {ADMIN: {"is_admin": True, "tz": zone}}
             for m in range(args.teams):
-                users.update({f"UP000{m:06d}{k:03d}": {"tz": "UTC"} for k in range(10)})
+                users.update({f"UP000{m:06d}{k:03d}": {"tz": zone} for k in range(10)})
             await _post_json(f"{api_root}/_fake/users", users)
             service = await start_service(
                 url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5"}
