@@ -29,6 +29,7 @@ import asyncio
 import json
 import math
 import signal
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -133,6 +134,9 @@ async def watch(
                 seen.peak_kib = max(seen.peak_kib, rss_kib(service.proc.pid)[1])
                 if now >= 0 and service.proc.pid not in cpu_at_slot:
                     cpu_at_slot[service.proc.pid] = cpu_seconds(service.proc.pid)
+        if not any(service.running for service in services):
+            print("  every service process has exited; see --keep for their logs")
+            break
         if summary["recipients"] >= len(due):
             statuses = await due_statuses(url, slot)
             if not statuses.keys() - {"sent", "failed", "cancelled"}:
@@ -254,6 +258,8 @@ async def profiler(
     """Start py-spy on the service into FILE.<mode> when --profile FILE asks; else None."""
     if not args.profile:
         return None
+    if not (Path(sys.executable).parent / "py-spy").exists():
+        raise SystemExit("--profile needs py-spy in the venv: .venv/bin/pip install py-spy")
     out = f"{args.profile}.{mode}"
     print(f"  py-spy into {out}")
     return await py_spy(service.proc.pid, out, settle=0.5)
