@@ -11,15 +11,22 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fault.harness import fresh_postgres, migrate  # noqa: E402
+from tests.bot.slack.app_harness import form_body, signed_headers  # noqa: E402
+from tests.fault.harness import SECRET, fresh_postgres, migrate, team_id  # noqa: E402
 
 PG_ROOT = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+
+
+def admin_of(workspace: int) -> str:
+    """Return the user id of a workspace's admin: its first manager (see build_org)."""
+    return f"UM{workspace:03d}{0:06d}"
 
 
 def default_pg(script: str) -> str:
@@ -88,22 +95,26 @@ async def build_org(
     slot: datetime,
     pulse: bool = False,
     chunk: int = 5000,
+    zone: str = "UTC",
+    cadence: bool = True,
+    created_at: datetime | None = None,
 ) -> int:
     """Store an org: per workspace ``managers`` managers each leading a team; return people.
 
-    Every workspace works round the clock in UTC with no holidays and pulse polls off, and
-    nudges managers every weekday at ``slot`` (a whole minute), so a benchmark can pick its slot.
+    Every workspace works round the clock in ``zone`` with no holidays and pulse polls off,
+    and (with ``cadence``) nudges managers every weekday at ``slot`` (a whole minute, in
+    ``zone``'s wall-clock time), so a benchmark can pick its slot. Everything is stored as
+    created a day before the slot, unless ``created_at`` says when.
     """
     from sqlalchemy import insert
 
     from nudges.store.cadence import CadenceRule
     from nudges.store.database import Database
     from nudges.store.org import Person, ReportingLine, Workspace
-    from tests.fault.harness import team_id
 
     db = Database(url)
     people = 0
-    before = slot - timedelta(days=1)
+    before = created_at or slot - timedelta(days=1)
     settings = {"work_start": "00:00", "work_end": "23:59", "pulse_enabled": pulse}
     try:
         async with db.session() as session:
@@ -112,23 +123,24 @@ async def build_org(
                     platform="slack",
                     external_id=team_id(w),
                     name=f"Bench {w}",
-                    default_timezone="UTC",
+                    default_timezone=zone,
                     country=None,
                     settings=settings,
                     created_at=before,
                 )
                 session.add(ws)
                 await session.flush()
-                session.add(
-                    CadenceRule(
-                        workspace_id=ws.id,
-                        purpose="nudge",
-                        scope="workspace",
-                        scope_key="workspace",
-                        frequency="weekdays",
-                        at_time=f"{slot:%H:%M}",
+                if cadence:
+                    session.add(
+                        CadenceRule(
+                            workspace_id=ws.id,
+                            purpose="nudge",
+                            scope="workspace",
+                            scope_key="workspace",
+                            frequency="weekdays",
+                            at_time=f"{slot.astimezone(ZoneInfo(zone)):%H:%M}",
+                        )
                     )
-                )
                 rows = []
                 for m in range(managers):
                     rows.append((f"UM{w:03d}{m:06d}", None))
@@ -176,3 +188,59 @@ def rss_kib(pid: int) -> tuple[int, int]:
         name, _, value = line.partition(":")
         fields[name] = value.strip()
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+async def py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.Process:
+    """Sample the service's stacks with py-spy (from the venv) until SIGINT; raw folded stacks."""
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        out,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(settle)  # let it attach before the burst starts
+    return spy
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def slash_command(base: str, api_root: str, workspace: int, text: str) -> tuple[int, str]:
+    """Send ``/nudges <text>`` signed as Slack does, from the workspace's admin."""
+    team = team_id(workspace)
+    fields = {
+        "token": "x",
+        "team_id": team,
+        "team_domain": f"bench{workspace}",
+        "user_id": admin_of(workspace),
+        "user_name": "admin",
+        "channel_id": f"D0ADM{workspace:04d}",
+        "channel_name": "directmessage",
+        "command": "/nudges",
+        "text": text,
+        "api_app_id": "A0FAULT",
+        "response_url": f"{api_root}/hooks/commands/{team}/bench",
+        "trigger_id": "1.2.3",
+    }
+    body = form_body(fields)
+    headers = {
+        **signed_headers(body, secret=SECRET),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{base}/slack/events", data=body, headers=headers) as r,
+    ):
+        return r.status, await r.text()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
@@ -31,19 +30,32 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch_database, table
+from _common import (
+    ROOT,
+    admin_of,
+    build_org,
+    cpu_seconds,
+    default_pg,
+    fake_slack,
+    fake_stats,
+    py_spy,
+    scratch_database,
+    slash_command,
+    table,
+)
+from _slot import weekday_zone
 from sqlalchemy import func, select
 
 from nudges.pulse import sealing
 from nudges.store.database import Database
 from nudges.store.org import Person
 from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending
-from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
+from tests.bot.slack.app_harness import payload_body, signed_headers
 from tests.fault.harness import SECRET, TEAM, start_service, wait_for
 
 TARGET_P99_MS = 300.0
 TARGET_RATIO = 0.7
-ADMIN = "UM000000000"
+ADMIN = admin_of(0)
 
 
 async def _post_json(url: str, body: Any) -> Any:
@@ -54,33 +66,6 @@ async def _post_json(url: str, body: Any) -> Any:
 async def _get_json(url: str) -> Any:
     async with aiohttp.ClientSession() as session, session.get(url) as r:
         return await r.json()
-
-
-async def _slash(base: str, api_root: str, text: str) -> int:
-    fields = {
-        "token": "x",
-        "team_id": TEAM,
-        "team_domain": "bench",
-        "user_id": ADMIN,
-        "user_name": "admin",
-        "channel_id": "D0ADMIN01",
-        "channel_name": "directmessage",
-        "command": "/nudges",
-        "text": text,
-        "api_app_id": "A0BENCH",
-        "response_url": f"{api_root}/hooks/commands/{TEAM}/bench",
-        "trigger_id": "1.2.3",
-    }
-    body = form_body(fields)
-    headers = {
-        **signed_headers(body, secret=SECRET),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{base}/slack/events", data=body, headers=headers) as r,
-    ):
-        return r.status
 
 
 def click_payloads(messages: Sequence[dict[str, Any]], api_root: str) -> list[dict[str, Any]]:
@@ -165,33 +150,6 @@ async def burst(base: str, bodies: Sequence[bytes], clients: int) -> tuple[list[
         await asyncio.gather(*(client(session) for _ in range(clients)))
         wall = time.perf_counter() - started
     return latencies, failures, wall
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the CPU time (user + system, all threads) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-async def _py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.Process:
-    """Sample the service's stacks with py-spy (from the venv) until SIGINT; raw folded stacks."""
-    spy = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "py-spy"),
-        "record",
-        "--pid",
-        str(pid),
-        "--rate",
-        "250",
-        "--format",
-        "raw",
-        "--output",
-        out,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await asyncio.sleep(settle)  # let it attach before the burst starts
-    return spy
 
 
 def summary(label: str, latencies: list[float], failures: int, wall: float) -> list[object]:
@@ -289,22 +247,30 @@ async def main(args: argparse.Namespace) -> None:
         work = Path(tmp)
         url = await scratch_database(args.store, args.pg_url, work)
         far = (datetime.now(UTC) + timedelta(hours=6)).replace(second=0, microsecond=0)
+        # Polls go out on working days only: on a UTC weekend the org lives where it is not.
+        zone = weekday_zone(datetime.now(UTC) + timedelta(minutes=10))
         await build_org(
-            url, workspaces=1, managers=args.teams, members_per_manager=10, slot=far, pulse=True
+            url,
+            workspaces=1,
+            managers=args.teams,
+            members_per_manager=10,
+            slot=far,
+            pulse=True,
+            zone=zone,
         )
         members = args.teams * 10
         async with fake_slack("--latency-ms", str(args.latency_ms)) as api:
             api_root = api.removesuffix("/api/")
-            users = {ADMIN: {"is_admin": True, "tz": "UTC"}}
+            users = {ADMIN: {"is_admin": True, "tz": zone}}
             for m in range(args.teams):
-                users.update({f"UP000{m:06d}{k:03d}": {"tz": "UTC"} for k in range(10)})
+                users.update({f"UP000{m:06d}{k:03d}": {"tz": zone} for k in range(10)})
             await _post_json(f"{api_root}/_fake/users", users)
             service = await start_service(
                 url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5"}
             )
             bare_proc, bare_url = await _bare_app()
             try:
-                status = await _slash(service.base, api_root, "pulse now")
+                status, _answer = await slash_command(service.base, api_root, 0, "pulse now")
                 print(f"/nudges pulse now answered {status}; waiting for {members} polls ...")
 
                 async def polls_sent() -> bool:
@@ -327,7 +293,7 @@ async def main(args: argparse.Namespace) -> None:
                 bare_cpu = cpu_seconds(bare_proc.pid) - bare_cpu
                 bare_row = summary("bare Bolt app (ack only)", *bare)
                 await asyncio.sleep(1)
-                spy = await _py_spy(service.proc.pid, args.profile) if args.profile else None
+                spy = await py_spy(service.proc.pid, args.profile) if args.profile else None
                 service_cpu = cpu_seconds(service.proc.pid)
                 real = await burst(service.base, bodies, args.clients)
                 after_cpu = cpu_seconds(service.proc.pid)
@@ -335,7 +301,7 @@ async def main(args: argparse.Namespace) -> None:
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     await spy.wait()
-                    spy = await _py_spy(service.proc.pid, args.profile + ".after", settle=0)
+                    spy = await py_spy(service.proc.pid, args.profile + ".after", settle=0)
                 service_row = summary("nudgebot serve", *real)
                 # Work done after the ack (storing, message update, Home) may still be running:
                 # count until every clicker's answer is there or nothing moved for 10 s.

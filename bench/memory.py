@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import build_org, default_pg, fake_slack, fake_stats, rss_kib, scratch_database
+from _slot import weekday_zone
 
 from tests.fault.harness import install_workspaces, start_service
 
@@ -41,6 +42,8 @@ async def main(args: argparse.Namespace) -> None:
             managers=args.managers,
             members_per_manager=args.members,
             slot=slot,
+            # Nudges go out on weekdays only: on a UTC weekend the org lives where it is not.
+            zone=weekday_zone(slot),
         )
         await install_workspaces(url, args.workspaces)
         print(f"stored {people} people in {time.monotonic() - started:.0f} s; slot {slot:%H:%M}")
