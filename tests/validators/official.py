@@ -67,3 +67,37 @@ def teams_schema(version: str, kind: str = "MicrosoftTeams") -> dict[str, Any]:
     assert path.is_file(), f"@microsoft/app-manifest bundles no schema {path.name} of v{version}"
     schema: dict[str, Any] = json.loads(path.read_text("utf-8-sig"))
     return schema
+
+
+def slack_sdk_errors(payload: dict[str, Any]) -> list[str]:
+    """What slack_sdk's Block Kit models refuse in a message or view payload.
+
+    Each block is parsed into slack_sdk's model, validated, and must serialise back to exactly
+    what was sent (a model that drops or changes a field means Slack would read it differently).
+    A view (``type`` home or modal) is also validated as a whole.
+    """
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    errors: list[str] = []
+    for index, raw in enumerate(payload.get("blocks") or []):
+        try:
+            block = Block.parse(raw)
+            if block is None or type(block) is Block:
+                errors.append(f"block {index}: slack_sdk does not know {raw.get('type')!r}")
+                continue
+            block.validate_json()
+            if block.to_dict() != raw:
+                errors.append(f"block {index}: reads back as {block.to_dict()!r}")
+        except (SlackObjectFormationError, ValueError, TypeError, KeyError) as error:
+            errors.append(f"block {index} ({raw.get('type')}): {error}")
+    if payload.get("type") in {"home", "modal"}:
+        try:
+            view = View(**payload)
+            view.validate_json()
+            if view.to_dict() != payload:
+                errors.append(f"view reads back as {view.to_dict()!r}")
+        except (SlackObjectFormationError, ValueError, TypeError, KeyError) as error:
+            errors.append(f"view: {error}")
+    return errors
