@@ -65,7 +65,7 @@ async def run(weeks: int) -> tuple[float, int]:
 def main() -> None:
     """Run the benchmark and print a line per run."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--weeks", type=int, default=4)
+    parser.add_argument("--weeks", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     for number in range(1, args.runs + 1):

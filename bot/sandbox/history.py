@@ -23,7 +23,11 @@ from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, Actions, Bu
 
 logger = logging.getLogger(__name__)
 
-HISTORY_WEEKS = 4
+# Seven weeks: the pulse asks about each of its three themes twice, so every chart has a trend.
+HISTORY_WEEKS = 7
+# Between two due moments the past may pass in longer steps than the page's clock takes: the
+# dispatcher still plans what is up to twelve hours late, and nobody watches the steps.
+HISTORY_STEP = timedelta(hours=11)
 # People read their chat once a day, at this hour (UTC), and answer what is new.
 READ_AT = time(8, 30)
 # What each manager does with the nudge of week n (counted from 0), in turn.
@@ -63,7 +67,7 @@ class History:
         moves = 0
         day = since
         while day < until:
-            await self.travel.to(day)
+            await self.travel.to(day, most=HISTORY_STEP)
             week = (day - since).days // 7
             for person in demo.PEOPLE:
                 for entry in self.inbox.chat(demo.WORKSPACE, person.id):
@@ -71,7 +75,7 @@ class History:
                         self._seen.add(entry.id)
                         moves += await self._answer(person.id, entry, week, locale)
             day += timedelta(days=1)
-        await self.travel.to(until)
+        await self.travel.to(until, most=HISTORY_STEP)
         return moves
 
     async def _answer(self, person: str, entry: Entry, week: int, locale: str) -> int:
