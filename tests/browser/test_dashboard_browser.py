@@ -37,8 +37,8 @@ def served(tmp_path: Path, db: Database, database_url: str) -> Iterator[Served]:
     yield from serve(tmp_path, database_url)
 
 
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=60) as response:
+def _get(url: str, timeout: float = 60) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         body: bytes = response.read()
     return body.decode()
 
@@ -91,7 +91,7 @@ async def test_the_dashboard_shows_the_seeded_past_with_names_on_first_open(
         assert missing_glyphs(chromium) == [], name
 
     # The first request waits while the sandbox plays its past weeks.
-    _get(f"{served.base}/?as={demo.ADMIN}")
+    _get(f"{served.base}/?as={demo.ADMIN}", timeout=300)
     # Served on 127.0.0.1, the dashboard opens for this machine without a sign-in link.
     chromium.get(f"{served.base}/dashboard?lang=en")
     _wait_loaded(chromium)
