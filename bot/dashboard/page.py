@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from bot.dashboard.charts import OUTCOME_COLOURS, ScorePoint, score_chart, stacked_bar
 from nudges.domain import LOCALES, Dimension
 from nudges.i18n import format_day, has, t
+from nudges.people.directory import workspace_label
 from nudges.pulse.dashboard import TeamPanel
 from nudges.pulse.messages import dimension_label, rate_text, score_text
 from nudges.store.org import Workspace
@@ -36,15 +37,29 @@ figure{margin:0}figcaption{font-weight:600;font-size:14px}
 """
 
 
-def plain_mentions(text: str) -> str:
-    """Show ``<@ID>`` mentions as plain ids: the page has no platform to resolve them."""
-    return _MENTION.sub(lambda m: f"@{m.group(1)}", text)
+# Platform id -> the name the platform shows (None until a profile was read), for everyone
+# the workspace still holds; an id missing from it belongs to someone erased.
+Names = Mapping[str, str | None]
 
 
-def _team_title(locale: str, panel: TeamPanel) -> str:
+def person_name(locale: str, external_id: str, names: Names) -> str:
+    """Name a person: their display name, else their platform id; "erased" once erased."""
+    if external_id not in names:
+        return t(locale, "dashboard.erased")
+    return names[external_id] or external_id
+
+
+def plain_mentions(text: str, locale: str = "en", names: Names | None = None) -> str:
+    """Show ``<@ID>`` mentions as @name (or the plain id when no names are given)."""
+    if names is None:
+        return _MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    return _MENTION.sub(lambda m: "@" + person_name(locale, m.group(1), names), text)
+
+
+def _team_title(locale: str, panel: TeamPanel, names: Names) -> str:
     if panel.team:
         return t(locale, "dashboard.team_named", team=panel.team)
-    manager = panel.manager_ids[0] if panel.manager_ids else "?"
+    manager = person_name(locale, panel.manager_ids[0], names) if panel.manager_ids else "?"
     return t(locale, "dashboard.team_reports", manager=manager)
 
 
@@ -112,7 +127,7 @@ def _kind_label(locale: str, kind: str) -> str:
     return t(locale, key) if has(key) else kind
 
 
-def _nudges(locale: str, panel: TeamPanel) -> str:
+def _nudges(locale: str, panel: TeamPanel, names: Names) -> str:
     title = f"<h3>{escape(t(locale, 'dashboard.nudges_title'))}</h3>"
     if not panel.outcomes:
         return title + f'<p class="muted">{escape(t(locale, "dashboard.no_nudges"))}</p>'
@@ -137,7 +152,7 @@ def _nudges(locale: str, panel: TeamPanel) -> str:
             f'<div class="legend">{legend}</div></figure>'
         )
     reasons = "".join(
-        f"<li>{escape(plain_mentions(t(locale, key, **params)))} ({count}×)</li>"
+        f"<li>{escape(plain_mentions(t(locale, key, **params), locale, names))} ({count}×)</li>"
         for key, (count, params) in sorted(panel.reasons.items(), key=lambda kv: -kv[1][0])
         if has(key)
     )
@@ -155,11 +170,12 @@ def render_page(
     workspaces: Sequence[Workspace],
     panels: Sequence[TeamPanel],
     threshold: int,
+    names: Names,
 ) -> str:
-    """Render the whole page for one workspace."""
+    """Render the whole page for one workspace, naming people by their display names."""
     options = "".join(
         f'<option value="{w.id}"{" selected" if w.id == workspace.id else ""}>'
-        f"{escape(w.name or w.external_id)} ({escape(w.platform)})</option>"
+        f"{escape(workspace_label(w))}</option>"
         for w in workspaces
     )
     picker = (
@@ -176,7 +192,11 @@ def render_page(
     )
     sections = []
     for panel in panels:
-        managers = t(locale, "dashboard.managers", managers=", ".join(panel.manager_ids))
+        managers = t(
+            locale,
+            "dashboard.managers",
+            managers=", ".join(person_name(locale, m, names) for m in panel.manager_ids),
+        )
         open_note = (
             f'<p class="muted">{escape(t(locale, "dashboard.open_polls", count=panel.open_polls))}'
             "</p>"
@@ -185,19 +205,22 @@ def render_page(
         )
         sections.append(
             f'<section class="team" data-team="{escape(panel.key)}">'
-            f"<h2>{escape(_team_title(locale, panel))}</h2>"
+            f"<h2>{escape(_team_title(locale, panel, names))}</h2>"
             f'<p class="muted">{escape(managers)}</p>{open_note}'
-            f"{_trends(locale, panel)}{_hidden(locale, panel)}{_nudges(locale, panel)}</section>"
+            f"{_trends(locale, panel)}{_hidden(locale, panel)}{_nudges(locale, panel, names)}"
+            "</section>"
         )
     if not sections:
         sections.append(f'<p class="muted">{escape(t(locale, "dashboard.no_teams"))}</p>')
     colours = "".join(f".o-{o}{{background:{c}}}" for o, c in OUTCOME_COLOURS.items())
     title = escape(t(locale, "dashboard.title"))
+    shown = t(locale, "dashboard.showing", workspace=workspace_label(workspace))
     return (
         f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Nudgebot · {title}</title><style>{STYLE}{colours}</style></head><body>"
         f"<header><h1>Nudgebot · {title}</h1>{picker}<nav>{languages}</nav></header><main>"
+        f'<p class="shown-workspace">{escape(shown)}</p>'
         f'<p class="explain">{escape(t(locale, "dashboard.explain", threshold=threshold))}</p>'
         f"{''.join(sections)}</main></body></html>"
     )

@@ -19,14 +19,14 @@ from bot.dashboard.access import (
     Passes,
     Viewer,
 )
-from bot.dashboard.page import render_notice, render_page
+from bot.dashboard.page import Names, person_name, render_notice, render_page
 from bot.settings import is_loopback
 from nudges.i18n import normalize_locale
 from nudges.people import directory
 from nudges.ports import Clock
 from nudges.pulse.dashboard import TeamPanel, workspace_dashboard
 from nudges.store.database import Database
-from nudges.store.org import Workspace
+from nudges.store.org import Person, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -104,24 +104,44 @@ class Dashboard:
         """Render the dashboard of one workspace as HTML."""
         try:
             workspace, workspaces, panels, locale = await self._load(request)
+            names = await self._names(workspace)
         except _Refused as refused:
             return _notice(_locale(request), refused.status, refused.key, **refused.params)
         threshold = directory.policy_of(workspace).anonymity_threshold
-        html = render_page(locale, workspace, workspaces, panels, threshold)
+        html = render_page(locale, workspace, workspaces, panels, threshold, names)
         return web.Response(text=html, content_type="text/html", headers=_NO_STORE)
 
     async def data(self, request: web.Request) -> web.Response:
         """Return the same figures as JSON, for a spreadsheet or a test."""
         try:
-            workspace, _, panels, _ = await self._load(request)
+            workspace, _, panels, locale = await self._load(request)
+            names = await self._names(workspace)
         except _Refused as refused:
             return web.json_response({"error": refused.key}, status=refused.status)
         body = {
-            "workspace": {"id": workspace.id, "platform": workspace.platform},
+            "workspace": {
+                "id": workspace.id,
+                "platform": workspace.platform,
+                "name": workspace.name or workspace.external_id,
+            },
             "threshold": directory.policy_of(workspace).anonymity_threshold,
-            "teams": [_panel_json(p) for p in panels],
+            "teams": [_panel_json(p, locale, names) for p in panels],
         }
         return web.json_response(body, headers=_NO_STORE, dumps=_dumps)
+
+    async def _names(self, workspace: Workspace) -> dict[str, str | None]:
+        """Return the display name of everyone the workspace holds, by platform id."""
+        try:
+            async with self.db.session() as session:
+                rows = await session.execute(
+                    select(Person.external_id, Person.display_name).where(
+                        Person.workspace_id == workspace.id
+                    )
+                )
+                return {external_id: name for external_id, name in rows}
+        except SQLAlchemyError:
+            logger.warning("dashboard: the database did not answer")
+            raise web.HTTPServiceUnavailable(text="database unavailable; try again") from None
 
     def _viewer(self, request: web.Request) -> Viewer:
         cookie = request.cookies.get(COOKIE)
@@ -189,11 +209,12 @@ def _notice(locale: str, status: int, key: str, **params: object) -> web.Respons
     )
 
 
-def _panel_json(panel: TeamPanel) -> dict[str, Any]:
+def _panel_json(panel: TeamPanel, locale: str, names: Names) -> dict[str, Any]:
     return {
         "key": panel.key,
         "team": panel.team,
         "managers": list(panel.manager_ids),
+        "manager_names": [person_name(locale, m, names) for m in panel.manager_ids],
         "open_polls": panel.open_polls,
         "trends": [
             {

@@ -136,6 +136,7 @@ class People:
                         timezone=profile.timezone,
                         locale=profile.locale,
                         deleted=profile.deleted,
+                        display_name=profile.display_name,
                     )
                     await session.flush()
                 else:

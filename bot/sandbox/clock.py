@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+
+def _real_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ClockLocked(Exception):
@@ -15,15 +20,23 @@ class SandboxClock:
     It drives the whole process, so it may only move when the sandbox is the only platform.
     """
 
-    def __init__(self, *, movable: bool, start: datetime | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        movable: bool,
+        start: datetime | None = None,
+        real: Callable[[], datetime] = _real_now,
+    ) -> None:
         self.movable = movable
+        # What "real time" is: the wall clock, or a test's fixed day that runs on from there.
+        self._real = real
         self._offset = timedelta(0)
         if start is not None:
             self.set(start)
 
     def now(self) -> datetime:
         """Return the current instant, shifted by however far the page moved the clock."""
-        return datetime.now(UTC) + self._offset
+        return self._real() + self._offset
 
     def set(self, when: datetime) -> None:
         """Jump to ``when`` (an aware datetime); time runs on from there."""
@@ -31,7 +44,7 @@ class SandboxClock:
             raise ClockLocked("the clock is shared with a real platform")
         if when.tzinfo is None:
             raise ValueError("the sandbox clock needs an aware datetime")
-        self._offset = when.astimezone(UTC) - datetime.now(UTC)
+        self._offset = when.astimezone(UTC) - self._real()
 
     def reset(self) -> None:
         """Go back to real time."""

@@ -11,6 +11,8 @@ from sqlalchemy import delete, select, update
 from bot.sandbox import PLATFORM
 from nudges.coaching.interactions import Actor
 from nudges.commands.service import CommandService
+from nudges.content.catalogue import Catalogue
+from nudges.domain import Dimension
 from nudges.people import directory
 from nudges.people.org_import import OrgRow, apply_org
 from nudges.services import Services
@@ -51,6 +53,16 @@ BY_ID = {p.id: p for p in PEOPLE}
 ADMIN = PEOPLE[0].id
 # Teams of four would never see a result at the default threshold of five.
 DEMO_SETUP = ("pulse threshold 3",)
+# The demo's pulse asks about three themes only, so a few weeks of past give each a trend.
+DEMO_THEMES = frozenset({Dimension.HEARD, Dimension.CLARITY, Dimension.WORKLOAD})
+
+
+def setup_commands(catalogue: Catalogue) -> tuple[str, ...]:
+    """Return the admin commands that set the demo up: threshold, and the themes it asks."""
+    retire = tuple(
+        f"pulse retire {q.key}" for q in catalogue.questions if q.dimension not in DEMO_THEMES
+    )
+    return DEMO_SETUP + retire
 
 
 def name_of(external_id: str) -> str:
@@ -101,7 +113,7 @@ async def seed(services: Services, *, locale: str = "en", replace: bool = False)
             found.created_at = now
         await session.commit()
     commands = CommandService(services.dispatcher)
-    for text in DEMO_SETUP:
+    for text in setup_commands(services.catalogue):
         # The same command an admin would type, so the demo is set up the way a real one is.
         reply = await commands.run(Actor(PLATFORM, WORKSPACE, ADMIN), text, prefix="/nudges ")
         if not reply.ok:

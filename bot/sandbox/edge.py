@@ -22,6 +22,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from bot.edge import Click, EdgeCore, EdgeOptions, Profile
 from bot.sandbox import PLATFORM, demo, render
 from bot.sandbox.clock import SandboxClock
+from bot.sandbox.history import HISTORY_WEEKS, History
 from bot.sandbox.inbox import Entry, Inbox, SandboxMessenger
 from bot.sandbox.page import PageParts, PersonLink, render_error, render_page
 from bot.sandbox.travel import NUDGE_HOUR, TUESDAY, TimeTravel, next_weekday_at
@@ -73,7 +74,14 @@ class OpenForm:
 class SandboxEdge:
     """The sandbox platform: its routes, its inbox and its clock."""
 
-    def __init__(self, services: Services, clock: SandboxClock, *, locale: str = "en") -> None:
+    def __init__(
+        self,
+        services: Services,
+        clock: SandboxClock,
+        *,
+        locale: str = "en",
+        history_weeks: int = HISTORY_WEEKS,
+    ) -> None:
         self.services = services
         self.clock = clock
         self.default_locale = locale
@@ -87,6 +95,7 @@ class SandboxEdge:
             options=EdgeOptions(command=COMMAND, ack_budget=30.0),
         )
         self.travel = TimeTravel(clock, services.dispatcher)
+        self.history = History(self.core, clock, self.travel, self.inbox, history_weeks)
         self.forms: dict[str, OpenForm] = {}
         self.flash = ""
         # Clicks, commands and clock jumps run one at a time, so a jump never interleaves a click.
@@ -145,11 +154,29 @@ class SandboxEdge:
     async def workspace(self) -> Workspace:
         """Return the sandbox workspace, seeding the demo first if the store lacks it."""
         async with self._seeding:
-            await demo.seed(self.services, locale=self.default_locale)
+            if await demo.sandbox_workspace(self.services) is None:
+                await self._seed(self.default_locale)
             workspace = await demo.sandbox_workspace(self.services)
         if workspace is None:
             raise RuntimeError("the sandbox workspace vanished right after seeding")
         return workspace
+
+    async def _seed(self, locale: str) -> None:
+        """Seed the demo afresh and, when the clock may move, play its past up to now."""
+        if not self.clock.movable or self.history.weeks <= 0:
+            await demo.seed(self.services, locale=locale, replace=True)
+            return
+        was_real_time = not self.clock.shifted
+        until = self.clock.now()
+        since = self.history.start(until)
+        self.clock.set(since)
+        try:
+            await demo.seed(self.services, locale=locale, replace=True)
+            moves = await self.history.play(since, until, locale)
+        finally:
+            if was_real_time:
+                self.clock.reset()
+        logger.info("sandbox: played %d week(s) of history (%d answers)", self.history.weeks, moves)
 
     async def locale(self) -> str:
         """Return the demo's language: the sandbox workspace's default."""
@@ -437,10 +464,10 @@ class SandboxEdge:
             locale = await self.locale()
             if self.clock.movable:
                 self.clock.reset()
-            async with self._seeding:
-                await demo.seed(self.services, locale=locale, replace=True)
             self.inbox.clear()
             self.forms.clear()
+            async with self._seeding:
+                await self._seed(locale)
         self.flash = t(locale, "sandbox.reset_done")
         raise self._back(person)
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from html import escape
 
+from bot.sandbox.icons import with_icons
 from nudges.messages import (
     Actions,
     Block,
@@ -39,7 +40,7 @@ def inline(text: str, name_of: NameOf) -> str:
     What a person typed is shown exactly as typed: escaped, with no markup and no mentions.
     """
     return "".join(
-        escape(span, quote=True) if is_typed else _inline_markup(span, name_of)
+        escape(span, quote=True) if is_typed else with_icons(_inline_markup(span, name_of))
         for span, is_typed in typed_spans(text)
     )
 
@@ -100,7 +101,7 @@ def block(item: Block, name_of: NameOf, hidden: Mapping[str, str]) -> str:
             '<form method="post" action="/sandbox/action" class="inline">'
             + _hidden({**hidden, "action_id": b.action_id, "value": b.value})
             + f'<button type="submit" class="btn {escape(b.style or "")}" '
-            f'data-action="{escape(b.action_id)}">{escape(b.label)}</button></form>'
+            f'data-action="{escape(b.action_id)}">{with_icons(escape(b.label))}</button></form>'
             for b in item.buttons
         )
         return f'<div class="actions">{buttons}</div>'

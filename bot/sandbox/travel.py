@@ -89,11 +89,14 @@ class TimeTravel:
                             moments.append(slots[0].utc)
         return min(moments) if moments else None
 
-    async def to(self, target: datetime) -> TickResult:
-        """Move to ``target``, ticking on the way; return what the ticks did in total."""
+    async def to(self, target: datetime, *, most: timedelta = STEP) -> TickResult:
+        """Move to ``target``, ticking on the way; return what the ticks did in total.
+
+        ``most`` is the longest step between two ticks when nothing falls due in between.
+        """
         total = TickResult()
         while (now := self.clock.now()) < target:
-            step = min(target, now + STEP)
+            step = min(target, now + most)
             due = await self._next_due(now, step)
             if due is not None and due < step:
                 step = due

@@ -89,7 +89,7 @@ def render_message(msg: Message) -> dict[str, Any]:
 
 def render_home(page: Page) -> dict[str, Any]:
     """Render a page to an App Home view for ``views.publish``."""
-    return {"type": "home", "blocks": _render_blocks(page.blocks, VIEW_BLOCKS_MAX)}
+    return {"type": "home", "blocks": _not_empty(_render_blocks(page.blocks, VIEW_BLOCKS_MAX))}
 
 
 def render_modal(form: Form) -> dict[str, Any]:
@@ -101,16 +101,24 @@ def render_modal(form: Form) -> dict[str, Any]:
     blocks.extend(_input_block(item) for item in form.inputs)
     view: dict[str, Any] = {
         "type": "modal",
-        "callback_id": _identifier(form.callback_id, CALLBACK_ID_MAX, "callback_id"),
-        "private_metadata": _identifier(
-            form.private_metadata, PRIVATE_METADATA_MAX, "private_metadata"
-        ),
         "title": _required_plain(form.title, MODAL_TITLE_MAX),
         "submit": _required_plain(form.submit_label, MODAL_BUTTON_MAX),
         "close": _required_plain(form.cancel_label, MODAL_BUTTON_MAX),
-        "blocks": _unique_block_ids(blocks)[:VIEW_BLOCKS_MAX],
+        "blocks": _not_empty(_unique_block_ids(blocks)[:VIEW_BLOCKS_MAX]),
     }
+    # Slack reads an empty optional field as missing; leave such fields out.
+    callback_id = _identifier(form.callback_id, CALLBACK_ID_MAX, "callback_id")
+    if callback_id:
+        view["callback_id"] = callback_id
+    metadata = _identifier(form.private_metadata, PRIVATE_METADATA_MAX, "private_metadata")
+    if metadata:
+        view["private_metadata"] = metadata
     return view
+
+
+def _not_empty(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Slack refuses a view without blocks; a lone divider keeps an empty page publishable.
+    return blocks or [{"type": "divider"}]
 
 
 def parse_modal_values(view_state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

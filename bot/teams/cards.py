@@ -49,8 +49,14 @@ CARD_VERSION = "1.5"
 # Teams refuses a bot activity above ~100 KB counted as UTF-16; 80 KB leaves room for the
 # envelope the connector adds.
 ACTIVITY_BYTES_MAX = 80_000
-# Teams shows at most six actions in a row; more go into further rows.
+# Teams' host config caps an action set at six actions, counting those in the overflow menu.
 ACTIONS_PER_SET = 6
+# A row of up to five short buttons (the pulse's scale) fits every Teams client as it is; a
+# longer row keeps its first three as buttons (room for the overflow "..." on a phone) and
+# puts the rest in the overflow menu (Adaptive Cards 1.5 "mode": "secondary"), so no action
+# is ever dropped by a client that shows fewer buttons.
+ROW_SHOWN_MAX = 5
+PRIMARY_MAX = 3
 CHOICES_MAX = 100
 TEXT_MAX = 4000
 LABEL_MAX = 200
@@ -349,10 +355,15 @@ def _action_sets(buttons: Iterable[Button]) -> list[dict[str, Any]]:
         for b in buttons
         if (label := _plain(b.label, LABEL_MAX)) and b.action_id.strip()
     ]
-    return [
-        {"type": "ActionSet", "actions": actions[start : start + ACTIONS_PER_SET]}
+    sets = [
+        actions[start : start + ACTIONS_PER_SET]
         for start in range(0, len(actions), ACTIONS_PER_SET)
     ]
+    for row in sets:
+        if len(row) > ROW_SHOWN_MAX:
+            for action in row[PRIMARY_MAX:]:
+                action["mode"] = action["fallback"]["mode"] = "secondary"
+    return [{"type": "ActionSet", "actions": row} for row in sets]
 
 
 def _button_action(

@@ -69,7 +69,10 @@ class ActivityProfiles:
         """Remember what an activity said about its sender."""
         key = (sender.tenant_id, sender.aad_object_id)
         self._seen[key] = Profile(
-            user_id=sender.aad_object_id, timezone=sender.timezone, locale=sender.locale
+            user_id=sender.aad_object_id,
+            display_name=sender.name,
+            timezone=sender.timezone,
+            locale=sender.locale,
         )
         self._seen.move_to_end(key)
         while len(self._seen) > self._memory:

@@ -32,6 +32,8 @@ class Sender:
     user_id: str
     locale: str | None
     timezone: str | None
+    # The name Teams shows for them (from.name), when the activity carries it.
+    name: str | None = None
 
 
 def _client_info(activity: Activity) -> dict[str, Any]:
@@ -81,6 +83,7 @@ def sender_of(activity: Activity) -> Sender | None:
         user_id=str(sender.id),
         locale=str(locale) if locale else None,
         timezone=str(timezone) if timezone else None,
+        name=str(sender.name) if sender.name else None,
     )
 
 

@@ -214,6 +214,14 @@ async def ensure_workspace(
     return workspace
 
 
+DISPLAY_NAME_MAX = 200
+
+
+def workspace_label(workspace: Workspace) -> str:
+    """Say which workspace, for people: its name (else its platform id) and its platform."""
+    return f"{workspace.name or workspace.external_id} ({workspace.platform})"
+
+
 async def record_profile(
     session: AsyncSession,
     workspace: Workspace,
@@ -222,9 +230,14 @@ async def record_profile(
     timezone: str | None,
     locale: str | None,
     deleted: bool = False,
+    display_name: str | None = None,
 ) -> Person:
-    """Store what the platform says about a person: zone, language, whether they still exist."""
+    """Store what the platform says about a person: name, zone, language, whether they exist."""
     person = await ensure_person(session, workspace, external_id)
+    # The platform's name always wins: people rename themselves, and the bot only shows it.
+    name = " ".join((display_name or "").split())[:DISPLAY_NAME_MAX]
+    if name and person.display_name != name:
+        person.display_name = name
     # Like the language, the platform's zone only fills a gap: an admin's `timezone` choice wins.
     if timezone and person.timezone is None:
         try:

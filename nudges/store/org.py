@@ -31,7 +31,7 @@ class Workspace(Base):
 
 
 class Person(Base):
-    """Someone in a workspace, known only by the platform's user id."""
+    """Someone in a workspace: the platform's user id and the name the platform shows."""
 
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
@@ -41,6 +41,8 @@ class Person(Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     external_id: Mapped[str] = mapped_column(String(128))
+    # The name the platform shows for them, refreshed whenever their profile is read.
+    display_name: Mapped[str | None] = mapped_column(String(200), default=None)
     timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -14,8 +14,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.dashboard.access import Passes
+from bot.dashboard.page import person_name, plain_mentions
 from bot.dashboard.site import Dashboard
 from nudges.domain import Dimension
+from nudges.people import directory
 from nudges.pulse.digest import digest_lines
 from nudges.pulse.messages import score_text
 from nudges.store.database import Database
@@ -183,3 +185,64 @@ async def test_a_link_sealed_with_another_key_is_refused(
     assert (await client.get(f"/dashboard/signin?token={other}")).status == 403
     session_as_link = Passes(KEY).issue(1, "UADMIN", "session")
     assert (await client.get(f"/dashboard/signin?token={session_as_link}")).status == 403
+
+
+async def _profile(world: World, external_id: str, name: str) -> None:
+    """File a profile the way the edge does when the platform describes someone."""
+    async with world.db.session() as s:
+        workspace = await s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        await directory.record_profile(
+            s, workspace, external_id, timezone=None, locale=None, display_name=name
+        )
+        await s.commit()
+
+
+async def test_people_show_by_the_name_their_platform_shows_kept_fresh(
+    site: tuple[World, TestClient[Any, Any], Dashboard],
+) -> None:
+    world, client, _ = site
+    page = await (await client.get("/dashboard")).text()
+    # Without a profile read yet, the platform id is all there is.
+    assert "Managers: MA" in page
+    await _profile(world, "MA", "  Mia   Jansen ")
+    page = await (await client.get("/dashboard")).text()
+    assert "Managers: Mia Jansen" in page and "Managers: MA<" not in page
+    data = await (await client.get("/dashboard/data.json")).json()
+    (blue,) = [t for t in data["teams"] if t["team"] == "Blue"]
+    assert blue["managers"] == ["MA"] and blue["manager_names"] == ["Mia Jansen"]
+    # A rename on the platform shows at the next profile read.
+    await _profile(world, "MA", "Mia de Vries")
+    assert "Managers: Mia de Vries" in await (await client.get("/dashboard?lang=en")).text()
+    assert "Leidinggevenden: Mia de Vries" in await (await client.get("/dashboard?lang=nl")).text()
+
+
+async def test_the_page_says_which_workspace_it_shows(
+    site: tuple[World, TestClient[Any, Any], Dashboard],
+) -> None:
+    world, client, _ = site
+    async with world.db.session() as s:
+        workspace = await s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        label = f"{workspace.external_id} ({workspace.platform})"
+        platform = workspace.platform
+    assert f"Showing workspace {label}." in await (await client.get("/dashboard")).text()
+    async with world.db.session() as s:
+        workspace = await s.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.name = "Acme & Co"
+        await s.commit()
+    named = await (await client.get("/dashboard?lang=nl")).text()
+    assert f"Je ziet werkruimte Acme &amp; Co ({platform})." in named
+    data = await (await client.get("/dashboard/data.json")).json()
+    assert data["workspace"]["name"] == "Acme & Co"
+
+
+def test_someone_erased_shows_as_erased_in_both_languages() -> None:
+    names = {"U1": "Anna de Vries", "U2": None}
+    assert person_name("en", "U1", names) == "Anna de Vries"
+    assert person_name("en", "U2", names) == "U2"
+    assert person_name("en", "U3", names) == "erased"
+    assert person_name("nl", "U3", names) == "gewist"
+    text = "<@U1> is next, then <@U3>"
+    assert plain_mentions(text, "nl", names) == "@Anna de Vries is next, then @gewist"

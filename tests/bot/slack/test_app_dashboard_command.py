@@ -33,7 +33,8 @@ async def _reply(slack: Harness, user: str) -> str:
 
 async def test_an_admin_gets_a_working_sign_in_link_privately(slack: Harness) -> None:
     reply = await _reply(slack, ADMIN)
-    assert reply.startswith("Your dashboard link (valid for 15 minutes, only for you):"), reply
+    assert reply.startswith("Your dashboard link for workspace "), reply
+    assert "(slack) (valid for 15 minutes, only for you):" in reply
     found = TOKEN.search(reply)
     assert found is not None, reply
     assert slack.api.calls_to("chat.postMessage") == []

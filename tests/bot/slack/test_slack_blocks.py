@@ -215,7 +215,7 @@ def test_modal_shape() -> None:
     view = render_modal(form)
     assert view["type"] == "modal"
     assert view["callback_id"] == "cb"
-    assert view["private_metadata"] == ""
+    assert "private_metadata" not in view
     assert len(view["title"]["text"]) == MODAL_TITLE_MAX
     assert view["title"]["text"].endswith(ELLIPSIS)
     note, due = view["blocks"]

@@ -181,3 +181,24 @@ async def test_the_zone_comes_from_local_timezone_and_the_locale_from_the_activi
         # The reply is in Dutch, the person's language.
         [reply] = [c.activity for c in teams.connector.calls if c.method == "POST"]
         assert "Nudgebot-commando" in reply["text"]
+
+
+async def test_the_name_teams_shows_is_stored_and_follows_a_rename(db: Database) -> None:
+    async with running_teams(db) as teams:
+        edited = sample("messageUpdate_edit_personal.json")
+        message = sample("message_personal.json")
+        message.update(
+            {
+                "from": {**edited["from"], "name": "Megan Bowen"},
+                "conversation": edited["conversation"],
+                "channelData": edited["channelData"],
+                "text": "help",
+            }
+        )
+        assert (await teams.post(message)).status == 201
+        [(_, _, person)] = await _people(db)
+        assert person.display_name == "Megan Bowen"
+        renamed = {**message, "id": "renamed-1", "from": {**message["from"], "name": "Megan B."}}
+        assert (await teams.post(renamed)).status == 201
+        [(_, _, person)] = await _people(db)
+        assert person.display_name == "Megan B."

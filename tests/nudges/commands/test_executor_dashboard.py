@@ -32,7 +32,8 @@ async def test_an_admin_gets_a_link_only_for_themselves(harness: Harness, db: Da
     assert found is not None, reply.text
     assert found.group(1).startswith("https://nudgebot.example.com/dashboard/signin?token=")
     assert reply.text == (
-        f"Your dashboard link (valid for {LINK_MINUTES} minutes, only for you): {found.group(1)}"
+        f"Your dashboard link for workspace T1 (slack) (valid for {LINK_MINUTES} minutes, "
+        f"only for you): {found.group(1)}"
     )
     viewer = passes.read(found.group(2), "link")
     assert viewer is not None
@@ -49,7 +50,9 @@ async def test_the_link_reply_speaks_the_admins_language(harness: Harness, db: D
     harness, _ = _with_links(harness, db)
     await harness.update_person("UADMIN", locale="nl")
     reply = await harness.run("dashboard", prefix="")
-    assert reply.ok and reply.text.startswith("Je dashboardlink (geldig voor 15 minuten")
+    assert reply.ok and reply.text.startswith(
+        "Je dashboardlink voor werkruimte T1 (slack) (geldig voor 15 minuten"
+    )
 
 
 async def test_a_member_is_refused_and_gets_no_link(harness: Harness, db: Database) -> None:
