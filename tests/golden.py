@@ -1,7 +1,8 @@
 """Golden files for every renderer test (Slack, Teams, the sandbox), and the messages they render.
 
-A golden file holds what a renderer made of a fixed input: JSON for Block Kit and Adaptive Cards,
-HTML for the sandbox. After an intended change, regenerate and review the diff:
+A golden file holds, as JSON, what a renderer made of a fixed input: the Block Kit payload, the
+Adaptive Card activity, or the sandbox's HTML one tag a line. After an intended change,
+regenerate and review the diff:
 
     UPDATE_GOLDEN=1 .venv/bin/pytest tests/bot/slack tests/bot/teams tests/bot/sandbox -k golden
 
@@ -44,15 +45,13 @@ def updating() -> bool:
 
 
 def serialise(rendered: Any) -> str:
-    """Write a rendering the way its golden file holds it: sorted, indented JSON, or the text."""
-    if isinstance(rendered, str):
-        return rendered if rendered.endswith("\n") else rendered + "\n"
+    """Write a rendering the way its golden file holds it: sorted, indented JSON."""
     return json.dumps(rendered, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def compare(directory: Path, name: str, rendered: Any, *, suffix: str = ".json") -> None:
-    """Assert that ``rendered`` equals the golden file ``directory/name+suffix``."""
-    path = directory / f"{name}{suffix}"
+def compare(directory: Path, name: str, rendered: Any) -> None:
+    """Assert that ``rendered`` equals the golden file ``directory/name.json``."""
+    path = directory / f"{name}.json"
     text = serialise(rendered)
     if updating():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,20 +10,19 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from nudges.content.model import (
-    Catalogue,
-    CatalogueError,
-    Nudge,
-    NudgeText,
-    Programme,
-    Question,
-    Seed,
-)
+# The entries and the size limits are offered here too, where callers have always found them.
+from nudges.content.model import Catalogue as Catalogue
+from nudges.content.model import CatalogueError as CatalogueError
+from nudges.content.model import Nudge as Nudge
+from nudges.content.model import NudgeText as NudgeText
+from nudges.content.model import Programme as Programme
+from nudges.content.model import Question as Question
+from nudges.content.model import Seed as Seed
+from nudges.content.parsing import BODY_MAX_CHARS as BODY_MAX_CHARS
+from nudges.content.parsing import BODY_OVERHEAD_CHARS as BODY_OVERHEAD_CHARS
+from nudges.content.parsing import QUESTION_MAX_CHARS as QUESTION_MAX_CHARS
+from nudges.content.parsing import TITLE_MAX_CHARS as TITLE_MAX_CHARS
 from nudges.content.parsing import (
-    BODY_MAX_CHARS,
-    BODY_OVERHEAD_CHARS,
-    QUESTION_MAX_CHARS,
-    TITLE_MAX_CHARS,
     duplicates,
     parse_nudge,
     parse_programmes,
@@ -32,22 +31,6 @@ from nudges.content.parsing import (
     read_toml,
     tables,
 )
-
-__all__ = [
-    "BODY_MAX_CHARS",
-    "BODY_OVERHEAD_CHARS",
-    "QUESTION_MAX_CHARS",
-    "TITLE_MAX_CHARS",
-    "Catalogue",
-    "CatalogueError",
-    "Nudge",
-    "NudgeText",
-    "Programme",
-    "Question",
-    "Seed",
-    "default_catalogue",
-    "load_catalogue",
-]
 
 CONTENT_DIR = Path(__file__).parent
 NUDGES_PATH = CONTENT_DIR / "nudges.toml"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -21,6 +20,7 @@ from nudges.commands.topics import TOPICS
 from nudges.ports import FakeClock
 from nudges.store.database import Database
 from tests.bot.slack.app_harness import NOW, build_services
+from tests.bot.test_app_platforms import no_platforms
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -126,25 +126,10 @@ def _routes(app: web.Application) -> set[str]:
     return routes
 
 
-def _settings(**values: Any) -> Settings:
-    base: dict[str, Any] = {
-        "slack_app_token": None,
-        "slack_bot_token": None,
-        "slack_signing_secret": None,
-        "slack_client_id": None,
-        "slack_client_secret": None,
-        "microsoft_app_id": None,
-        "teams_enabled": False,
-        "nudgebot_sandbox": False,
-    }
-    base.update(values)
-    return Settings(_env_file=None, **base)
-
-
 async def test_the_endpoints_table_lists_every_route_the_service_can_serve(db: Database) -> None:
     # Every platform at once: Slack with OAuth, Teams (no app id: the emulator set-up), the
     # sandbox; together they mount every route the service has.
-    settings = _settings(
+    settings = no_platforms(
         slack_signing_secret="s" * 32,
         slack_client_id="1.2",
         slack_client_secret="c" * 32,
