@@ -33,13 +33,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """Return this process's environment minus platform, store and port settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN) and k != "PORT"}
+    env.update(extra)
+    return env
+
+
 def serve_env(port: int, settings: Mapping[str, str | None]) -> dict[str, str]:
-    """Return this process's environment without platform settings, plus ``settings``.
+    """Return a clean environment for a service on ``port``, plus ``settings``.
 
     A setting given as None is left out, so the service falls back to its own default.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
-    env.update(PYTHONPATH=str(ROOT), PORT=str(port))
+    env = clean_env(PYTHONPATH=str(ROOT), PORT=str(port))
     for name, value in settings.items():
         if value is None:
             env.pop(name, None)
