@@ -66,8 +66,9 @@ def test_the_command_table_lists_every_command_the_grammar_knows_and_no_other() 
         for span in _code_spans(cell):
             documented |= _command_words(span)
     known = {topic.words for topic in TOPICS if not topic.parent}
-    assert sorted(known - documented) == [], "commands missing from the README table"
-    assert sorted(documented - known) == [], "README table names commands the grammar lacks"
+    missing, unknown = sorted(known - documented), sorted(documented - known)
+    assert not missing, f"commands missing from the README table: {', '.join(missing)}"
+    assert not unknown, f"README table names commands the grammar lacks: {', '.join(unknown)}"
 
 
 def _tree_paths(block: str) -> list[str]:
@@ -160,9 +161,11 @@ def test_every_setting_is_in_the_readme_the_env_example_and_the_examples() -> No
     in_example = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", env_example, flags=re.M))
     readme = _configuration_variables()
     assert len(readme) == len(set(readme)), "a variable has two README rows"
-    assert set(readme) == settings
-    assert in_example == settings
-    assert set(EXAMPLES) == settings
+    for where, names in (("README", set(readme)), (".env.example", in_example)):
+        assert names == settings, (
+            f"{where}: missing {sorted(settings - names)}, not a setting {sorted(names - settings)}"
+        )
+    assert set(EXAMPLES) == settings, f"bot.settings.EXAMPLES: {sorted(set(EXAMPLES) ^ settings)}"
 
 
 def test_the_readme_defaults_are_the_settings_defaults() -> None:
