@@ -102,48 +102,50 @@ async def test_install_commands_nudge_and_click_on_the_real_service(
             "TICK_SECONDS": "3600",
             "DEFAULT_LOCALE": "en",
         }
-        async with serving(tmp_path, settings) as service, aiohttp.ClientSession() as session:
-            teams = Teams(session, service.base, connector)
+        async with serving(tmp_path, settings) as service:
+            base = service.base
+            async with aiohttp.ClientSession() as session:
+                teams = Teams(session, base, connector)
 
-            # Megan installs first (the tenant's admin), then Omar.
-            for person in (MEGAN, OMAR, IDA, JAN):
-                await teams.install(person)
-            async with db.engine.connect() as conn:
-                rows = (
-                    await conn.execute(text("SELECT conversation_id FROM teams_conversations"))
-                ).all()
-            assert sorted(r[0] for r in rows) == sorted(p[2] for p in (MEGAN, OMAR, IDA, JAN))
+                # Megan installs first (the tenant's admin), then Omar.
+                for person in (MEGAN, OMAR, IDA, JAN):
+                    await teams.install(person)
+                async with db.engine.connect() as conn:
+                    rows = (
+                        await conn.execute(text("SELECT conversation_id FROM teams_conversations"))
+                    ).all()
+                assert sorted(r[0] for r in rows) == sorted(p[2] for p in (MEGAN, OMAR, IDA, JAN))
 
-            # Omar is no admin; Megan is. People are named by mention entities (29: ids).
-            team = "team <at>Megan</at> add <at>Omar</at>"
-            mentions = [_mention(MEGAN_29, "Megan"), _mention(OMAR_29, "Omar")]
-            refused = await teams.say(team, OMAR, mentions)
-            assert "Only admins" in refused
-            added = await teams.say(team, MEGAN, mentions)
-            assert "Only admins" not in added
+                # Omar is no admin; Megan is. People are named by mention entities (29: ids).
+                team = "team <at>Megan</at> add <at>Omar</at>"
+                mentions = [_mention(MEGAN_29, "Megan"), _mention(OMAR_29, "Omar")]
+                refused = await teams.say(team, OMAR, mentions)
+                assert "Only admins" in refused
+                added = await teams.say(team, MEGAN, mentions)
+                assert "Only admins" not in added
 
-            # send-now delivers Megan's nudge card to her personal chat.
-            await teams.say("send-now <at>Megan</at>", MEGAN, [_mention(MEGAN_29, "Megan")])
-            [(message_id, card)] = teams.cards_in(MEGAN_CHAT)
-            done = next(a for a in actions_of(card) if a["verb"] == "nudge.done")
+                # send-now delivers Megan's nudge card to her personal chat.
+                await teams.say("send-now <at>Megan</at>", MEGAN, [_mention(MEGAN_29, "Megan")])
+                [(message_id, card)] = teams.cards_in(MEGAN_CHAT)
+                done = next(a for a in actions_of(card) if a["verb"] == "nudge.done")
 
-            invoke = as_person(sample("invoke_adaptiveCard_action.personal.json"), *MEGAN)
-            invoke["replyToId"] = message_id
-            invoke["value"] = {
-                "action": {
-                    "type": "Action.Execute",
-                    "verb": done["verb"],
-                    "data": done["data"],
-                },
-                "trigger": "manual",
-            }
-            status, body = await teams.post(invoke)
-            assert status == 200
-            assert body["statusCode"] == 200 and body["type"] == CARD
-            assert "nudge.done" not in [a["verb"] for a in actions_of(body["value"])]
-            async with db.session() as s:
-                nudge = await s.get(Delivery, int(done["data"]["value"]))
-                assert nudge is not None and nudge.outcome == NudgeState.DONE
+                invoke = as_person(sample("invoke_adaptiveCard_action.personal.json"), *MEGAN)
+                invoke["replyToId"] = message_id
+                invoke["value"] = {
+                    "action": {
+                        "type": "Action.Execute",
+                        "verb": done["verb"],
+                        "data": done["data"],
+                    },
+                    "trigger": "manual",
+                }
+                status, body = await teams.post(invoke)
+                assert status == 200
+                assert body["statusCode"] == 200 and body["type"] == CARD
+                assert "nudge.done" not in [a["verb"] for a in actions_of(body["value"])]
+                async with db.session() as s:
+                    nudge = await s.get(Delivery, int(done["data"]["value"]))
+                    assert nudge is not None and nudge.outcome == NudgeState.DONE
         output = service.log()
         assert service.proc.returncode == 0, output
         assert "teams: on" in output
@@ -166,21 +168,22 @@ async def test_with_an_app_id_the_real_service_runs_nothing_without_a_valid_toke
     # A token-shaped bearer whose key id no key server knows; the expired and wrongly signed
     # cases need our own key server, so they run in-process in test_auth.
     forged = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vbmUifQ.eyJhdWQiOiJ4In0.c2ln"
-    async with serving(tmp_path, settings) as service, aiohttp.ClientSession() as session:
+    async with serving(tmp_path, settings) as service:
         base = service.base
-        for headers in (
-            {},
-            {"Authorization": "Bearer"},
-            {"Authorization": "Bearer not-a-jwt"},
-            {"Authorization": "Basic dXNlcjpwYXNz"},
-            {"Authorization": f"Bearer {forged}x"},
-        ):
-            async with session.post(f"{base}/api/messages", json=install, headers=headers) as r:
-                assert r.status == 401, headers
-        async with session.post(
-            f"{base}/api/messages", data=b"<xml/>", headers={"Content-Type": "text/xml"}
-        ) as r:
-            assert r.status == 415
+        async with aiohttp.ClientSession() as session:
+            for headers in (
+                {},
+                {"Authorization": "Bearer"},
+                {"Authorization": "Bearer not-a-jwt"},
+                {"Authorization": "Basic dXNlcjpwYXNz"},
+                {"Authorization": f"Bearer {forged}x"},
+            ):
+                async with session.post(f"{base}/api/messages", json=install, headers=headers) as r:
+                    assert r.status == 401, headers
+            async with session.post(
+                f"{base}/api/messages", data=b"<xml/>", headers={"Content-Type": "text/xml"}
+            ) as r:
+                assert r.status == 415
     output = service.log()
     assert service.proc.returncode == 0, output
     assert "teams: on, at /api/messages, MultiTenant app" in output
