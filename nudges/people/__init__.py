@@ -1,7 +1,6 @@
 """Who is who: workspaces, people, reporting lines, the org import and personal-data rights.
 
-Holds ``directory`` (lookups, zones, availability), ``org_import``, ``rights`` (export,
-erasure) and ``retention`` (expiring old rows, freezing poll totals first). May import the
-vocabulary, the store and scheduling; never a room above it (delivery, pulse, coaching,
-services, commands).
+Holds ``directory`` (lookups, zones, availability), ``org_import`` and ``rights`` (export,
+erasure). May import the vocabulary, the store and scheduling; never a room above it (delivery,
+pulse, coaching, services, commands).
 """
