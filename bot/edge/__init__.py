@@ -25,6 +25,9 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
    ``EdgeBuilder`` ``build(settings, services) -> PlatformEdge | None``; ``bot/app.py`` lists
    the builders, one line per platform. Work started after an ack goes through
    ``core.inflight`` so ``stop``/``drain`` can wait for it.
+
+May import the core and ``bot.settings``; never an adapter, a platform SDK, the dashboard or
+the composition root (``bot.app``, ``bot.cli``).
 """
 
 from __future__ import annotations

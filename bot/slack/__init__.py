@@ -1,4 +1,8 @@
-"""Speak to Slack: render neutral messages to Block Kit, deliver them, read user profiles."""
+"""Speak to Slack: render neutral messages to Block Kit, deliver them, read user profiles.
+
+May import the core, ``bot.edge``, ``bot.settings`` and ``bot.doctor``; never another adapter
+(``bot.teams``, ``bot.sandbox``), the dashboard or the composition root.
+"""
 
 from __future__ import annotations
 

@@ -64,8 +64,30 @@ class Failure(Exception):
         self.text = text
 
 
+class Audits:
+    """Give a command's context ``audit``: record a change in the change's own transaction."""
+
+    session: AsyncSession
+    workspace: Workspace
+    actor: Person
+    now: datetime
+
+    def audit(self, action: str, target: str, **details: Any) -> None:
+        """Record an admin change in the same transaction as the change itself."""
+        self.session.add(
+            audit_entry(
+                workspace_id=self.workspace.id,
+                actor_id=self.actor.id,
+                action=action,
+                target=target,
+                details=details,
+                when=self.now,
+            )
+        )
+
+
 @dataclass
-class Context:
+class Context(Audits):
     """Carry one command's session, workspace, actor and reply language."""
 
     session: AsyncSession
@@ -111,19 +133,6 @@ class Context:
     def today_of(self, person: Person) -> date:
         """Return ``person``'s calendar date now."""
         return directory.local_today(self.workspace, person, self.now)
-
-    def audit(self, action: str, target: str, **details: Any) -> None:
-        """Record an admin change in the same transaction as the change itself."""
-        self.session.add(
-            audit_entry(
-                workspace_id=self.workspace.id,
-                actor_id=self.actor.id,
-                action=action,
-                target=target,
-                details=details,
-                when=self.now,
-            )
-        )
 
     def check_id(self, external_id: str) -> str:
         """Return a mentioned platform id, or fail when it cannot be a real one."""

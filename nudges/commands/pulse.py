@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nudges.commands.context import Context, Outcome
-from nudges.pulse.commands import PulseCommand, run_pulse_command
+from nudges.commands.pulse_admin import PulseCommand, run_pulse_command
 
 __all__ = ["PulseCommand", "run_pulse"]
 

@@ -1,4 +1,7 @@
-"""Hold the nudge catalogue and the pulse question bank, with their loader."""
+"""Hold the nudge catalogue and the pulse question bank, with their loader.
+
+May import the vocabulary only; every room above may import it.
+"""
 
 from nudges.content.catalogue import (
     Catalogue,

@@ -1,5 +1,6 @@
 """Who is who: workspaces, people, reporting lines, the org import and personal-data rights.
 
-May import the vocabulary, the store, content and scheduling; never coaching, pulse, delivery,
-commands or services.
+Holds ``directory`` (lookups, zones, availability), ``org_import`` and ``rights`` (export,
+erasure). May import the vocabulary, the store and scheduling; never a room above it (delivery,
+pulse, coaching, services, commands).
 """

@@ -1,1 +1,5 @@
-"""Decide when things may be sent and run the clock that sends them."""
+"""Decide when things may be sent: the calendar (allowed days, quiet hours) and the cadence rules.
+
+May import the vocabulary and the store only; the clock that runs the ticks is
+``nudges.services.ticker``.
+"""

@@ -1,4 +1,9 @@
-"""Hold the core services an edge (Slack, Teams, the CLI) talks to."""
+"""The assembly: the core services an edge (Slack, Teams, the sandbox, the CLI) talks to.
+
+``dispatch`` teaches the kind-agnostic delivery engine every kind (coaching, pulse); ``ticker``
+is the APScheduler clock that runs its passes. May import every room but commands, which sits
+above it; no room below imports it.
+"""
 
 from __future__ import annotations
 

@@ -19,21 +19,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from bot.cli import main
+from tests.serve import clean_env
 
-# Variables of the developer's own shell that would change what a command does.
-FOREIGN = ("SLACK_", "MICROSOFT_", "NUDGEBOT_", "TEAMS_")
+__all__ = ["clean_env", "run_cli"]
+
 _lock = threading.Lock()
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """Return this process's environment without platform settings, plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(FOREIGN) and k not in {"DATABASE_URL", "PORT"}
-    }
-    env.update(extra)
-    return env
 
 
 @contextlib.contextmanager

@@ -46,7 +46,8 @@ class _Toy:
         await self.core.drain()
 
 
-def _settings(**values: Any) -> Settings:
+def no_platforms(**values: Any) -> Settings:
+    """Return settings with every platform off, changed by ``values``."""
     base: dict[str, Any] = {
         "slack_app_token": None,
         "slack_bot_token": None,
@@ -68,7 +69,9 @@ def test_every_platform_has_one_entry() -> None:
 async def test_a_platform_is_one_more_builder(db: Database) -> None:
     services = build_services(db, FakeClock(NOW))
     built = build_platforms(
-        _settings(), services, {"off": lambda _s, _v: None, "toy": lambda _s, v: _Toy(v)}
+        no_platforms(),
+        services,
+        {"off": lambda _s, _v: None, "toy": lambda _s, v: _Toy(v)},
     )
     assert [edge.name for edge in built] == ["toy"]
 
@@ -80,14 +83,14 @@ async def test_half_a_configuration_stops_start_up_naming_the_platform(db: Datab
         raise EdgeConfigError("set TOY_TOKEN")
 
     with pytest.raises(StartupError, match=r"^toy: set TOY_TOKEN$"):
-        build_platforms(_settings(), services, {"toy": broken})
+        build_platforms(no_platforms(), services, {"toy": broken})
 
 
 async def test_slack_is_built_when_configured(db: Database) -> None:
     services = build_services(db, FakeClock(NOW))
-    settings = _settings(slack_bot_token="xoxb-1-2-3", slack_signing_secret=SIGNING_SECRET)
+    settings = no_platforms(slack_bot_token="xoxb-1-2-3", slack_signing_secret=SIGNING_SECRET)
     built = build_platforms(settings, services, {"slack": PLATFORMS["slack"]})
     (slack,) = built
     assert isinstance(slack, SlackEdge)
     assert (slack.name, slack.status()) == ("slack", "http mode")
-    assert build_platforms(_settings(), services, {"slack": PLATFORMS["slack"]}) == []
+    assert build_platforms(no_platforms(), services, {"slack": PLATFORMS["slack"]}) == []

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -16,34 +12,12 @@ import aiohttp
 
 from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
 from tests.fakes.slack_api import FakeSlackApi
+from tests.serve import serving
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-signing-secret"
 TEAM = "T0E2E0001"
 ADMIN = "U0E2EADMIN"
 T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _wait_healthy(
-    session: aiohttp.ClientSession, base: str, proc: asyncio.subprocess.Process
-) -> None:
-    for _ in range(150):
-        if proc.returncode is not None:
-            raise AssertionError("nudgebot serve exited early")
-        try:
-            async with session.get(f"{base}/healthz") as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError("nudgebot serve never became healthy")
 
 
 async def _eventually(check: Callable[[], T], attempts: int = 150) -> T:
@@ -58,31 +32,16 @@ async def _eventually(check: Callable[[], T], attempts: int = 150) -> T:
 async def test_slash_test_delivers_a_dm_and_done_updates_it(tmp_path: Path) -> None:
     async with FakeSlackApi() as api:
         api.add_user(ADMIN, is_admin=True, tz="Europe/Amsterdam", locale="en-US")
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            PORT=str(port),
-            DATABASE_URL=f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-            SLACK_BOT_TOKEN="xoxb-e2e-token",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=api.base_url,
-            TICK_SECONDS="3600",
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
+        settings = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
+            "SLACK_BOT_TOKEN": "xoxb-e2e-token",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api.base_url,
+            "TICK_SECONDS": "3600",
+        }
+        async with serving(tmp_path, settings) as service:
+            base = service.base
             async with aiohttp.ClientSession() as session:
-                await _wait_healthy(session, base, proc)
                 fields = {
                     "token": "x",
                     "team_id": TEAM,
@@ -164,8 +123,6 @@ async def test_slash_test_delivers_a_dm_and_done_updates_it(tmp_path: Path) -> N
                     headers={**headers, "X-Slack-Signature": "v0=" + "0" * 64},
                 ) as r:
                     assert r.status == 401
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            output = (await asyncio.wait_for(proc.communicate(), 30))[0].decode()
-        assert proc.returncode == 0, output
+        output = service.log()
+        assert service.proc.returncode == 0, output
         assert "slack: on, HTTP, single workspace" in output

@@ -20,10 +20,11 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 TENANT_ID = "2878b816-75f2-1f2d-093c-15c7c6afb063"
 BOT_ID = "28:c82078e5-d7c2-0c3e-f3f3-e7362a22947f"
@@ -199,10 +200,11 @@ def size_of(activity: Any) -> int:
     return len(json.dumps(activity, ensure_ascii=False).encode("utf-16-le"))
 
 
-class FakeBotConnector:
+class FakeBotConnector(FakeServer):
     """A loopback Bot Connector: conversations, activities, a token endpoint and Graph chats."""
 
     def __init__(self, *, size_limit: int = SIZE_LIMIT_BYTES) -> None:
+        super().__init__()
         self.size_limit = size_limit
         self.calls: list[Call] = []
         self.posted: list[Posted] = []
@@ -221,8 +223,6 @@ class FakeBotConnector:
         self.graph_enabled = True
         # A status Graph answers instead of the messages (e.g. 503), once per entry.
         self.graph_failures: list[int] = []
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
         self.by_conversation: dict[str, list[Posted]] = defaultdict(list)
         # When set, the token endpoint refuses any other client secret, as Entra does.
         self.accepted_secret: str | None = None
@@ -231,8 +231,8 @@ class FakeBotConnector:
 
     # --- lifecycle ----------------------------------------------------------------
 
-    async def __aenter__(self) -> FakeBotConnector:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """Mount the Bot Connector, the token endpoint and the Graph messages of chats."""
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._reply)
@@ -240,22 +240,11 @@ class FakeBotConnector:
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/graph/v1.0/chats/{chat}/messages", self._graph_messages)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    @property
+    def base_url(self) -> str:
+        """The fake's root, ``http://127.0.0.1:port``; the login URL tests hand the adapter."""
+        return self.root_url
 
     @property
     def service_url(self) -> str:

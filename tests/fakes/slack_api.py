@@ -44,10 +44,11 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 TEAM_ID = "T0NUDGE01"
 BOT_USER_ID = "U0NUDGEBOT"
@@ -248,7 +249,7 @@ def slack_user(user_id: str, **overrides: Any) -> dict[str, Any]:
     return user
 
 
-class FakeSlackApi:
+class FakeSlackApi(FakeServer):
     """A local Slack Web API that records calls, keeps messages and can be told to fail."""
 
     def __init__(
@@ -265,6 +266,7 @@ class FakeSlackApi:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.users: dict[str, dict[str, Any]] = {}
         for user_id, fields in (users or {}).items():
             self.add_user(user_id, **fields)
@@ -296,8 +298,6 @@ class FakeSlackApi:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
         # Load and fault knobs; all off by default so existing tests see a prompt, perfect Slack.
         self.latency = latency
         self.rate_limit = RateLimit(rate, burst) if rate else None
@@ -305,8 +305,6 @@ class FakeSlackApi:
         self.counters = Counters()
         self.keep_calls = keep_calls
         self._random = random.Random(seed)
-        self._host = host
-        self._port = port
         self._channel_users: dict[str, str] = {}
         # The token of the call being handled; handlers run without awaiting, so it cannot mix.
         self._token_now: str | None = None
@@ -330,13 +328,10 @@ class FakeSlackApi:
     @property
     def base_url(self) -> str:
         """Return the URL to pass as ``AsyncWebClient(base_url=...)``."""
-        if self._base_url is None:
-            raise RuntimeError("FakeSlackApi is not started")
-        return self._base_url
+        return self.root_url + "/api/"
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """Mount the Web API, response_url hooks, Socket Mode, uploads and the test controls."""
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/hooks/{path:.*}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
@@ -347,32 +342,11 @@ class FakeSlackApi:
         app.router.add_get("/_fake/messages", self._handle_messages)
         app.router.add_get("/_fake/ephemerals", self._handle_ephemerals)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}/api/"
 
-    async def stop(self) -> None:
-        """Stop listening."""
+    async def closing(self) -> None:
+        """Close open Socket Mode connections, which would keep the server from stopping."""
         for ws in list(self.sockets):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlackApi:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # -- test helpers -------------------------------------------------------------------------
 
@@ -423,7 +397,7 @@ class FakeSlackApi:
 
     def response_url(self, name: str = "1") -> str:
         """Return a ``response_url`` that lands in ``responses`` (as hooks.slack.com would)."""
-        root = self.base_url.removesuffix("/api/")
+        root = self.root_url
         return f"{root}/hooks/commands/{TEAM_ID}/{name}"
 
     def add_oauth_code(
@@ -671,7 +645,7 @@ class FakeSlackApi:
         return _Answer(answer) if answer is not None else _error("invalid_code")
 
     def _apps_connections_open(self, params: dict[str, Any]) -> _Answer:
-        root = self.base_url.removesuffix("/api/").replace("http://", "ws://", 1)
+        root = self.root_url.replace("http://", "ws://", 1)
         return _Answer({"ok": True, "url": f"{root}/socket?ticket=fake"})
 
     def _auth_test(self, params: dict[str, Any]) -> _Answer:
@@ -693,9 +667,6 @@ class FakeSlackApi:
             headers=headers,
         )
 
-    def _root_url(self) -> str:
-        return self.base_url.removesuffix("api/")
-
     def shared_files(self, channel: str) -> list[dict[str, Any]]:
         """Return the completed uploads shared into ``channel``, oldest first."""
         return [f for f in self.files.values() if f.get("channel") == channel]
@@ -712,7 +683,7 @@ class FakeSlackApi:
             {
                 "ok": True,
                 "file_id": file_id,
-                "upload_url": f"{self.base_url.removesuffix('api/')}upload/{file_id}",
+                "upload_url": f"{self.root_url}/upload/{file_id}",
             }
         )
 

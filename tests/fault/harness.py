@@ -7,20 +7,14 @@ service only from outside: the store it writes and what the fake Slack received.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
-import aiohttp
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -30,8 +24,8 @@ from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.migrate import upgrade
 from nudges.store.org import Person, Workspace
+from tests.serve import Service, start_serve
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fault-signing-secret"
 TOKEN = "xoxb-fault-token"
 TEAM = "T0FAULT01"
@@ -41,13 +35,6 @@ CLIENT_ID = "1111.2222"
 T = TypeVar("T")
 
 FINAL = {"sent", "failed", "cancelled"}
-
-
-def free_port() -> int:
-    """Return a loopback port that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def user_ids(count: int, workspace: int = 0) -> list[str]:
@@ -217,108 +204,32 @@ async def delivery_ids(url: str) -> dict[str, int]:
         await db.dispose()
 
 
-@dataclass
-class Service:
-    """One `nudgebot serve` process, its log in a file (a pipe could fill and stall it)."""
-
-    proc: asyncio.subprocess.Process
-    port: int
-    log_path: Path
-    name: str
-    started: float = field(default_factory=time.monotonic)
-    # Every process started here, so a script can stop whatever it left running.
-    started_so_far: ClassVar[list[Service]] = []
-
-    @property
-    def base(self) -> str:
-        """Return the service's HTTP root."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        """Return what the process logged so far."""
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    @property
-    def running(self) -> bool:
-        """Tell whether the process is still alive."""
-        return self.proc.returncode is None
-
-    def signal(self, sig: int) -> None:
-        """Send ``sig`` to the process if it still runs."""
-        if self.running:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(sig)
-
-    async def wait(self, limit: float) -> int | None:
-        """Wait up to ``limit`` seconds for the process to end; return its code or None."""
-        try:
-            return await asyncio.wait_for(self.proc.wait(), limit)
-        except TimeoutError:
-            return None
-
-    async def stop(self) -> None:
-        """End the process: SIGTERM, then SIGKILL after 10 s."""
-        if not self.running:
-            return
-        self.signal(signal.SIGTERM)
-        if await self.wait(10) is None:
-            self.signal(signal.SIGKILL)
-            await self.wait(10)
-
-    async def wait_healthy(self, limit: float = 60.0) -> None:
-        """Wait until /healthz answers 200."""
-        deadline = time.monotonic() + limit
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if not self.running:
-                    raise AssertionError(f"{self.name} exited early:\n{self.log()[-3000:]}")
-                with contextlib.suppress(aiohttp.ClientError, OSError):
-                    async with session.get(f"{self.base}/healthz") as r:
-                        if r.status == 200:
-                            return
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"{self.name} never became healthy:\n{self.log()[-3000:]}")
-
-
 def service_env(
     database_url: str,
     api_url: str,
-    port: int,
     *,
     oauth: bool = False,
     extra: Mapping[str, str | None] | None = None,
-) -> dict[str, str]:
-    """Build the environment of a service process: this fake Slack, this database."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "MICROSOFT_", "NUDGEBOT_", "DATABASE_", "TEAMS_"))
+) -> dict[str, str | None]:
+    """Return the settings of a service process: this fake Slack, this database."""
+    settings: dict[str, str | None] = {
+        "DATABASE_URL": database_url,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "TICK_SECONDS": "5",
+        "SEND_RATE_PER_WORKSPACE": "50",
+        "LOG_LEVEL": "INFO",
     }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PORT=str(port),
-        DATABASE_URL=database_url,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=api_url,
-        TICK_SECONDS="5",
-        SEND_RATE_PER_WORKSPACE="50",
-        LOG_LEVEL="INFO",
-    )
     if oauth:
-        env.update(
+        settings.update(
             SLACK_CLIENT_ID=CLIENT_ID,
             SLACK_CLIENT_SECRET="fault-client-secret",
             NUDGEBOT_SECRET_KEY=FERNET_KEY,
         )
     else:
-        env["SLACK_BOT_TOKEN"] = TOKEN
-    for name, value in (extra or {}).items():
-        # None removes a variable, so the service falls back to its own default.
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+        settings["SLACK_BOT_TOKEN"] = TOKEN
+    settings.update(extra or {})
+    return settings
 
 
 async def start_service(
@@ -332,34 +243,8 @@ async def start_service(
     healthy: bool = True,
 ) -> Service:
     """Start `nudgebot serve` against ``api_url`` and ``database_url``."""
-    port = free_port()
-    log_path = workdir / f"{name}-{int(time.time() * 1000)}.log"
-    os.makedirs(workdir, exist_ok=True)
-    log = open(log_path, "wb")  # noqa: ASYNC230, SIM115 -- handed to the child, closed below
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            cwd=workdir,
-            env=service_env(database_url, api_url, port, oauth=oauth, extra=extra_env),
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    finally:
-        log.close()
-    service = Service(proc, port, log_path, name)
-    Service.started_so_far.append(service)
-    if healthy:
-        try:
-            await service.wait_healthy()
-        except BaseException:
-            # A process left running would keep claiming rows from the next test's backlog.
-            service.signal(signal.SIGKILL)
-            await service.wait(10)
-            raise
-    return service
+    settings = service_env(database_url, api_url, oauth=oauth, extra=extra_env)
+    return await start_serve(workdir, settings, name=name, healthy=healthy)
 
 
 async def wait_for(

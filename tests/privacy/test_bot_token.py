@@ -21,14 +21,9 @@ from sqlalchemy import select, text
 
 from bot.slack.blocks import base_id
 from nudges.messages import Action
-from nudges.pulse.groups import groups_of_workspace
-from nudges.pulse.schedule import open_now
 from nudges.store.database import Database
 from nudges.store.models import metadata
-from nudges.store.org import Workspace
-from tests.bot.slack.app_harness import ADMIN, BOT_TOKEN, Harness, running_edge
-from tests.fakes.slack_api import TEAM_ID
-from tests.nudges.orgs import make_org
+from tests.bot.slack.app_harness import BOT_TOKEN, Harness, running_edge, send_team_poll
 from tests.privacy.linking import Candidates, assert_no_better_than_chance
 
 MEMBERS = [f"U0PRIVAC{n}" for n in range(1, 9)]
@@ -54,7 +49,7 @@ def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def _answer_all(slack: Harness) -> int:
-    await _org_and_poll(slack)
+    await send_team_poll(slack, MEMBERS)
     for index, member in enumerate([*MEMBERS, MEMBERS[2]]):
         value = FIRST[member] if index < len(MEMBERS) else FINAL[member]
         channel = slack.api.dm_channel(member)
@@ -65,23 +60,6 @@ async def _answer_all(slack: Harness) -> int:
         await slack.settle()
     async with slack.db.session() as s:
         return int(await s.scalar(text("SELECT id FROM pulse_polls")) or 0)
-
-
-async def _org_and_poll(slack: Harness) -> None:
-    await make_org(
-        slack.db,
-        created=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
-        managers={ADMIN: MEMBERS},
-        workspace=TEAM_ID,
-    )
-    async with slack.db.session() as s:
-        workspace = await s.scalar(select(Workspace))
-        assert workspace is not None
-        groups = await groups_of_workspace(s, workspace.id)
-        opened = await open_now(slack.services.dispatcher, s, workspace, groups, slack.clock.now())
-        await s.commit()
-    assert opened.polls
-    await slack.services.dispatcher.tick()
 
 
 async def _history(slack: Harness) -> dict[str, list[dict[str, Any]]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.app import build_dashboard
 from bot.edge import EdgeOptions
@@ -28,10 +28,14 @@ from bot.slack.oauth_tables import slack_metadata
 from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import default_catalogue
 from nudges.ports import FakeClock
+from nudges.pulse.groups import groups_of_workspace
+from nudges.pulse.schedule import open_now
 from nudges.services import Services
 from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database
+from nudges.store.org import Workspace
 from tests.fakes.slack_api import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlackApi
+from tests.nudges.orgs import make_org
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-0000-secret"
@@ -325,3 +329,21 @@ async def running_edge(
                 yield harness
             finally:
                 await edge.stop()
+
+
+async def send_team_poll(slack: Harness, members: list[str], manager: str = ADMIN) -> None:
+    """Make ``members`` report to ``manager``, open a pulse poll for the team and deliver it."""
+    await make_org(
+        slack.db,
+        created=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+        managers={manager: members},
+        workspace=TEAM_ID,
+    )
+    async with slack.db.session() as s:
+        workspace = await s.scalar(select(Workspace))
+        assert workspace is not None
+        groups = await groups_of_workspace(s, workspace.id)
+        opened = await open_now(slack.services.dispatcher, s, workspace, groups, slack.clock.now())
+        await s.commit()
+    assert opened.polls
+    await slack.services.dispatcher.tick()

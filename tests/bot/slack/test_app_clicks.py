@@ -9,7 +9,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from bot.slack.blocks import base_id
 from nudges.messages import Action
 from nudges.pulse import sealing
-from nudges.pulse.groups import groups_of_workspace
-from nudges.pulse.schedule import open_now
 from nudges.store.database import Database
-from nudges.store.org import Workspace
 from nudges.store.pulse import PulseAnswer, PulsePending
-from tests.bot.slack.app_harness import ADMIN, Harness, running_edge
-from tests.fakes.slack_api import TEAM_ID
-from tests.nudges.orgs import make_org
+from tests.bot.slack.app_harness import ADMIN, Harness, running_edge, send_team_poll
 
 MEMBERS = [f"U0CLICK0{n}" for n in range(1, 6)]
 DUTCH = MEMBERS[1]
@@ -44,20 +38,7 @@ async def slack(db: Database) -> AsyncIterator[Harness]:
 
 async def _polls_sent(slack: Harness) -> dict[str, tuple[str, str]]:
     """Open a pulse poll for the team and deliver it; return each member's DM (channel, ts)."""
-    await make_org(
-        slack.db,
-        created=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
-        managers={ADMIN: MEMBERS},
-        workspace=TEAM_ID,
-    )
-    async with slack.db.session() as s:
-        workspace = await s.scalar(select(Workspace))
-        assert workspace is not None
-        groups = await groups_of_workspace(s, workspace.id)
-        opened = await open_now(slack.services.dispatcher, s, workspace, groups, slack.clock.now())
-        await s.commit()
-    assert opened.polls
-    await slack.services.dispatcher.tick()
+    await send_team_poll(slack, MEMBERS)
     sent = {}
     for member in MEMBERS:
         channel = slack.api.dm_channel(member)

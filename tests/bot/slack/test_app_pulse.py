@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from bot.slack.blocks import base_id
 from nudges.messages import Action
-from nudges.pulse.groups import groups_of_workspace
-from nudges.pulse.schedule import open_now
 from nudges.store.database import Database
-from nudges.store.org import Workspace
 from nudges.store.pulse import PulseAnswer, PulsePending
-from tests.bot.slack.app_harness import ADMIN, Harness, running_edge
-from tests.fakes.slack_api import TEAM_ID
-from tests.nudges.orgs import make_org
+from tests.bot.slack.app_harness import Harness, running_edge, send_team_poll
 
 MEMBERS = [f"U0PULSE0{n}" for n in range(1, 7)]
 
@@ -32,20 +26,7 @@ async def slack(db: Database) -> AsyncIterator[Harness]:
 
 
 async def _poll_sent(slack: Harness) -> tuple[str, str]:
-    await make_org(
-        slack.db,
-        created=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
-        managers={ADMIN: MEMBERS},
-        workspace=TEAM_ID,
-    )
-    async with slack.db.session() as s:
-        workspace = await s.scalar(select(Workspace))
-        assert workspace is not None
-        groups = await groups_of_workspace(s, workspace.id)
-        opened = await open_now(slack.services.dispatcher, s, workspace, groups, slack.clock.now())
-        await s.commit()
-    assert opened.polls
-    await slack.services.dispatcher.tick()
+    await send_team_poll(slack, MEMBERS)
     channel = slack.api.dm_channel(MEMBERS[0])
     (ts,) = [t for (c, t) in slack.api.messages if c == channel]
     return channel, ts

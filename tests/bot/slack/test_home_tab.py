@@ -10,7 +10,6 @@ and review the diff before committing it.
 from __future__ import annotations
 
 import json
-import os
 import string
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -28,6 +27,7 @@ from nudges.store.deliveries import Delivery
 from nudges.store.org import Person
 from tests.bot.slack.app_harness import ADMIN, MEMBER, Harness, running_edge
 from tests.fakes.slack_api import TEAM_ID, view_errors
+from tests.golden import compare
 from tests.nudges.orgs import make_org
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -125,18 +125,9 @@ async def _open_home(slack: Harness, user: str, event_id: str) -> dict[str, Any]
     return view
 
 
-def _check_golden(name: str, view: dict[str, Any]) -> None:
-    rendered = json.dumps(view, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    path = GOLDEN / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(rendered, encoding="utf-8")
-    assert path.exists(), f"missing {path}; run with UPDATE_GOLDEN=1 to create it"
-    assert rendered == path.read_text(encoding="utf-8")
-
-
 async def test_an_admin_manager_sees_the_english_home(slack: Harness) -> None:
     view = await _open_home(slack, ADMIN, "Ev0HOMEEN")
-    _check_golden("home_en", view)
+    compare(GOLDEN, "home_en", view)
     text = json.dumps(view, ensure_ascii=False)
     assert "Your next nudge" in text
     assert "Tuesday 1 December, 10:00 (Europe/Amsterdam)" in text
@@ -147,7 +138,7 @@ async def test_an_admin_manager_sees_the_english_home(slack: Harness) -> None:
 
 async def test_a_dutch_manager_sees_the_dutch_home_without_settings(slack: Harness) -> None:
     view = await _open_home(slack, DUTCH, "Ev0HOMENL")
-    _check_golden("home_nl", view)
+    compare(GOLDEN, "home_nl", view)
     text = json.dumps(view, ensure_ascii=False)
     assert "Je volgende nudge" in text
     assert "Europe/Brussels" in text

@@ -10,7 +10,6 @@ and review the diff before committing it.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from nudges.messages import (
     TextInput,
 )
 from tests.fakes.slack_api import block_kit_errors, view_errors
+from tests.golden import compare
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -143,18 +143,9 @@ CASES: dict[str, Any] = {
 }
 
 
-def _dump(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_rendering_matches_golden_file(name: str) -> None:
-    rendered = _dump(CASES[name]())
-    path = GOLDEN / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(rendered, encoding="utf-8")
-    assert path.exists(), f"missing {path}; run with UPDATE_GOLDEN=1 to create it"
-    assert rendered == path.read_text(encoding="utf-8")
+    compare(GOLDEN, name, CASES[name]())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -8,10 +8,6 @@ frozen clock: a poll waits for its recipients' working hours, which a real clock
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +29,8 @@ from tests.bot.teams.inbound_harness import (
     sample,
 )
 from tests.bot.teams.test_inbound_presses import actions_of
-from tests.bot.test_service_e2e import ROOT, _free_port, _wait_healthy
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.serve import serving
 
 MEGAN = (MEGAN_AAD, MEGAN_29, MEGAN_CHAT)
 OMAR = (OMAR_AAD, OMAR_29, OMAR_CHAT)
@@ -100,31 +96,15 @@ async def test_install_commands_nudge_and_click_on_the_real_service(
 ) -> None:
     await clear_teams_tables(db)
     async with FakeBotConnector() as connector:
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-        env.pop("NUDGEBOT_ADMINS", None)
-        env.update(
-            PYTHONPATH=str(ROOT),
-            PORT=str(port),
-            DATABASE_URL=db.url.render_as_string(hide_password=False),
-            TEAMS_ENABLED="true",
-            TICK_SECONDS="3600",
-            DEFAULT_LOCALE="en",
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
+        settings = {
+            "DATABASE_URL": db.url.render_as_string(hide_password=False),
+            "TEAMS_ENABLED": "true",
+            "TICK_SECONDS": "3600",
+            "DEFAULT_LOCALE": "en",
+        }
+        async with serving(tmp_path, settings) as service:
+            base = service.base
             async with aiohttp.ClientSession() as session:
-                await _wait_healthy(session, base, proc)
                 teams = Teams(session, base, connector)
 
                 # Megan installs first (the tenant's admin), then Omar.
@@ -166,11 +146,8 @@ async def test_install_commands_nudge_and_click_on_the_real_service(
                 async with db.session() as s:
                     nudge = await s.get(Delivery, int(done["data"]["value"]))
                     assert nudge is not None and nudge.outcome == NudgeState.DONE
-
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            output = (await asyncio.wait_for(proc.communicate(), 30))[0].decode()
-        assert proc.returncode == 0, output
+        output = service.log()
+        assert service.proc.returncode == 0, output
         assert "teams: on" in output
         assert "WITHOUT authentication" in output
         # Typed text is never logged.
@@ -181,35 +158,19 @@ async def test_with_an_app_id_the_real_service_runs_nothing_without_a_valid_toke
     db: Database, tmp_path: Path
 ) -> None:
     await clear_teams_tables(db)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PORT=str(port),
-        DATABASE_URL=db.url.render_as_string(hide_password=False),
-        MICROSOFT_APP_ID="c82078e5-d7c2-0c3e-f3f3-e7362a22947f",
-        MICROSOFT_APP_PASSWORD="client-secret",
-        TICK_SECONDS="3600",
-    )
-    env.pop("TEAMS_ENABLED", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "serve",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    settings = {
+        "DATABASE_URL": db.url.render_as_string(hide_password=False),
+        "MICROSOFT_APP_ID": "c82078e5-d7c2-0c3e-f3f3-e7362a22947f",
+        "MICROSOFT_APP_PASSWORD": "client-secret",
+        "TICK_SECONDS": "3600",
+    }
     install = sample("installationUpdate_add_personal.json")
     # A token-shaped bearer whose key id no key server knows; the expired and wrongly signed
     # cases need our own key server, so they run in-process in test_auth.
     forged = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vbmUifQ.eyJhdWQiOiJ4In0.c2ln"
-    try:
+    async with serving(tmp_path, settings) as service:
+        base = service.base
         async with aiohttp.ClientSession() as session:
-            await _wait_healthy(session, base, proc)
             for headers in (
                 {},
                 {"Authorization": "Bearer"},
@@ -223,10 +184,8 @@ async def test_with_an_app_id_the_real_service_runs_nothing_without_a_valid_toke
                 f"{base}/api/messages", data=b"<xml/>", headers={"Content-Type": "text/xml"}
             ) as r:
                 assert r.status == 415
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        output = (await asyncio.wait_for(proc.communicate(), 30))[0].decode()
-    assert proc.returncode == 0, output
+    output = service.log()
+    assert service.proc.returncode == 0, output
     assert "teams: on, at /api/messages, MultiTenant app" in output
     async with db.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT count(*) FROM teams_conversations"))).scalar()

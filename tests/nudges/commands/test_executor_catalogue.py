@@ -20,6 +20,7 @@ EXECUTOR_MODULES = (
     "me.py",
     "people.py",
     "pulse.py",
+    "pulse_admin.py",
     "sending.py",
     "service.py",
     "settings.py",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from nudges.commands import ast
+from nudges.commands.context import Audits
 from nudges.domain import Scope
 from nudges.i18n import format_moment, t
 from nudges.messages import untyped
@@ -25,7 +26,6 @@ from nudges.pulse.results import load_polls, results_of
 from nudges.pulse.schedule import Dispatcher, open_now
 from nudges.scheduling.cadences import apply_spec, find_or_add_rule
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, next_occurrence
-from nudges.store.audit import audit_entry
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseCustomQuestion, PulseRetiredQuestion
 
@@ -54,7 +54,7 @@ class PulseReply:
 
 
 @dataclass
-class PulseContext:
+class PulseContext(Audits):
     """What a pulse command runs with."""
 
     session: AsyncSession
@@ -72,19 +72,6 @@ class PulseContext:
     def say(self, key: str, /, **params: object) -> str:
         """Translate a reply of the pulse catalogue."""
         return t(self.locale, f"pulse.command.{key}", prefix=self.prefix, **params)
-
-    def audit(self, action: str, target: str, **details: Any) -> None:
-        """Record the change in the same transaction."""
-        self.session.add(
-            audit_entry(
-                workspace_id=self.workspace.id,
-                actor_id=self.actor.id,
-                action=action,
-                target=target,
-                details=details,
-                when=self.now,
-            )
-        )
 
     def set_setting(self, key: str, value: object) -> None:
         """Change one workspace setting and leave the others as they are."""

@@ -1,0 +1,63 @@
+"""Run the service from the command line: ``serve``, ``scheduler`` and ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING
+
+from bot.cli.base import CommandFailed, reason_of, settings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+def _run(*, web_server: bool, scheduler: bool) -> int:
+    loaded = settings()
+    # Imported once the settings are known good: a configuration mistake is reported at once.
+    from bot.app import run_service
+    from bot.startup import StartupError
+
+    try:
+        asyncio.run(run_service(loaded, web_server=web_server, scheduler=scheduler))
+    except StartupError as exc:
+        raise CommandFailed(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the web service (and the scheduler unless told not to)."""
+    return _run(web_server=True, scheduler=not args.no_scheduler)
+
+
+def scheduler(_args: argparse.Namespace) -> int:
+    """Run only the scheduler."""
+    return _run(web_server=False, scheduler=True)
+
+
+async def _migrate(loaded: Settings) -> str:
+    from nudges.store.database import Database
+    from nudges.store.migrate import current_revision, upgrade
+
+    db = Database(loaded.database_url)
+    try:
+        before = await current_revision(db.engine)
+        await upgrade(db.engine)
+        after = await current_revision(db.engine)
+    finally:
+        await db.dispose()
+    if before == after:
+        return f"schema already at {after}"
+    return f"schema upgraded from {before or 'empty'} to {after}"
+
+
+def migrate(_args: argparse.Namespace) -> int:
+    """Upgrade the database schema to head."""
+    loaded = settings()
+    try:
+        print(asyncio.run(_migrate(loaded)))
+    except Exception as exc:
+        raise CommandFailed(f"migration failed: {reason_of(exc)}") from None
+    return 0
