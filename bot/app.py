@@ -153,12 +153,12 @@ def configure_sealing(settings: Settings) -> None:
 
 
 async def run_service(
-    settings: Settings, *, web_server: bool = True, scheduler: bool = True
+    settings: Settings, *, web_server: bool = True, scheduler: bool = True, migrate: bool = False
 ) -> None:
     """Serve HTTP and/or run the scheduler until SIGINT or SIGTERM, then shut down cleanly."""
     stop = _stop_on_signals()
     log_platforms(settings)
-    db = await prepare_database(settings)
+    db = await prepare_database(settings, migrate=migrate)
     services = build_services(settings, db)
     dashboard = build_dashboard(settings, services)
     # Edges built next hand it to the `dashboard` command, so admins can ask for a link.

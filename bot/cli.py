@@ -57,14 +57,16 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(*, web_server: bool, scheduler: bool) -> int:
+def _run(*, web_server: bool, scheduler: bool, migrate: bool = False) -> int:
     settings = _settings()
     # Imported once the settings are known good: a configuration mistake is reported at once.
     from bot.app import run_service
     from bot.startup import StartupError
 
     try:
-        asyncio.run(run_service(settings, web_server=web_server, scheduler=scheduler))
+        asyncio.run(
+            run_service(settings, web_server=web_server, scheduler=scheduler, migrate=migrate)
+        )
     except StartupError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
@@ -74,18 +76,18 @@ def _run(*, web_server: bool, scheduler: bool) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web service (and the scheduler unless told not to)."""
-    return _run(web_server=True, scheduler=not args.no_scheduler)
+    return _run(web_server=True, scheduler=not args.no_scheduler, migrate=args.migrate)
 
 
 async def _migrate(settings: Settings) -> str:
     from nudges.store.database import Database
-    from nudges.store.migrate import current_revision, upgrade
+    from nudges.store.migrate import migrate_once
 
     db = Database(settings.database_url)
     try:
-        before = await current_revision(db.engine)
-        await upgrade(db.engine)
-        after = await current_revision(db.engine)
+        # Under the migration lock: a second `migrate` (or `serve --migrate`) waits, then
+        # finds nothing left to do.
+        before, after = await migrate_once(db.engine)
     finally:
         await db.dispose()
     if before == after:
@@ -414,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-scheduler",
         action="store_true",
         help="serve HTTP only; run `nudgebot scheduler` in another process",
+    )
+    serve.add_argument(
+        "--migrate",
+        action="store_true",
+        help="on PostgreSQL, bring the schema to head before serving; replicas started at once "
+        "migrate it once (a lock), the others wait",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -1,7 +1,12 @@
-"""Bring the schema to head with Alembic and tell whether it is there."""
+"""Bring the schema to head with Alembic, once per deployment, and tell whether it is there."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +14,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+logger = logging.getLogger(__name__)
+
+# Any constant works as long as every replica uses it; it differs from the scheduler's lock
+# ("nudgemig" in ASCII), so a migrating process never blocks the election of a scheduler.
+MIGRATION_LOCK_KEY = 0x6E756467656D6967
 
 
 def _script_location() -> Path:
@@ -72,3 +84,89 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 async def is_at_head(engine: AsyncEngine) -> bool:
     """Tell whether the database schema matches this version's migrations."""
     return await current_revision(engine) == head_revision()
+
+
+@contextlib.asynccontextmanager
+async def _postgres_lock(engine: AsyncEngine, purpose: str) -> AsyncIterator[None]:
+    # A session lock on a connection of its own: it outlives the migration's transactions and
+    # goes away with the session if this process dies, so no stale lock blocks the next start.
+    async with engine.connect() as conn:
+        got = await conn.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        )
+        await conn.commit()
+        if not got:
+            logger.info("another process is migrating the schema; waiting for it to %s", purpose)
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await conn.commit()
+            logger.info("the other process's migration is over")
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await conn.commit()
+
+
+def _sqlite_lock_path(engine: AsyncEngine) -> Path | None:
+    database = engine.url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_lock(engine: AsyncEngine, purpose: str) -> AsyncIterator[None]:
+    # SQLite has no advisory locks: processes sharing the file take a lock on a file beside it.
+    path = _sqlite_lock_path(engine)
+    if path is None:
+        yield
+        return
+    with open(path, "a+b") as handle:  # noqa: ASYNC230 -- a lock file, opened once at start
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("another process is migrating the schema; waiting for it to %s", purpose)
+            await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+            logger.info("the other process's migration is over")
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def migration_lock(
+    engine: AsyncEngine, purpose: str = "finish"
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """Hold the deployment-wide migration lock; say in the log when another process has it."""
+    if engine.dialect.name == "postgresql":
+        return _postgres_lock(engine, purpose)
+    return _sqlite_lock(engine, purpose)
+
+
+async def migrate_once(engine: AsyncEngine) -> tuple[str | None, str | None]:
+    """Upgrade to head under the migration lock; return the revisions before and after.
+
+    Replicas that start at once all call this: the first one migrates, the others wait for
+    it, then find the schema at head and change nothing.
+    """
+    async with migration_lock(engine):
+        before = await current_revision(engine)
+        if before != head_revision():
+            logger.info("migrating the schema from %s to %s", before or "empty", head_revision())
+            await upgrade(engine)
+        after = await current_revision(engine)
+    return before, after
+
+
+async def migration_running(engine: AsyncEngine) -> bool:
+    """Tell whether another process holds the migration lock right now (PostgreSQL only)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    async with engine.connect() as conn:
+        got = await conn.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        )
+        if got:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await conn.commit()
+    return not got
