@@ -8,6 +8,7 @@ import errno
 import gc
 import logging
 import signal
+import socket
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -191,7 +192,8 @@ async def run_service(
                 except EdgeConfigError as exc:
                     raise StartupError(f"{edge.name}: {exc}") from None
         if scheduler:
-            ticker = Ticker(services.dispatcher, settings.tick_seconds)
+            replica = settings.nudgebot_replica or socket.gethostname()
+            ticker = Ticker(services.dispatcher, settings.tick_seconds, replica=replica)
             ticker.start()
         else:
             logger.info("scheduler: off in this process (run `nudgebot scheduler` elsewhere)")

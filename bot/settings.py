@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     nudgebot_sandbox: bool | None = None
 
     nudgebot_secret_key: str | None = None
+    # This replica's name in metrics (nudgebot_scheduler_active); the host name when unset,
+    # which on Kubernetes is the pod's name.
+    nudgebot_replica: str | None = None
     # Where people reach this service from outside, for links the bot hands out (the dashboard).
     nudgebot_public_url: str | None = None
 
@@ -119,6 +122,7 @@ class Settings(BaseSettings):
         "nudgebot_admins",
         "teams_enabled",
         "nudgebot_sandbox",
+        "nudgebot_replica",
         mode="before",
     )
     @classmethod
