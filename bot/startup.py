@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
 from nudges.store.database import Database
 from nudges.store.migrate import (
     current_revision,
-    head_revision,
     migrate_once,
     migration_lock,
     migration_running,
+    schema_state,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,24 +37,26 @@ async def prepare_database(settings: Settings, *, migrate: bool = False) -> Data
     """
     db = Database(settings.database_url)
     try:
-        revision = await current_revision(db.engine)
+        state = await schema_state(db.engine)
     except (OSError, SQLAlchemyError) as exc:
         await db.dispose()
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise StartupError(f"cannot reach the database at {safe_url(db)}: {reason}") from None
-    head = head_revision()
-    if revision == head:
+    revision, head = state.revision, state.head
+    if state.current:
         return db
+    if state.newer:
+        if state.runnable:
+            # The previous release during a rolling upgrade: the schema only grew.
+            logger.warning("%s", state.describe())
+            return db
+        await db.dispose()
+        raise StartupError(
+            f"the database schema is at {revision}, which this version ({head}) cannot run on: "
+            "run the newer nudgebot that migrated it, or restore a backup"
+        )
     if settings.is_sqlite or migrate:
-        try:
-            await migrate_once(db.engine)
-        except CommandError:
-            # A revision this version does not ship: a newer nudgebot migrated this file.
-            await db.dispose()
-            raise StartupError(
-                f"the database schema is at {revision}, which this version ({head}) does not "
-                "know: run the newer nudgebot that migrated it, or restore a backup"
-            ) from None
+        await migrate_once(db.engine)
         return db
     if await migration_running(db.engine):
         async with migration_lock(db.engine, "bring the schema to head"):

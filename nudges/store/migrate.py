@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nudges.store import schema_floor
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
     """Return the newest revision id shipped with this version."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -49,25 +54,33 @@ def head_revision() -> str:
     return head
 
 
-def _run_with_connection(connection: Connection, action: str, target: str) -> None:
-    cfg = alembic_config()
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Return every revision id this version ships (its head and all before it)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(r.revision for r in script.walk_revisions())
+
+
+def _run_with_connection(connection: Connection, action: str, target: str, cfg: Config) -> None:
     cfg.attributes["connection"] = connection
     if action == "upgrade":
         command.upgrade(cfg, target)
+        if target == "head":
+            schema_floor.record(connection, ScriptDirectory.from_config(cfg))
     else:
         command.downgrade(cfg, target)
 
 
-async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
-    """Upgrade the database behind ``engine`` to ``target``."""
+async def upgrade(engine: AsyncEngine, target: str = "head", cfg: Config | None = None) -> None:
+    """Upgrade the database behind ``engine`` to ``target`` (a head also gets its floor)."""
     async with engine.begin() as conn:
-        await conn.run_sync(_run_with_connection, "upgrade", target)
+        await conn.run_sync(_run_with_connection, "upgrade", target, cfg or alembic_config())
 
 
 async def downgrade(engine: AsyncEngine, target: str = "base") -> None:
     """Downgrade the database behind ``engine`` to ``target``."""
     async with engine.begin() as conn:
-        await conn.run_sync(_run_with_connection, "downgrade", target)
+        await conn.run_sync(_run_with_connection, "downgrade", target, alembic_config())
 
 
 def _current(connection: Connection) -> Any:
@@ -84,6 +97,59 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 async def is_at_head(engine: AsyncEngine) -> bool:
     """Tell whether the database schema matches this version's migrations."""
     return await current_revision(engine) == head_revision()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where the schema stands against this version's code, and whether the code may run."""
+
+    revision: str | None
+    head: str
+    # The oldest code revision that runs on a schema newer than this code (None if unknown).
+    floor: str | None = None
+
+    @property
+    def current(self) -> bool:
+        """Tell whether the schema is at this version's head."""
+        return self.revision == self.head
+
+    @property
+    def newer(self) -> bool:
+        """Tell whether the schema is at a revision this version does not ship."""
+        return self.revision is not None and self.revision not in known_revisions()
+
+    @property
+    def runnable(self) -> bool:
+        """Tell whether this code may serve on the schema: at head, or newer but expand-only."""
+        return self.current or (self.newer and self.floor in known_revisions())
+
+    def describe(self) -> str:
+        """Say in one line where the schema stands, for /readyz and the start-up log."""
+        if self.current:
+            return f"schema at {self.head}"
+        if self.newer and self.runnable:
+            return (
+                f"schema at {self.revision} is newer than this release ({self.head}) and keeps "
+                f"releases from {self.floor} on working: safe to run during a rolling upgrade"
+            )
+        if self.newer:
+            floor = f"releases from {self.floor} on" if self.floor else "no known release"
+            return (
+                f"schema at {self.revision} is newer than this release ({self.head}) and only "
+                f"{floor} can run on it: upgrade this release"
+            )
+        return f"schema at {self.revision or 'nothing (empty database)'}, needs {self.head}"
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """Read the schema's revision and, when it is newer than this code, its floor."""
+    revision = await current_revision(engine)
+    head = head_revision()
+    if revision is None or revision in known_revisions():
+        return SchemaState(revision, head)
+    async with engine.connect() as conn:
+        floor = await conn.run_sync(schema_floor.read, revision)
+    return SchemaState(revision, head, floor)
 
 
 @contextlib.asynccontextmanager
@@ -150,12 +216,15 @@ async def migrate_once(engine: AsyncEngine) -> tuple[str | None, str | None]:
     it, then find the schema at head and change nothing.
     """
     async with migration_lock(engine):
-        before = await current_revision(engine)
-        if before != head_revision():
-            logger.info("migrating the schema from %s to %s", before or "empty", head_revision())
+        state = await schema_state(engine)
+        if state.newer:
+            # Nothing to do, and nothing Alembic could do: it knows no newer revision.
+            logger.info("%s", state.describe())
+        elif not state.current:
+            logger.info("migrating the schema from %s to %s", state.revision or "empty", state.head)
             await upgrade(engine)
         after = await current_revision(engine)
-    return before, after
+    return state.revision, after
 
 
 async def migration_running(engine: AsyncEngine) -> bool:
