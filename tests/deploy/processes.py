@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,8 @@ import aiohttp
 
 from tests.bot.cli_runner import clean_env
 from tests.fault.harness import ROOT, Service, free_port
+
+HAPROXY_CONFIG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
 
 
 def process_env(
@@ -102,3 +105,37 @@ async def wait_ready(service: Service, limit: float = 60.0) -> dict[str, object]
                 return body
         await asyncio.sleep(0.1)
     raise AssertionError(f"{service.name} never became ready ({last}):\n{service.log()[-3000:]}")
+
+
+def haproxy_binary() -> str:
+    """Return the path of Debian's haproxy (installed by scripts/ensure-haproxy)."""
+    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    assert found, "haproxy is missing: run scripts/ensure-haproxy (make test does)"
+    return found
+
+
+async def start_haproxy(
+    replicas: Sequence[Service], log_path: Path
+) -> tuple[asyncio.subprocess.Process, str]:
+    """Start haproxy with the repository's configuration in front of ``replicas``; return its URL.
+
+    The configuration names two replicas (BOT_1, BOT_2), as deploy/compose.yaml runs them.
+    """
+    assert len(replicas) == 2, "deploy/haproxy/haproxy.cfg serves two replicas"
+    port = free_port()
+    env = {
+        **os.environ,
+        "PROXY_BIND": f"127.0.0.1:{port}",
+        **{f"BOT_{n}": f"127.0.0.1:{r.port}" for n, r in enumerate(replicas, start=1)},
+    }
+    with open(log_path, "wb") as out:  # noqa: ASYNC230 -- handed to the child
+        proc = await asyncio.create_subprocess_exec(
+            haproxy_binary(),
+            "-db",
+            "-f",
+            str(HAPROXY_CONFIG),
+            env=env,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    return proc, f"http://127.0.0.1:{port}"

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import re
-import shutil
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +20,19 @@ import aiohttp
 import pytest
 import yaml
 
-from tests.deploy.processes import start, status_of, wait_ready
-from tests.fault.harness import ROOT, Service, free_port
+from tests.deploy.processes import (
+    HAPROXY_CONFIG,
+    haproxy_binary,
+    start,
+    start_haproxy,
+    status_of,
+    wait_ready,
+)
+from tests.fault.harness import ROOT, Service
 
-CONFIG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+CONFIG = HAPROXY_CONFIG
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 REPLICA = re.compile(r'nudgebot_scheduler_active\{replica="([^"]+)"\}')
-
-
-def _haproxy() -> str:
-    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-    assert found, "haproxy is missing: run scripts/ensure-haproxy (make test does)"
-    return found
 
 
 def _compose() -> dict[str, Any]:
@@ -65,19 +64,6 @@ def test_the_compose_file_runs_two_replicas_behind_the_proxy_after_one_migration
     assert {proxy["environment"][f"BOT_{n}"] for n in (1, 2)} == {f"{b}:3000" for b in bots}
     dockerfile = (ROOT / "deploy" / "haproxy" / "Dockerfile").read_text()
     assert "apt-get install" in dockerfile and " haproxy" in dockerfile
-
-
-async def _haproxy_running(env: Mapping[str, str], log: Path) -> asyncio.subprocess.Process:
-    with open(log, "wb") as out:  # noqa: ASYNC230 -- handed to the child
-        return await asyncio.create_subprocess_exec(
-            _haproxy(),
-            "-db",
-            "-f",
-            str(CONFIG),
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT,
-        )
 
 
 async def _answered_by(session: aiohttp.ClientSession, base: str) -> str:
@@ -116,16 +102,7 @@ async def test_haproxy_with_the_repos_config_spreads_requests_over_two_real_repl
     try:
         for replica in replicas:
             await wait_ready(replica)
-        port = free_port()
-        proxy = await _haproxy_running(
-            {
-                "PROXY_BIND": f"127.0.0.1:{port}",
-                "BOT_1": f"127.0.0.1:{replicas[0].port}",
-                "BOT_2": f"127.0.0.1:{replicas[1].port}",
-            },
-            log,
-        )
-        base = f"http://127.0.0.1:{port}"
+        proxy, base = await start_haproxy(replicas, log)
         async with aiohttp.ClientSession() as session:
             deadline = time.monotonic() + 30
             seen: Counter[str] = Counter()
@@ -162,4 +139,4 @@ async def test_haproxy_with_the_repos_config_spreads_requests_over_two_real_repl
 
 @pytest.fixture(autouse=True)
 def _needs_haproxy() -> None:
-    _haproxy()
+    haproxy_binary()
