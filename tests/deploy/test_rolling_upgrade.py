@@ -29,7 +29,7 @@ from tests.bot.slack.app_harness import form_body, payload_body, signed_headers
 from tests.deploy.previous_release import previous_release_python
 from tests.deploy.processes import start, status_of, wait_ready
 from tests.fakes.slack_api import FakeSlackApi
-from tests.fault.harness import SECRET, TEAM, Service, wait_for
+from tests.fault.harness import SECRET, TEAM, Service, pending_due_now, wait_for
 
 pytestmark = pytest.mark.postgres_only
 
@@ -169,7 +169,7 @@ async def test_the_previous_release_serves_the_core_flows_on_this_releases_schem
             # A pulse poll sent, answered by every member, and closed by the previous release.
             assert await _command(old, api, "pulse now") == 200
             # Each member gets it at their next working moment: on a weekend that is Monday.
-            await _pending_due_now(url)
+            await pending_due_now(url)
             polls = await wait_for(
                 lambda: all(_messages_to(api, m, "pulse.answer") for m in MEMBERS), 60
             )
@@ -231,24 +231,6 @@ async def _all_answered(url: str, members: int) -> bool:
                 .where(PulseParticipation.answered.is_(True))
             )
             return int(answered or 0) >= members
-    finally:
-        await db.dispose()
-
-
-async def _pending_due_now(url: str) -> None:
-    """Make every pending poll due now and let it past working hours (weekends included)."""
-    moment = datetime.now(UTC) - timedelta(seconds=1)
-    db = Database(url)
-    try:
-        async with db.session() as session:
-            rows = await session.scalars(
-                select(Delivery).where(Delivery.status == "pending", Delivery.kind != "nudge")
-            )
-            for delivery in rows:
-                # What `/nudges test` marks its sample with: sent whatever the hour or day.
-                delivery.payload = {**(delivery.payload or {}), "explicit": True}
-                delivery.scheduled_at = delivery.next_attempt_at = moment
-            await session.commit()
     finally:
         await db.dispose()
 
