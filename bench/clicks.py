@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/clicks.py [--clicks 2000] [--clients 100] [--store sqlite|pg]
        .venv/bin/python bench/clicks.py --quick      (500 clicks)
+       .venv/bin/python bench/clicks.py --store pg --replicas 2   (also two behind haproxy)
 
 Stores one workspace (50 teams of 10, pulse on, working round the clock), starts the fake Slack
 (its own process, --latency-ms per call) and `nudgebot serve`; an admin runs `/nudges pulse now`
@@ -10,6 +11,8 @@ reads the answer buttons from the posted messages and sends --clicks signed bloc
 (several per member, shuffled) from --clients concurrent clients: first to a bare Bolt app that
 only acknowledges (bench/_bare_bolt.py, its own process), then to the service. It prints the
 acknowledgement latencies, the throughput of each and their ratio, and what the store kept.
+With --replicas 2 the service part runs again, on a fresh database, as two replicas behind
+haproxy with the repository's configuration; the table shows both next to the bare app.
 """
 
 from __future__ import annotations
