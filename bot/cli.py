@@ -81,7 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _migrate(settings: Settings) -> str:
     from nudges.store.database import Database
-    from nudges.store.migrate import migrate_once
+    from nudges.store.migrate import head_revision, known_revisions, migrate_once
 
     db = Database(settings.database_url)
     try:
@@ -90,6 +90,11 @@ async def _migrate(settings: Settings) -> str:
         before, after = await migrate_once(db.engine)
     finally:
         await db.dispose()
+    if after is not None and after not in known_revisions():
+        return (
+            f"schema at {after} is newer than this release ({head_revision()}); nothing to "
+            "migrate (a newer release migrated it)"
+        )
     if before == after:
         return f"schema already at {after}"
     return f"schema upgraded from {before or 'empty'} to {after}"

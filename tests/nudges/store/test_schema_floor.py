@@ -12,6 +12,8 @@ from aiohttp.test_utils import make_mocked_request
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from bot.cli import _migrate as cli_migrate
+from bot.doctor import database_findings
 from bot.server import create_web_app, readyz
 from bot.settings import Settings
 from bot.startup import StartupError, prepare_database
@@ -120,8 +122,11 @@ async def test_a_schema_newer_than_the_code_is_served_while_it_only_grew(
             served = await prepare_database(settings, migrate=True)
         await served.dispose()
         assert "safe to run during a rolling upgrade" in caplog.text
-        # `migrate` of this release leaves a newer schema alone.
+        # `migrate` of this release leaves a newer schema alone, and says why.
         assert await migrate_once(db.engine) == ("9901_next", "9901_next")
+        assert "newer than this release" in await cli_migrate(settings)
+        (schema,) = [f for f in await database_findings(settings) if f.check == "schema"]
+        assert schema.ok and "safe to run" in schema.detail
 
         # The release after that contracts: this code may no longer run.
         _revision(tmp_path, "9902_contract", "9901_next", expand_only=False)
@@ -133,5 +138,7 @@ async def test_a_schema_newer_than_the_code_is_served_while_it_only_grew(
         assert "upgrade this release" in str(body["reason"])
         with pytest.raises(StartupError, match="cannot run on"):
             await prepare_database(settings)
+        (schema,) = [f for f in await database_findings(settings) if f.check == "schema"]
+        assert not schema.ok and "upgrade this release" in schema.detail
     finally:
         await db.dispose()
