@@ -81,11 +81,14 @@ def test_every_metric_the_alerts_name_is_exported() -> None:
     }
 
 
-def test_promtool_accepts_the_rules_where_it_is_installed() -> None:
+@pytest.mark.parametrize(
+    "command", [["check", "rules", ALERTS.name], ["test", "rules", "alerts_test.yml"]]
+)
+def test_promtool_accepts_the_rules_and_their_unit_tests_pass(command: list[str]) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not installed (Debian: prometheus); the checks above still ran")
     checked = subprocess.run(
-        [promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
+        [promtool, *command], cwd=ALERTS.parent, capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
