@@ -369,8 +369,16 @@ async def run(args: argparse.Namespace, replicas: int, *, with_bare: bool) -> Ru
                 status = await _slash(front, api_root, "pulse now")
                 print(f"[{label}] /nudges pulse now answered {status}; waiting for polls ...")
                 if datetime.now(UTC).weekday() >= 5:
-                    # Polls wait for Monday, the members' next working day: send them now.
-                    moved = await pending_due_now(url)
+                    # Polls wait for Monday, the members' next working day: send them now,
+                    # as they are stored (a large workspace's command answers late).
+                    moved = 0
+
+                    async def all_moved() -> bool:
+                        nonlocal moved
+                        moved += await pending_due_now(url)
+                        return moved >= members
+
+                    await wait_for(all_moved, args.timeout, every=1.0)
                     print(f"  a weekend: {moved} polls made due now")
 
                 async def polls_sent() -> bool:

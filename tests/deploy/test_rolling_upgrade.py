@@ -169,7 +169,14 @@ async def test_the_previous_release_serves_the_core_flows_on_this_releases_schem
             # A pulse poll sent, answered by every member, and closed by the previous release.
             assert await _command(old, api, "pulse now") == 200
             # Each member gets it at their next working moment: on a weekend that is Monday.
-            await pending_due_now(url)
+            moved = 0
+
+            async def all_moved() -> bool:
+                nonlocal moved
+                moved += await pending_due_now(url)
+                return moved >= len(MEMBERS)
+
+            assert await wait_for(all_moved, 30), moved
             polls = await wait_for(
                 lambda: all(_messages_to(api, m, "pulse.answer") for m in MEMBERS), 60
             )
