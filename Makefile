@@ -13,7 +13,7 @@ TEST_TMP ?= $(if $(wildcard /dev/shm/.),/dev/shm/nudgebot-tests-$(shell id -u)-$
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=15 -p no:cacheprovider
 
 .PHONY: run test lint typecheck contracts static test-sqlite test-postgres test-postgres-db \
-	browser validators postgres clean doctor migrate import-org
+	browser validators haproxy postgres clean doctor migrate import-org
 
 
 $(STAMP): pyproject.toml
@@ -56,14 +56,17 @@ browser:
 validators:
 	./scripts/ensure-node-validators
 
+haproxy:
+	./scripts/ensure-haproxy
+
 postgres:
 	./scripts/ensure-postgres
 
-test-sqlite: $(STAMP) browser validators
+test-sqlite: $(STAMP) browser validators haproxy
 	mkdir -p '$(TEST_TMP)'
 	NUDGEBOT_TEST_DB=sqlite $(PYTEST) --basetemp='$(TEST_TMP)/sqlite'
 
-test-postgres test-postgres-db: $(STAMP) browser validators postgres
+test-postgres test-postgres-db: $(STAMP) browser validators haproxy postgres
 	mkdir -p '$(TEST_TMP)'
 	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) $(PG_SCOPE) --basetemp='$(TEST_TMP)/postgres'
 
@@ -73,7 +76,7 @@ test-postgres-db: PG_SCOPE := --database-tests-only
 
 # Static checks and both database passes run side by side; each part's output is printed
 # whole when it finishes (GNU make's --output-sync), so the log reads one part at a time.
-test: $(STAMP) browser validators postgres
+test: $(STAMP) browser validators haproxy postgres
 	@echo "make test: lint, types, import rules, SQLite and PostgreSQL passes at once; each part's output follows when it is done"
 	@$(MAKE) --no-print-directory -j 4 --output-sync=target static test-sqlite test-postgres-db
 

@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/clicks.py [--clicks 2000] [--clients 100] [--store sqlite|pg]
        .venv/bin/python bench/clicks.py --quick      (500 clicks)
+       .venv/bin/python bench/clicks.py --store pg --replicas 2   (also two behind haproxy)
 
 Stores one workspace (50 teams of 10, pulse on, working round the clock), starts the fake Slack
 (its own process, --latency-ms per call) and `nudgebot serve`; an admin runs `/nudges pulse now`
@@ -10,6 +11,8 @@ reads the answer buttons from the posted messages and sends --clicks signed bloc
 (several per member, shuffled) from --clients concurrent clients: first to a bare Bolt app that
 only acknowledges (bench/_bare_bolt.py, its own process), then to the service. It prints the
 acknowledgement latencies, the throughput of each and their ratio, and what the store kept.
+With --replicas 2 the service part runs again, on a fresh database, as two replicas behind
+haproxy with the repository's configuration; the table shows both next to the bare app.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import signal
 import statistics
 import sys
@@ -25,6 +29,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,11 +56,14 @@ from nudges.store.database import Database
 from nudges.store.org import Person
 from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePending
 from tests.bot.slack.app_harness import payload_body, signed_headers
-from tests.fault.harness import SECRET, TEAM, start_service, wait_for
+from tests.deploy.processes import start_haproxy
+from tests.fault.harness import SECRET, TEAM, Service, start_service, wait_for
 
 TARGET_P99_MS = 300.0
 TARGET_RATIO = 0.7
 ADMIN = admin_of(0)
+# Which replica answered a request through the proxy: the name in its scheduler gauge.
+ANSWERED_BY = re.compile(r'nudgebot_scheduler_active\{replica="([^"]+)"\}')
 
 
 async def _post_json(url: str, body: Any) -> Any:
@@ -241,8 +249,57 @@ async def settled_calls(api: str, quiet: float = 2.0, limit: float = 60.0) -> di
     return calls
 
 
-async def main(args: argparse.Namespace) -> None:
-    """Set up, send the polls, fire both bursts, print."""
+@dataclass
+class Run:
+    """What one setting of the service (one replica, or several behind the proxy) measured."""
+
+    label: str
+    row: list[object]
+    bare_row: list[object] | None
+    clicks: int
+    sentence: str
+
+
+async def _replicas(
+    url: str, api: str, work: Path, replicas: int
+) -> tuple[list[Service], asyncio.subprocess.Process | None, str]:
+    """Start the service, or ``replicas`` of it behind haproxy; return them and the front URL."""
+    services = [
+        await start_service(
+            url,
+            api,
+            work,
+            name=f"clicks-{n}",
+            extra_env={"TICK_SECONDS": "5", "NUDGEBOT_REPLICA": f"bot-{n}"},
+        )
+        for n in range(1, replicas + 1)
+    ]
+    if replicas == 1:
+        return services, None, services[0].base
+    proxy, base = await start_haproxy(services, work / "haproxy.log")
+
+    # haproxy sends requests once its first health checks found the replicas ready.
+    async def both_up() -> bool:
+        seen: set[str] = set()
+        try:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(4):
+                    async with session.get(f"{base}/metrics") as r:
+                        seen.update(ANSWERED_BY.findall(await r.text()))
+        except aiohttp.ClientError:
+            return False
+        return len(seen) == replicas
+
+    if not await wait_for(both_up, 30, every=0.5):
+        log = (work / "haproxy.log").read_text()
+        raise SystemExit(f"haproxy never served every replica:\n{log}")
+    return services, proxy, base
+
+
+async def run(args: argparse.Namespace, replicas: int, *, with_bare: bool) -> Run:
+    """Set up, send the polls, fire the burst(s), and measure one setting of the service."""
+    label = "nudgebot serve" if replicas == 1 else f"{replicas} × nudgebot serve via haproxy"
+    bare_row: list[object] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-clicks-") as tmp:
         work = Path(tmp)
         url = await scratch_database(args.store, args.pg_url, work)
@@ -265,13 +322,11 @@ async def main(args: argparse.Namespace) -> None:
             for m in range(args.teams):
                 users.update({f"UP000{m:06d}{k:03d}": {"tz": zone} for k in range(10)})
             await _post_json(f"{api_root}/_fake/users", users)
-            service = await start_service(
-                url, api, work, name="clicks", extra_env={"TICK_SECONDS": "5"}
-            )
-            bare_proc, bare_url = await _bare_app()
+            services, proxy, front = await _replicas(url, api, work, replicas)
+            bare_proc, bare_url = await _bare_app() if with_bare else (None, "")
             try:
-                status, _answer = await slash_command(service.base, api_root, 0, "pulse now")
-                print(f"/nudges pulse now answered {status}; waiting for {members} polls ...")
+                status, _answer = await slash_command(front, api_root, 0, "pulse now")
+                print(f"[{label}] /nudges pulse now answered {status}; waiting for polls ...")
 
                 async def polls_sent() -> bool:
                     return bool((await fake_stats(api))["posts"] >= members)
@@ -287,22 +342,25 @@ async def main(args: argparse.Namespace) -> None:
                 # A member clicked at least once is a member whose answer must be stored.
                 clicked = len({c["user"]["id"] for c in chosen})
                 print(f"{len(bodies)} clicks from {len(messages)} poll messages")
-                await burst(bare_url, bodies[:50], 10)
-                bare_cpu = cpu_seconds(bare_proc.pid)
-                bare = await burst(bare_url, bodies, args.clients)
-                bare_cpu = cpu_seconds(bare_proc.pid) - bare_cpu
-                bare_row = summary("bare Bolt app (ack only)", *bare)
+                bare_cpu = 0.0
+                if bare_proc is not None:
+                    await burst(bare_url, bodies[:50], 10)
+                    bare_cpu = cpu_seconds(bare_proc.pid)
+                    bare = await burst(bare_url, bodies, args.clients)
+                    bare_cpu = cpu_seconds(bare_proc.pid) - bare_cpu
+                    bare_row = summary("bare Bolt app (ack only)", *bare)
                 await asyncio.sleep(1)
-                spy = await py_spy(service.proc.pid, args.profile) if args.profile else None
-                service_cpu = cpu_seconds(service.proc.pid)
-                real = await burst(service.base, bodies, args.clients)
-                after_cpu = cpu_seconds(service.proc.pid)
+                pids = [s.proc.pid for s in services]
+                spy = await py_spy(pids[0], args.profile) if args.profile else None
+                service_cpu = sum(cpu_seconds(pid) for pid in pids)
+                real = await burst(front, bodies, args.clients)
+                after_cpu = sum(cpu_seconds(pid) for pid in pids)
                 service_cpu = after_cpu - service_cpu
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     await spy.wait()
-                    spy = await py_spy(service.proc.pid, args.profile + ".after", settle=0)
-                service_row = summary("nudgebot serve", *real)
+                    spy = await py_spy(pids[0], args.profile + ".after", settle=0)
+                service_row = summary(label, *real)
                 # Work done after the ack (storing, message update, Home) may still be running:
                 # count until every clicker's answer is there or nothing moved for 10 s.
                 answers, still, waited = -1, 0.0, 0.0
@@ -315,12 +373,13 @@ async def main(args: argparse.Namespace) -> None:
                     if answers >= clicked:
                         break
                 print(f"  answers counted {waited:.0f} s after the burst")
-                after_cpu = cpu_seconds(service.proc.pid) - after_cpu
+                after_cpu = sum(cpu_seconds(pid) for pid in pids) - after_cpu
                 per_click = 1000 / len(bodies)
+                if bare_proc is not None:
+                    print(f"  CPU per click: bare app {bare_cpu * per_click:.2f} ms")
                 print(
-                    f"  CPU per click: bare app {bare_cpu * per_click:.2f} ms; service "
-                    f"{service_cpu * per_click:.2f} ms during its burst, "
-                    f"{after_cpu * per_click:.2f} ms after it"
+                    f"  CPU per click, {label} (all replicas): {service_cpu * per_click:.2f} ms "
+                    f"during its burst, {after_cpu * per_click:.2f} ms after it"
                 )
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
@@ -337,7 +396,7 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 texts = sorted({str(n.get("text", ""))[:120] for n in notices})
                 print(f"  ephemeral notices and replies: {len(notices)}, e.g. {texts[:3]}")
-                log = service.log().splitlines()
+                log = [line for s in services for line in s.log().splitlines()]
                 errors = sum(1 for line in log if " ERROR " in line or "Traceback" in line)
                 # What went wrong, briefly: the first ERROR lines and the commonest exceptions.
                 for line in [line for line in log if " ERROR " in line][:3]:
@@ -353,23 +412,38 @@ async def main(args: argparse.Namespace) -> None:
                 for name, count in raised.most_common(3):
                     print(f"  raised {count} x: {name[:150]}")
             finally:
-                await service.stop()
-                bare_proc.terminate()
-                await bare_proc.wait()
-    ratio = float(service_row[5]) / float(bare_row[5])
+                if proxy is not None and proxy.returncode is None:
+                    proxy.terminate()
+                    await proxy.wait()
+                for service in services:
+                    await service.stop()
+                if bare_proc is not None:
+                    bare_proc.terminate()
+                    await bare_proc.wait()
+    sentence = (
+        f"{label}: p99 {service_row[4]} ms (target < {TARGET_P99_MS:.0f}); answers stored "
+        f"{answers} for {clicked} members who clicked (of {members}; target: all), the last "
+        f"click for {last_ok}, a note for {noted}; ERROR/Traceback lines in the log: {errors}"
+    )
+    return Run(label, service_row, bare_row, len(bodies), sentence)
+
+
+async def main(args: argparse.Namespace) -> None:
+    """Measure one replica, and with --replicas 2 also two behind haproxy, in the same run."""
+    settings = [1] if args.replicas == 1 else [1, args.replicas]
+    runs = [await run(args, n, with_bare=i == 0) for i, n in enumerate(settings)]
+    bare_row = runs[0].bare_row
+    assert bare_row is not None
     print()
     print(
-        f"clicks ({args.store}): {len(bodies)} signed pulse clicks, {args.clients} concurrent "
+        f"clicks ({args.store}): {runs[0].clicks} signed pulse clicks, {args.clients} concurrent "
         f"clients, fake Slack {args.latency_ms:g} ms per call"
     )
     header = ["target", "clicks", "p50 ms", "p95 ms", "p99 ms", "clicks/s", "failed"]
-    print(table(header, [bare_row, service_row]))
-    print(
-        f"service p99 {service_row[4]} ms (target < {TARGET_P99_MS:.0f}); throughput ratio "
-        f"{ratio:.2f} (target ≥ {TARGET_RATIO}); answers stored {answers} for {clicked} members "
-        f"who clicked (of {members}; target: all), the last click for {last_ok}, a note for "
-        f"{noted}; ERROR/Traceback lines in the service log: {errors}"
-    )
+    print(table(header, [bare_row, *(r.row for r in runs)]))
+    for r in runs:
+        ratio = float(r.row[5]) / float(bare_row[5])
+        print(f"{r.sentence}; throughput ratio {ratio:.2f} (target ≥ {TARGET_RATIO})")
 
 
 def parse() -> argparse.Namespace:
@@ -389,7 +463,16 @@ def parse() -> argparse.Namespace:
         help="py-spy the service during its burst into FILE, and after it into FILE.after "
         "(folded stacks; pip install py-spy)",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="2: also run two replicas behind haproxy (deploy/haproxy) after one; needs --store pg",
+    )
     args = parser.parse_args()
+    if args.replicas > 1 and args.store != "pg":
+        parser.error("--replicas 2 needs --store pg: replicas share one PostgreSQL database")
     if args.quick:
         args.clicks = 500
     return args

@@ -8,6 +8,7 @@ import errno
 import gc
 import logging
 import signal
+import socket
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -153,12 +154,12 @@ def configure_sealing(settings: Settings) -> None:
 
 
 async def run_service(
-    settings: Settings, *, web_server: bool = True, scheduler: bool = True
+    settings: Settings, *, web_server: bool = True, scheduler: bool = True, migrate: bool = False
 ) -> None:
     """Serve HTTP and/or run the scheduler until SIGINT or SIGTERM, then shut down cleanly."""
     stop = _stop_on_signals()
     log_platforms(settings)
-    db = await prepare_database(settings)
+    db = await prepare_database(settings, migrate=migrate)
     services = build_services(settings, db)
     dashboard = build_dashboard(settings, services)
     # Edges built next hand it to the `dashboard` command, so admins can ask for a link.
@@ -191,7 +192,8 @@ async def run_service(
                 except EdgeConfigError as exc:
                     raise StartupError(f"{edge.name}: {exc}") from None
         if scheduler:
-            ticker = Ticker(services.dispatcher, settings.tick_seconds)
+            replica = settings.nudgebot_replica or socket.gethostname()
+            ticker = Ticker(services.dispatcher, settings.tick_seconds, replica=replica)
             ticker.start()
         else:
             logger.info("scheduler: off in this process (run `nudgebot scheduler` elsewhere)")

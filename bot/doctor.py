@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings, platform_status
 from nudges.store.database import Database
-from nudges.store.migrate import current_revision, head_revision
+from nudges.store.migrate import current_revision, schema_state
 
 # A clock this far off makes Slack refuse request signatures (5 minutes) and Bot Framework
 # tokens look expired; a smaller offset is worth a warning but still works.
@@ -74,9 +74,20 @@ async def database_findings(settings: Settings) -> list[Finding]:
                 )
             ]
         findings.append(Finding("database", "reachable", True, url))
-        head = head_revision()
-        if revision == head:
+        state = await schema_state(db.engine)
+        head = state.head
+        if state.current:
             findings.append(Finding("database", "schema", True, f"at {head}"))
+        elif state.newer:
+            findings.append(
+                Finding(
+                    "database",
+                    "schema",
+                    state.runnable,
+                    state.describe(),
+                    "" if state.runnable else "run the newer release that migrated it",
+                )
+            )
         elif settings.is_sqlite:
             findings.append(
                 Finding(

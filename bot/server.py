@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
 from nudges.store.database import Database
-from nudges.store.migrate import current_revision, head_revision
+from nudges.store.migrate import schema_state
 
 logger = logging.getLogger(__name__)
 
@@ -22,24 +22,36 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Answer 200 only when the database is reachable and its schema is at head."""
+    """Answer 200 when the database is reachable and this code may run on its schema.
+
+    That is a schema at this release's head, or a newer one whose floor (written by the newer
+    release's migration) says this release still runs on it: the body says which.
+    """
     db = request.app[DATABASE_KEY]
     try:
         async with db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        revision = await current_revision(db.engine)
+        state = await schema_state(db.engine)
     except Exception as exc:
         logger.warning("readiness check failed: %s", exc)
         return web.json_response(
             {"status": "unavailable", "reason": "database unreachable"}, status=503
         )
-    head = head_revision()
-    if revision != head:
+    body: dict[str, object] = {
+        "schema": state.revision,
+        "code": state.head,
+        "schema_newer": state.newer,
+    }
+    if state.newer:
+        body["safe"] = state.runnable
+        body["runs_from"] = state.floor
+    if not state.runnable:
         return web.json_response(
-            {"status": "unavailable", "reason": f"schema at {revision}, needs {head}"},
-            status=503,
+            {"status": "unavailable", "reason": state.describe(), **body}, status=503
         )
-    return web.json_response({"status": "ready", "schema": revision})
+    if state.newer:
+        body["note"] = state.describe()
+    return web.json_response({"status": "ready", **body})
 
 
 async def metrics(_request: web.Request) -> web.Response:

@@ -40,6 +40,7 @@ EXAMPLES: dict[str, str] = {
     "NUDGEBOT_ADMINS": "7faf8ab2-3d56-4244-b585-20c8a42ed2b8,0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
     "NUDGEBOT_SECRET_KEY": "(output of: nudgebot generate-key)",
     "NUDGEBOT_PUBLIC_URL": "https://nudgebot.example.com",
+    "NUDGEBOT_REPLICA": "bot-1",
     "NUDGEBOT_SANDBOX": "1",
     "DEFAULT_LOCALE": "nl",
     "DEFAULT_TIMEZONE": "Europe/Amsterdam",
@@ -88,6 +89,9 @@ class Settings(BaseSettings):
     nudgebot_sandbox: bool | None = None
 
     nudgebot_secret_key: str | None = None
+    # This replica's name in metrics (nudgebot_scheduler_active); the host name when unset,
+    # which on Kubernetes is the pod's name.
+    nudgebot_replica: str | None = None
     # Where people reach this service from outside, for links the bot hands out (the dashboard).
     nudgebot_public_url: str | None = None
 
@@ -119,6 +123,7 @@ class Settings(BaseSettings):
         "nudgebot_admins",
         "teams_enabled",
         "nudgebot_sandbox",
+        "nudgebot_replica",
         mode="before",
     )
     @classmethod

@@ -15,6 +15,10 @@ revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
 depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+# True when this revision only adds (a table, a nullable column, an index), so the release
+# before it keeps working on the new schema; False when it drops or renames what that release
+# uses (the contract step, shipped a release after the code stopped using it). README "Upgrades".
+expand_only: bool = False
 
 
 def upgrade() -> None:

@@ -60,6 +60,12 @@ COMMANDS: tuple[Command, ...] = (
                 action="store_true",
                 help="serve HTTP only; run `nudgebot scheduler` in another process",
             ),
+            option(
+                "--migrate",
+                action="store_true",
+                help="on PostgreSQL, bring the schema to head before serving; replicas started "
+                "at once migrate it once (a lock), the others wait",
+            ),
         ),
     ),
     Command(

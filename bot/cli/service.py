@@ -12,14 +12,16 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
-def _run(*, web_server: bool, scheduler: bool) -> int:
+def _run(*, web_server: bool, scheduler: bool, migrate: bool = False) -> int:
     loaded = settings()
     # Imported once the settings are known good: a configuration mistake is reported at once.
     from bot.app import run_service
     from bot.startup import StartupError
 
     try:
-        asyncio.run(run_service(loaded, web_server=web_server, scheduler=scheduler))
+        asyncio.run(
+            run_service(loaded, web_server=web_server, scheduler=scheduler, migrate=migrate)
+        )
     except StartupError as exc:
         raise CommandFailed(str(exc)) from None
     except KeyboardInterrupt:
@@ -29,7 +31,7 @@ def _run(*, web_server: bool, scheduler: bool) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the web service (and the scheduler unless told not to)."""
-    return _run(web_server=True, scheduler=not args.no_scheduler)
+    return _run(web_server=True, scheduler=not args.no_scheduler, migrate=args.migrate)
 
 
 def scheduler(_args: argparse.Namespace) -> int:
@@ -39,15 +41,20 @@ def scheduler(_args: argparse.Namespace) -> int:
 
 async def _migrate(loaded: Settings) -> str:
     from nudges.store.database import Database
-    from nudges.store.migrate import current_revision, upgrade
+    from nudges.store.migrate import head_revision, known_revisions, migrate_once
 
     db = Database(loaded.database_url)
     try:
-        before = await current_revision(db.engine)
-        await upgrade(db.engine)
-        after = await current_revision(db.engine)
+        # Under the migration lock: a second `migrate` (or `serve --migrate`) waits, then
+        # finds nothing left to do.
+        before, after = await migrate_once(db.engine)
     finally:
         await db.dispose()
+    if after is not None and after not in known_revisions():
+        return (
+            f"schema at {after} is newer than this release ({head_revision()}); nothing to "
+            "migrate (a newer release migrated it)"
+        )
     if before == after:
         return f"schema already at {after}"
     return f"schema upgraded from {before or 'empty'} to {after}"

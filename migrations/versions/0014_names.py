@@ -1,7 +1,7 @@
 """people: the display name the platform shows
 
 Revision ID: 0014_names
-Revises: 0008_teams
+Revises: 0011_ops
 Create Date: 2026-12-06 20:33:33
 
 The dashboard names managers and members by the name their platform shows rather than by a
@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_names"
-down_revision: str | None = "0008_teams"
+down_revision: str | None = "0011_ops"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Only adds a nullable column: the release before keeps working on this schema.
+expand_only = True
 
 
 def upgrade() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,6 +35,12 @@ POLL_ID = "nudgebot-due"
 # announced, and waiting for the next regular tick would leave them up to TICK_SECONDS late.
 DUE_POLL_SECONDS = 0.5
 
+SCHEDULER_ACTIVE = Gauge(
+    "nudgebot_scheduler_active",
+    "1 while this replica is the active scheduler, 0 while it stands by.",
+    ["replica"],
+)
+
 
 class _NoShutdownCancellations(logging.Filter):
     """Drop APScheduler's "Error running job" for a job it cancelled itself while shutting down.
@@ -51,16 +58,30 @@ class _NoShutdownCancellations(logging.Filter):
 class Ticker:
     """Own the scheduler, the leadership lock and the tick job."""
 
-    def __init__(self, dispatcher: Dispatcher, interval_seconds: int) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, interval_seconds: int, replica: str = "local"
+    ) -> None:
         self.dispatcher = dispatcher
         self.interval_seconds = interval_seconds
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._lock_conn: AsyncConnection | None = None
+        self._active = SCHEDULER_ACTIVE.labels(replica)
         self.is_leader = False
         self._running: asyncio.Task[Any] | None = None
         self._unreachable = False
         # The UTC day retention last ran on in this process; it runs once a day, on the leader.
         self.retention_day: date | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        """Tell whether this process is the active scheduler."""
+        return self._is_leader
+
+    @is_leader.setter
+    def is_leader(self, value: bool) -> None:
+        self._is_leader = value
+        # Summed over replicas, the gauge says how many schedulers are active: 1, never 0 or 2.
+        self._active.set(1 if value else 0)
 
     async def _acquire_leadership(self) -> bool:
         engine = self.dispatcher.db.engine

@@ -15,6 +15,7 @@ from nudges.store.pulse import (
     PulseRetiredQuestion,
 )
 from nudges.store.rights import ForgottenPerson, PollTotals
+from nudges.store.schema_floor import SchemaFloor
 from nudges.store.slack_events import ProcessedEvent
 
 metadata = Base.metadata
@@ -36,6 +37,7 @@ __all__ = [
     "PulsePoll",
     "PulseRetiredQuestion",
     "ReportingLine",
+    "SchemaFloor",
     "Workspace",
     "metadata",
 ]

@@ -149,6 +149,31 @@ async def seed_backlog(
     return out
 
 
+async def pending_due_now(url: str) -> int:
+    """Make every pending delivery but a scheduled nudge due now, whatever the hour or day.
+
+    Polls a `/nudges pulse now` opened wait for each member's next working moment, which on
+    a weekend is Monday; marked as `/nudges test` marks its sample, they go out at once.
+    Returns how many were moved.
+    """
+    moment = datetime.now(UTC) - timedelta(seconds=1)
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(Delivery).where(Delivery.status == "pending", Delivery.kind != "nudge")
+                )
+            ).all()
+            for delivery in rows:
+                delivery.payload = {**(delivery.payload or {}), "explicit": True}
+                delivery.scheduled_at = delivery.next_attempt_at = moment
+            await session.commit()
+            return len(rows)
+    finally:
+        await db.dispose()
+
+
 async def install_workspaces(url: str, workspaces: int) -> None:
     """Store an OAuth installation (encrypted bot token) for each fake workspace."""
     from slack_sdk.oauth.installation_store import Installation

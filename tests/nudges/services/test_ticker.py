@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
 from nudges.content.catalogue import default_catalogue
@@ -20,7 +22,9 @@ from tests.nudges.orgs import make_org
 SLOT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def _ticker(db: Database, clock: FakeClock, messenger: InMemoryMessenger) -> Ticker:
+def _ticker(
+    db: Database, clock: FakeClock, messenger: InMemoryMessenger, replica: str = "local"
+) -> Ticker:
     dispatcher = Dispatcher(
         db,
         clock,
@@ -29,7 +33,38 @@ def _ticker(db: Database, clock: FakeClock, messenger: InMemoryMessenger) -> Tic
         EngineConfig(send_rate_per_workspace=1000, initial_rate=1000),
         rng=random.Random(0),
     )
-    return Ticker(dispatcher, interval_seconds=30)
+    return Ticker(dispatcher, interval_seconds=30, replica=replica)
+
+
+def _active(replica: str) -> float | None:
+    return REGISTRY.get_sample_value("nudgebot_scheduler_active", {"replica": replica})
+
+
+async def test_the_metrics_say_which_replica_is_the_active_scheduler(
+    db: Database, database_url: str
+) -> None:
+    clock = FakeClock(SLOT)
+    messenger = InMemoryMessenger()
+    other = Database(database_url)
+    a, b = f"a-{uuid.uuid4().hex[:6]}", f"b-{uuid.uuid4().hex[:6]}"
+    first, second = _ticker(db, clock, messenger, a), _ticker(other, clock, messenger, b)
+    try:
+        assert (_active(a), _active(b)) == (0, 0)
+        await first.tick()
+        await second.tick()
+        if BACKEND == "postgres":
+            assert (_active(a), _active(b)) == (1, 0)
+            await first.stop()
+            await second.tick()
+            assert (_active(a), _active(b)) == (0, 1)
+        else:
+            # One SQLite file has one process: every ticker there is its active scheduler.
+            assert (_active(a), _active(b)) == (1, 1)
+    finally:
+        await first.stop()
+        await second.stop()
+        await other.dispose()
+    assert (_active(a), _active(b)) == (0, 0)
 
 
 async def test_one_active_scheduler_and_a_standby_that_takes_over(
