@@ -23,7 +23,7 @@ from nudges.content.catalogue import Catalogue
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
 from nudges.i18n import t
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import occurrences_between
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -104,9 +104,7 @@ async def preview(
         raise NoNudges(f"{person_id} gets no nudges: {why}")
     language = locale or directory.locale_of(workspace, person)
     spec, _source = await directory.effective_cadence(session, workspace, person)
-    avail = directory.availability(
-        workspace, person, await directory.blackout_days(session, workspace.id)
-    )
+    avail = await workweeks.availability_of(session, workspace, person)
     inp = await planner_input(session, workspace, person, now)
     history = list(inp.history)
     reports = {r.person_id: r for r in inp.reports}

@@ -16,7 +16,7 @@ from nudges.commands.wording import moment_words
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.i18n import format_moment, t
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import NoAllowedDayError, next_occurrence
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person
@@ -104,8 +104,7 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
     manager = await ctx.known(command.manager)
     _check_recipient(ctx, manager)
     spec, _source = await directory.effective_cadence(ctx.session, ctx.workspace, manager)
-    blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
-    availability = directory.availability(ctx.workspace, manager, blackouts)
+    availability = await workweeks.availability_of(ctx.session, ctx.workspace, manager)
     try:
         occurrence = next_occurrence(spec, availability, ctx.now)
     except NoAllowedDayError:

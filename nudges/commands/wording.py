@@ -73,7 +73,8 @@ def country_name(locale: str, code: str) -> str:
         names = Locale.parse(locale).territories
     except (UnknownLocaleError, ValueError):
         return code
-    name = names.get(code)
+    # A subdivision (DE-BY) is named by its country: Germany (DE-BY).
+    name = names.get(code.partition("-")[0])
     return f"{name} ({code})" if isinstance(name, str) else code
 
 

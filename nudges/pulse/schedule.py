@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.messages import Message
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.policy import WorkspacePolicy
 from nudges.pulse.answers import forget_lost, is_open, seal
 from nudges.pulse.bank import Bank, choose_question, load_bank
@@ -37,6 +37,7 @@ from nudges.scheduling.calendar import (
     is_allowed_day,
     next_allowed_moment,
 )
+from nudges.scheduling.workweek import DEFAULT_WORKWEEK, majority_week
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseParticipation, PulsePoll
@@ -106,16 +107,16 @@ class PlanContext:
     workspace: Workspace
     policy: WorkspacePolicy
     people: dict[int, Person]
-    blackouts: frozenset[Any]
+    weeks: workweeks.WorkweekBook
     catalogue: Catalogue
     bank: Bank | None = None
-    avails: dict[str | None, Availability] = field(default_factory=dict)
+    avails: dict[int, Availability] = field(default_factory=dict)
 
     @classmethod
     async def load(
         cls, session: AsyncSession, workspace: Workspace, catalogue: Catalogue
     ) -> PlanContext:
-        """Read the workspace's people and blackout days."""
+        """Read the workspace's people, their working weeks and the blackout days."""
         people = (
             await session.scalars(select(Person).where(Person.workspace_id == workspace.id))
         ).all()
@@ -123,17 +124,19 @@ class PlanContext:
             workspace=workspace,
             policy=directory.policy_of(workspace),
             people={p.id: p for p in people},
-            blackouts=await directory.blackout_days(session, workspace.id),
+            weeks=await workweeks.WorkweekBook.load(session, workspace),
             catalogue=catalogue,
         )
 
     def avail(self, person: Person) -> Availability:
-        """Return when ``person`` may be messaged; it depends only on their zone."""
-        if person.timezone not in self.avails:
-            self.avails[person.timezone] = directory.availability(
-                self.workspace, person, self.blackouts
-            )
-        return self.avails[person.timezone]
+        """Return when ``person`` may be messaged: their zone, working week, country and leave."""
+        if person.id not in self.avails:
+            self.avails[person.id] = self.weeks.availability(person)
+        return self.avails[person.id]
+
+    def majority_days(self, members: Sequence[Person]) -> frozenset[int]:
+        """Return the working days most of these members share."""
+        return majority_week(self.weeks.week_for(m.id)[0].days for m in members)
 
     def members(self, group: Group) -> list[Person]:
         """Return the group's members who can be asked."""
@@ -150,9 +153,21 @@ class PlanContext:
         return self.bank
 
 
-def closing_time(opens: Sequence[tuple[datetime, Availability]], window_days: int) -> datetime:
-    """Return when a poll closes: ``window_days`` working days after the latest local opening."""
-    ends = [add_working_days(local, window_days, avail) for local, avail in opens]
+def closing_time(
+    opens: Sequence[tuple[datetime, Availability]],
+    window_days: int,
+    days: frozenset[int] = DEFAULT_WORKWEEK.days,
+) -> datetime:
+    """Return when a poll closes: ``window_days`` working days after the latest local opening.
+
+    The days are counted in the group's shared pattern ``days`` (someone's leave does not
+    stretch a poll), each in the opener's zone and with their country's holidays.
+    """
+    weekend = frozenset(range(7)) - days
+    ends = [
+        add_working_days(local, window_days, replace(avail, weekend=weekend, time_off=frozenset()))
+        for local, avail in opens
+    ]
     return max(ends).astimezone(UTC)
 
 
@@ -210,7 +225,7 @@ async def _create_poll(
     if question is None:
         return None
     try:
-        closes_at = closing_time(opens, ctx.policy.pulse_window_days)
+        closes_at = closing_time(opens, ctx.policy.pulse_window_days, ctx.majority_days(members))
     except NoAllowedDayError:
         return None
     return await _insert_poll(
@@ -300,16 +315,20 @@ async def _may_be_due(
     start: datetime,
     end: datetime,
 ) -> bool:
-    """Tell cheaply whether any cadence in use has a slot in ``[start, end)`` in any zone."""
-    zones = (
-        await session.scalars(
-            select(Person.timezone).where(Person.workspace_id == workspace.id).distinct()
+    """Tell cheaply whether any cadence in use has a slot in ``[start, end)`` for anyone."""
+    rows = await session.execute(
+        select(Person.id, Person.timezone, Person.country).where(
+            Person.workspace_id == workspace.id
         )
-    ).all()
-    blackouts = await directory.blackout_days(session, workspace.id)
-    for zone in zones:
-        # Availability depends only on the zone, so a stand-in person with it will do.
-        avail = directory.availability(workspace, Person(timezone=zone), blackouts)
+    )
+    weeks = await workweeks.WorkweekBook.load(session, workspace)
+    # Most people share a zone, week, country and no leave: one stand-in person for each mix.
+    stand_ins: dict[tuple[Any, ...], Person] = {}
+    for person_id, zone, country in rows:
+        mix = (zone, country, weeks.week_for(person_id)[0], tuple(weeks.leave_of(person_id)))
+        stand_ins.setdefault(mix, Person(id=person_id, timezone=zone, country=country))
+    for person in stand_ins.values():
+        avail = weeks.availability(person)
         if any(memo.between(spec, avail, start, end) for spec in cadences.specs()):
             return True
     return False

@@ -16,6 +16,7 @@ from nudges.store.pulse import (
 )
 from nudges.store.rights import ForgottenPerson, PollTotals
 from nudges.store.slack_events import ProcessedEvent
+from nudges.store.workweeks import TimeOff, WorkPattern
 
 metadata = Base.metadata
 
@@ -36,6 +37,8 @@ __all__ = [
     "PulsePoll",
     "PulseRetiredQuestion",
     "ReportingLine",
+    "TimeOff",
+    "WorkPattern",
     "Workspace",
     "metadata",
 ]

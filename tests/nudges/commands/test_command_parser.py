@@ -144,6 +144,38 @@ VALID: list[tuple[str, ast.Command]] = [
     ("language Dutch", ast.Language(SelfRef(), "nl")),
     ("country NL", ast.Country("NL")),
     ("country be", ast.Country("BE")),
+    ("country DE-BY", ast.Country("DE-BY")),
+    ("country <@U0ANNA> be", ast.Country("BE", ANNA)),
+    ("country <@U0ANNA> clear", ast.Country(None, ANNA)),
+    # working weeks and time off
+    (
+        "workweek <@U0ANNA> mon-thu 08:30-16:30",
+        ast.Workweek(ANNA, ast.Week(frozenset({0, 1, 2, 3}), time(8, 30), time(16, 30))),
+    ),
+    ("workweek <@U0ANNA> mon, tue, thu,fri", ast.Workweek(ANNA, ast.Week(frozenset({0, 1, 3, 4})))),
+    (
+        "workweek #Team Blue sun-thu 07:00-15:00",
+        ast.Workweek(
+            ast.TeamRef("Team Blue"), ast.Week(frozenset({6, 0, 1, 2, 3}), time(7), time(15))
+        ),
+    ),
+    ("workweek workspace ma-vr", ast.Workweek(ast.WorkspaceRef(), ast.Week(frozenset(range(5))))),
+    ("workweek <@U0ANNA> clear", ast.Workweek(ANNA, None)),
+    (
+        "me workweek wed-sat 10:00-18:00",
+        ast.MeWorkweek(ast.Week(frozenset({2, 3, 4, 5}), time(10), time(18))),
+    ),
+    ("me workweek clear", ast.MeWorkweek(None)),
+    ("me away 2026-12-21 to 2027-01-03", ast.MeAway(date(2026, 12, 21), date(2027, 1, 3))),
+    ("me away 2026-12-21", ast.MeAway(date(2026, 12, 21), date(2026, 12, 21))),
+    ("me away", ast.MeAway()),
+    ("me away clear", ast.MeAway(clear=True)),
+    (
+        "away <@U0ANNA> 2027-07-19 tot 2027-08-01",
+        ast.Away(ANNA, date(2027, 7, 19), date(2027, 8, 1)),
+    ),
+    ("away <@U0ANNA>", ast.Away(ANNA)),
+    ("away <@U0ANNA> clear", ast.Away(ANNA, clear=True)),
     # blackout
     ("blackout", ast.BlackoutList()),
     ("blackout list", ast.BlackoutList()),
@@ -389,6 +421,14 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ("country", "missing_country", None),
     ("country XX", "unknown_country", None),
     ("country netherlands", "unknown_country", None),
+    ("country DE-XX", "unknown_subdivision", None),
+    ("workweek <@U0ANNA>", "missing_workdays", None),
+    ("workweek <@U0ANNA> 08:00-16:00", "missing_workdays", None),
+    ("me workweek mon-funday", "bad_workdays", None),
+    ("me workweek mon-thu 16:30-08:30", "bad_work_hours", None),
+    ("me workweek mon-thu 8:00-16", "bad_work_hours", None),
+    ("me away 2027-01-03 to 2026-12-21", "bad_time_off", None),
+    ("away <@U0ANNA> next week", "bad_time_off", None),
     ("budget", "missing_number", None),
     ("pulse threshold", "missing_number", None),
     ("budget three", "not_a_number", None),
