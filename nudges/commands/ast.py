@@ -284,10 +284,11 @@ class SampleNudge:
 
 @dataclass(frozen=True, slots=True)
 class SendNow:
-    """Send a manager their next nudge now."""
+    """Send a manager their next nudge now; outside their working time only once confirmed."""
 
     admin_only: ClassVar[bool] = True
     manager: PersonRef
+    confirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

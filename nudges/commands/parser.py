@@ -822,12 +822,20 @@ def _dashboard(c: _Cursor) -> ast.Command:
     return ast.Dashboard()
 
 
+def _confirmed(c: _Cursor) -> bool:
+    if c.next_is(*_CONFIRM):
+        c.take()
+        return True
+    return False
+
+
 def _test(c: _Cursor) -> ast.Command:
     return ast.SampleNudge()
 
 
 def _send_now(c: _Cursor) -> ast.Command:
-    return ast.SendNow(_person(c))
+    manager = _person(c)
+    return ast.SendNow(manager, _confirmed(c))
 
 
 def _pulse_schedule(c: _Cursor) -> ast.Command:

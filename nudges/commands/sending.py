@@ -13,6 +13,7 @@ from nudges.commands import ast
 from nudges.commands.context import REPLIES, Context, Outcome, Send, person_target
 from nudges.commands.topics import echo
 from nudges.commands.wording import moment_words
+from nudges.commands.workweeks import off_now
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.i18n import format_moment, t
@@ -103,6 +104,8 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
     """Send a manager's next scheduled nudge now, so the scheduled one does not go out again."""
     manager = await ctx.known(command.manager)
     _check_recipient(ctx, manager)
+    if not command.confirmed and (off := await off_now(ctx, manager, "send_now")):
+        return Outcome(off)
     spec, _source = await directory.effective_cadence(ctx.session, ctx.workspace, manager)
     availability = await workweeks.availability_of(ctx.session, ctx.workspace, manager)
     try:

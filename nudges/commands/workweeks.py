@@ -13,7 +13,7 @@ from nudges.domain import Scope
 from nudges.i18n import format_day, format_moment, t
 from nudges.people import directory, workweeks
 from nudges.people.workweeks import WorkweekBook
-from nudges.scheduling.calendar import Occurrence
+from nudges.scheduling.calendar import MoveReason, Occurrence, blocked_reason, next_allowed_moment
 from nudges.scheduling.workweek import WorkWeek, days_text
 from nudges.store.org import Person
 from nudges.store.workweeks import TimeOff
@@ -247,3 +247,27 @@ async def workspace_week_line(ctx: Context) -> str:
         source=source_words(ctx.locale, "workspace" if row else "default"),
         count=sum(1 for key in book.patterns if key != "workspace"),
     )
+
+
+async def off_now(ctx: Context, person: Person, command: str) -> str | None:
+    """Say plainly that ``person`` is not working now and how to send anyway, or None.
+
+    ``command`` names the confirmed command to suggest (``send_now``).
+    """
+    avail = await workweeks.availability_of(ctx.session, ctx.workspace, person)
+    local = ctx.now.astimezone(avail.timezone)
+    reason = blocked_reason(local.date(), avail)
+    if reason is None and not avail.work_start <= local.time() <= avail.work_end:
+        reason = (
+            MoveReason.AFTER_HOURS if local.time() > avail.work_end else MoveReason.BEFORE_HOURS
+        )
+    if reason is None:
+        return None
+    why = t(
+        ctx.locale,
+        f"replies.send.why.{reason.value}",
+        day=format_day(ctx.locale, local.date()),
+        moment=format_moment(ctx.locale, next_allowed_moment(local, avail)),
+    )
+    again = ctx.say(f"send.confirm.{command}", person=person.external_id)
+    return ctx.about(person, "send.off", why=why, command=again)

@@ -193,6 +193,7 @@ VALID: list[tuple[str, ast.Command]] = [
     ("/nudges DASHBOARD", ast.Dashboard()),
     ("admin add <@U0ANNA>", ast.AdminsAdd(ANNA)),
     ("test", ast.SampleNudge()),
+    ("send-now <@U0ANNA> confirm", ast.SendNow(ANNA, confirmed=True)),
     ("TEST", ast.SampleNudge()),
     ("send-now <@U0ANNA>", ast.SendNow(ANNA)),
     ("sendnow <@U0ANNA>", ast.SendNow(ANNA)),

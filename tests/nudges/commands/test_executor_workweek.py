@@ -101,3 +101,16 @@ async def test_dutch_replies_name_dutch_days(harness: Harness) -> None:
     await h.update_person("UA", locale="nl")
     reply = await h.run("me workweek ma-do 08:30-16:30", MEMBER)
     assert reply.ok and "ma-do, 08:30–16:30" in reply.text, reply.text
+
+
+async def test_send_now_on_a_day_off_says_so_and_sends_only_when_confirmed(
+    harness: Harness,
+) -> None:
+    h = harness
+    assert (await h.run("workweek <@UMGR> tue-fri 08:30-16:30")).ok  # Monday is their day off
+    reply = await h.run("send-now <@UMGR>")
+    assert reply.ok and h.messenger.sent == []
+    assert "is not working right now (day off on Monday 23 November" in reply.text, reply.text
+    assert "`/nudges send-now <@UMGR> confirm`" in reply.text
+    confirmed = await h.run("send-now <@UMGR> confirm")
+    assert confirmed.ok and len(h.messenger.to("UMGR")) == 1, confirmed.text
