@@ -6,7 +6,8 @@ Create Date: 2026-12-06 20:45:00
 
 ``work_patterns`` holds the weekdays and hours worked per workspace, team or person (scope keys
 as for cadence rules); ``time_off`` one row per stretch of leave; ``people.country`` the country
-(or subdivision, like DE-BY) whose public holidays apply to a person, NULL meaning the workspace's.
+(or subdivision, like DE-BY) whose public holidays apply to a person, NULL meaning the workspace's;
+``pulse_polls.working_days`` the weekdays a poll's closing was counted in.
 """
 
 from collections.abc import Sequence
@@ -84,9 +85,13 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.add_column(sa.Column("country", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("pulse_polls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("working_days", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pulse_polls", schema=None) as batch_op:
+        batch_op.drop_column("working_days")
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.drop_column("country")
     with op.batch_alter_table("time_off", schema=None) as batch_op:

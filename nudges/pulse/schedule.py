@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryKind, DeliveryStatus
+from nudges.i18n import t
 from nudges.messages import Message
 from nudges.people import directory, workweeks
 from nudges.policy import WorkspacePolicy
@@ -37,7 +38,13 @@ from nudges.scheduling.calendar import (
     is_allowed_day,
     next_allowed_moment,
 )
-from nudges.scheduling.workweek import DEFAULT_WORKWEEK, majority_week
+from nudges.scheduling.workweek import (
+    DEFAULT_WORKWEEK,
+    days_text,
+    decode_days,
+    encode_days,
+    majority_week,
+)
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseParticipation, PulsePoll
@@ -224,8 +231,9 @@ async def _create_poll(
     )
     if question is None:
         return None
+    days = ctx.majority_days(members)
     try:
-        closes_at = closing_time(opens, ctx.policy.pulse_window_days, ctx.majority_days(members))
+        closes_at = closing_time(opens, ctx.policy.pulse_window_days, days)
     except NoAllowedDayError:
         return None
     return await _insert_poll(
@@ -241,6 +249,7 @@ async def _create_poll(
         closes_at=closes_at,
         closed=False,
         requested=requested,
+        working_days=encode_days(days),
     )
 
 
@@ -648,4 +657,14 @@ def render_poll(
         zone=directory.zone_of(workspace, person),
         is_closed=not is_open(poll, now),
         answered=answered,
+        window=_window(poll, workspace, directory.locale_of(workspace, person)),
     )
+
+
+def _window(poll: PulsePoll, workspace: Workspace, locale: str) -> tuple[int, str] | None:
+    """Return how many working days a poll is open and the week they count in, if not Mon-Fri."""
+    if not poll.working_days or decode_days(poll.working_days) == DEFAULT_WORKWEEK.days:
+        return None
+    names = t(locale, "replies.workweek.day_names").split(",")
+    days_word = days_text(decode_days(poll.working_days), names)
+    return directory.policy_of(workspace).pulse_window_days, days_word
