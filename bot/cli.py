@@ -261,6 +261,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if item.action:
             print(f"    {item.action}")
         print(f"    {item.status}; {item.reason}")
+        if item.moved_why:
+            print(f"    {item.moved_why}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,6 +16,18 @@ from nudges.pulse.signals import signals_for
 from nudges.scheduling.calendar import blocked_reason
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
+
+
+async def working_on(
+    session: AsyncSession, workspace: Workspace, people: Sequence[Person], moment: datetime
+) -> dict[int, bool]:
+    """Tell, per person id, whether ``moment`` falls on one of their working days."""
+    weeks = await workweeks.WorkweekBook.load(session, workspace)
+    return {
+        p.id: blocked_reason(moment.astimezone(zone_of(workspace, p)).date(), weeks.availability(p))
+        is None
+        for p in people
+    }
 
 
 async def planner_input(
@@ -57,12 +70,7 @@ async def planner_input(
         for key, payload, sent_at, outcome in history_rows
         if sent_at is not None and payload.get("kind") in Kind.__members__.values()
     ]
-    weeks = await workweeks.WorkweekBook.load(session, workspace)
-    working = {
-        p.id: blocked_reason(now.astimezone(zone_of(workspace, p)).date(), weeks.availability(p))
-        is None
-        for p in reports
-    }
+    working = await working_on(session, workspace, reports, now)
     kinds = (
         frozenset(Kind(k) for k in manager.enabled_kinds if k in Kind.__members__.values())
         if manager.enabled_kinds

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.compose import fill_member
-from nudges.coaching.inputs import planner_input
-from nudges.coaching.planner import PastNudge, ReportInfo, choose
+from nudges.coaching.inputs import planner_input, working_on
+from nudges.coaching.planner import PastNudge, choose
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
 from nudges.i18n import t
 from nudges.people import directory, workweeks
-from nudges.scheduling.calendar import occurrences_between
+from nudges.scheduling.calendar import Occurrence, occurrences_between
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
@@ -57,6 +57,8 @@ class PlannedItem:
     status: str
     title: str = ""
     action: str = ""
+    # Why the slot moved, in the person's language: "Friday … is @lars's day off → Monday …".
+    moved_why: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""
@@ -108,6 +110,7 @@ async def preview(
     inp = await planner_input(session, workspace, person, now)
     history = list(inp.history)
     reports = {r.person_id: r for r in inp.reports}
+    report_people = [p for p in await directory.reports_of(session, person) if p.id in reports]
     items: list[PlannedItem] = []
     for occ in occurrences_between(spec, avail, now, now + timedelta(weeks=weeks)):
         status = "planned"
@@ -140,11 +143,17 @@ async def preview(
                     f"already {existing.status}",
                     plain_mentions(title, name_of),
                     plain_mentions(action, name_of),
+                    _why(language, person, occ, name_of),
                 )
             )
             continue
+        # Who works that day, as the planner will see it when the slot comes.
+        working = await working_on(session, workspace, report_people, occ.utc)
         sim = replace(
-            inp, today=occ.local.date(), history=tuple(history), reports=tuple(reports.values())
+            inp,
+            today=occ.local.date(),
+            history=tuple(history),
+            reports=tuple(replace(r, working=working[r.person_id]) for r in reports.values()),
         )
         choice = choose(sim, catalogue, occ.utc)
         if choice is None:
@@ -161,6 +170,7 @@ async def preview(
                 status,
                 plain_mentions(title, name_of),
                 plain_mentions(action, name_of),
+                _why(language, person, occ, name_of),
             )
         )
         if status == "planned":
@@ -168,8 +178,13 @@ async def preview(
             history.append(PastNudge(choice.nudge_key, choice.kind, occ.utc))
             if choice.subject_id is not None and choice.subject_id in reports:
                 old = reports[choice.subject_id]
-                reports[choice.subject_id] = ReportInfo(old.person_id, old.external_id, occ.utc)
+                reports[choice.subject_id] = replace(old, last_checkin=occ.utc)
     return items
+
+
+def _why(locale: str, person: Person, occ: Occurrence, name_of: Callable[[str], str] | None) -> str:
+    words = workweeks.moved_words(locale, person, occ)
+    return plain_mentions(words.strip(), name_of) if words else ""
 
 
 def _wording(catalogue: Catalogue, key: str, locale: str, member: str | None) -> tuple[str, str]:

@@ -19,10 +19,11 @@ from nudges.commands.wording import (
     workspace_availability,
     zone_name,
 )
-from nudges.commands.workweeks import moved_words, working_time_lines, workspace_week_line
+from nudges.commands.workweeks import working_time_lines, workspace_week_line
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, Kind, NudgeState, Scope
 from nudges.i18n import format_day, normalize_locale
 from nudges.people import directory
+from nudges.people.workweeks import moved_words
 from nudges.policy import WorkspacePolicy
 from nudges.scheduling.cadences import PULSE, CadenceBook, spec_of
 from nudges.scheduling.calendar import (

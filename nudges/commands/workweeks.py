@@ -13,7 +13,7 @@ from nudges.domain import Scope
 from nudges.i18n import format_day, format_moment, t
 from nudges.people import directory, workweeks
 from nudges.people.workweeks import WorkweekBook
-from nudges.scheduling.calendar import MoveReason, Occurrence, blocked_reason, next_allowed_moment
+from nudges.scheduling.calendar import MoveReason, blocked_reason, next_allowed_moment
 from nudges.scheduling.workweek import WorkWeek, days_text
 from nudges.store.org import Person
 from nudges.store.workweeks import TimeOff
@@ -23,9 +23,12 @@ __all__ = [
     "leave_words",
     "me_away",
     "me_workweek",
+    "off_now",
     "set_person_country",
     "set_workweek",
     "week_words",
+    "working_time_lines",
+    "workspace_week_line",
 ]
 
 
@@ -220,20 +223,6 @@ async def working_time_lines(ctx: Context, person: Person) -> list[str]:
         spans = [leave_words(ctx.locale, row.first_day, row.last_day) for row in ahead[:3]]
         lines.append(ctx.say("status.away", spans="; ".join(spans)))
     return lines
-
-
-def moved_words(locale: str, person: Person, occurrence: Occurrence) -> str | None:
-    """Say why a slot moved, like "Friday is @lars's day off → Monday 09:00", or None."""
-    if occurrence.moved is None:
-        return None
-    # Indented under the "next nudge" line it explains.
-    return "  " + t(
-        locale,
-        f"replies.status.moved.{occurrence.moved.value}",
-        person=person.external_id,
-        day=format_day(locale, occurrence.nominal_local.date()),
-        moment=format_moment(locale, occurrence.local),
-    )
 
 
 async def workspace_week_line(ctx: Context) -> str:

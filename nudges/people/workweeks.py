@@ -14,9 +14,10 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nudges.i18n import format_day, format_moment, t
 from nudges.people import directory
 from nudges.scheduling.cadences import ordered_teams, team_memberships
-from nudges.scheduling.calendar import Availability, MoveReason, blocked_reason
+from nudges.scheduling.calendar import Availability, MoveReason, Occurrence, blocked_reason
 from nudges.scheduling.workweek import (
     WorkWeek,
     decode_days,
@@ -32,6 +33,7 @@ __all__ = [
     "WorkweekBook",
     "availability_of",
     "budget_week_began",
+    "moved_words",
     "pattern_of",
     "set_pattern",
 ]
@@ -169,3 +171,17 @@ async def set_pattern(
     row.end_time = week.end.strftime("%H:%M")
     row.source = source
     return previous
+
+
+def moved_words(locale: str, person: Person, occurrence: Occurrence) -> str | None:
+    """Say why a slot moved, like "Friday is @lars's day off → Monday 09:00", or None."""
+    if occurrence.moved is None:
+        return None
+    # Indented under the "next nudge" line it explains.
+    return "  " + t(
+        locale,
+        f"replies.status.moved.{occurrence.moved.value}",
+        person=person.external_id,
+        day=format_day(locale, occurrence.nominal_local.date()),
+        moment=format_moment(locale, occurrence.local),
+    )
