@@ -1,4 +1,7 @@
-"""Seed the sandbox's demo organisation: an admin, two managers and eight team members."""
+"""Seed the sandbox's demo organisation: an admin, two managers and eight team members.
+
+Lars Hoekstra works Monday to Thursday; Sofie Claes works from Belgium, with its holidays.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +52,14 @@ PEOPLE: tuple[DemoPerson, ...] = (
 )
 BY_ID = {p.id: p for p in PEOPLE}
 ADMIN = PEOPLE[0].id
-# Teams of four would never see a result at the default threshold of five.
-DEMO_SETUP = ("pulse threshold 3",)
+# Teams of four would never see a result at the default threshold of five. Lars works
+# Monday to Thursday and Sofie in Belgium, so moving the clock shows days off and holidays.
+DEMO_SETUP = (
+    "pulse threshold 3",
+    "workweek <@sb-lars> mon-thu 09:00-17:00",
+    "timezone <@sb-sofie> Europe/Brussels",
+    "country <@sb-sofie> BE",
+)
 
 
 def name_of(external_id: str) -> str:
