@@ -98,6 +98,15 @@ class WorkweekBook:
                 return self.parsed[key], key.split(":", 1)[0]
         return directory.default_week(self.workspace), "default"
 
+    def people_with_their_own(self) -> set[int]:
+        """Return who has a week (their own or a team's) or leave that differs from the rest."""
+        found = {row.person_id for row in self.patterns.values() if row.person_id is not None}
+        found |= set(self.leave)
+        teams = {key.split(":", 1)[1] for key in self.patterns if key.startswith("team:")}
+        for by_person in (self.led, self.member_of):
+            found |= {person for person, names in by_person.items() if names & teams}
+        return found
+
     def leave_of(self, person_id: int) -> list[tuple[date, date]]:
         """Return a person's stretches of leave, earliest first."""
         return sorted(self.leave.get(person_id, ()))

@@ -325,19 +325,23 @@ async def _may_be_due(
     end: datetime,
 ) -> bool:
     """Tell cheaply whether any cadence in use has a slot in ``[start, end)`` for anyone."""
-    rows = await session.execute(
-        select(Person.id, Person.timezone, Person.country).where(
-            Person.workspace_id == workspace.id
-        )
-    )
     weeks = await workweeks.WorkweekBook.load(session, workspace)
-    # Most people share a zone, week, country and no leave: one stand-in person for each mix.
-    stand_ins: dict[tuple[Any, ...], Person] = {}
-    for person_id, zone, country in rows:
-        mix = (zone, country, weeks.week_for(person_id)[0], tuple(weeks.leave_of(person_id)))
-        stand_ins.setdefault(mix, Person(id=person_id, timezone=zone, country=country))
-    for person in stand_ins.values():
-        avail = weeks.availability(person)
+    # Most people share a zone and country and follow the workspace's week: one stand-in for
+    # each such mix, plus everyone with a week, a team week or leave of their own.
+    mixes = await session.execute(
+        select(Person.timezone, Person.country)
+        .where(Person.workspace_id == workspace.id)
+        .distinct()
+    )
+    stand_ins = [Person(id=0, timezone=zone, country=country) for zone, country in mixes]
+    own = weeks.people_with_their_own()
+    if own:
+        stand_ins += (
+            await session.scalars(
+                select(Person).where(Person.workspace_id == workspace.id, Person.id.in_(own))
+            )
+        ).all()
+    for avail in {weeks.availability(person) for person in stand_ins}:
         if any(memo.between(spec, avail, start, end) for spec in cadences.specs()):
             return True
     return False
