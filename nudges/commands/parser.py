@@ -35,7 +35,13 @@ from nudges.domain import DEFAULT_LOCALE, LOCALES, Dimension, Frequency, Kind
 from nudges.i18n import normalize_locale, t
 from nudges.messages import control_character
 from nudges.scheduling.calendar import is_supported_country, subdivisions_of
-from nudges.scheduling.workweek import WorkWeekError, parse_days, parse_hours, parse_time_off
+from nudges.scheduling.workweek import (
+    DAY_NUMBERS,
+    WorkWeekError,
+    parse_days,
+    parse_hours,
+    parse_time_off,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +98,8 @@ _ME_ALIASES = {
     "tz": "timezone",
 }
 
-_DAY_NAMES: tuple[tuple[str, ...], ...] = (
-    ("mon", "monday", "ma", "maandag"),
-    ("tue", "tues", "tuesday", "di", "dinsdag"),
-    ("wed", "wednesday", "wo", "woensdag"),
-    ("thu", "thur", "thurs", "thursday", "do", "donderdag"),
-    ("fri", "friday", "vr", "vrij", "vrijdag"),
-    ("sat", "saturday", "za", "zaterdag"),
-    ("sun", "sunday", "zo", "zondag"),
-)
 # Numbered as date.weekday() numbers them: Monday is 0.
-_DAYS = {name: number for number, names in enumerate(_DAY_NAMES) for name in names}
+_DAYS = DAY_NUMBERS
 _SATURDAY = 5
 
 _FREQUENCIES: dict[str, Frequency] = {

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from nudges.scheduling.calendar import wall_clock_instant
 
 __all__ = [
+    "DAY_NAMES",
+    "DAY_NUMBERS",
     "DEFAULT_WORKWEEK",
     "MAX_TIME_OFF_DAYS",
     "WorkWeek",
@@ -34,7 +36,8 @@ __all__ = [
 
 # One stretch of leave longer than this is surely a typo (2026 for 2027); refuse it.
 MAX_TIME_OFF_DAYS = 366
-_DAY_NAMES: tuple[tuple[str, ...], ...] = (
+# Each weekday's names in English and Dutch, Monday first; the command grammar reads these too.
+DAY_NAMES: tuple[tuple[str, ...], ...] = (
     ("mon", "monday", "ma", "maandag"),
     ("tue", "tues", "tuesday", "di", "dinsdag"),
     ("wed", "wednesday", "wo", "woensdag"),
@@ -43,7 +46,7 @@ _DAY_NAMES: tuple[tuple[str, ...], ...] = (
     ("sat", "saturday", "za", "zaterdag"),
     ("sun", "sunday", "zo", "zondag"),
 )
-_DAYS = {name: number for number, names in enumerate(_DAY_NAMES) for name in names}
+DAY_NUMBERS = {name: number for number, names in enumerate(DAY_NAMES) for name in names}
 _HOURS = re.compile(r"^(\d{1,2}):?(\d{2})\s*[-–]\s*(\d{1,2}):?(\d{2})$")
 _TIME_OFF = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:to|tot|t/m|until|-|–)\s*(\d{4}-\d{2}-\d{2}))?$", re.IGNORECASE
@@ -92,7 +95,7 @@ DEFAULT_WORKWEEK = WorkWeek(frozenset(range(5)))
 
 
 def _day(token: str, text: str) -> int:
-    number = _DAYS.get(token.strip().lower())
+    number = DAY_NUMBERS.get(token.strip().lower())
     if number is None:
         raise WorkWeekError("days", text)
     return number
