@@ -123,10 +123,9 @@ async def set_cadence(ctx: Context, command: ast.Cadence) -> Outcome:
             lines = [ctx.say("cadence.set.team", team=echo(team), cadence=words)]
         else:
             lines = [ctx.say("cadence.set.workspace", cadence=words)]
-        blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
         try:
             occurrence = next_occurrence(
-                spec, workspace_availability(ctx.workspace, blackouts), ctx.now
+                spec, await workspace_availability(ctx.session, ctx.workspace), ctx.now
             )
         except NoAllowedDayError:
             occurrence = None

@@ -256,9 +256,9 @@ async def workspace_status(ctx: Context) -> Outcome:
         say("status.title.workspace"),
         say("status.cadence", cadence=cadence_words(locale, spec), source=_source(ctx, source)),
     ]
-    blackouts = await directory.blackout_days(ctx.session, workspace.id)
     try:
-        occurrence = next_occurrence(spec, workspace_availability(workspace, blackouts), ctx.now)
+        availability = await workspace_availability(ctx.session, workspace)
+        occurrence = next_occurrence(spec, availability, ctx.now)
         lines.append(
             say(
                 "status.workspace.next",

@@ -114,3 +114,14 @@ async def test_send_now_on_a_day_off_says_so_and_sends_only_when_confirmed(
     assert "`/nudges send-now <@UMGR> confirm`" in reply.text
     confirmed = await h.run("send-now <@UMGR> confirm")
     assert confirmed.ok and len(h.messenger.to("UMGR")) == 1, confirmed.text
+
+
+async def test_the_workspace_week_moves_the_workspace_cadence_in_status(harness: Harness) -> None:
+    h = harness
+    reply = await h.run("workweek workspace wed-fri")
+    assert reply.ok and "The workspace works Wed-Fri, 09:00–17:00" in reply.text, reply.text
+    status = (await h.run("status")).text
+    # The default cadence is Tuesday 10:00, which nobody on the workspace's week works.
+    assert "Next nudge on this cadence: Wednesday 25 November, 10:00" in status, status
+    assert "Working week: Wed-Fri, 09:00–17:00 (the workspace's)" in status
+    assert "workweek.set" in await actions(h)
