@@ -34,7 +34,6 @@ SAME_IN_BOTH = {
     "replies.status.recent.line",
     "replies.status.workspace.team_line",
     "replies.workweek.week",
-    "replies.send.confirm.send_now",
     "replies.rights.audit.line",
     "replies.rights.audit.system",
 }
