@@ -15,7 +15,7 @@ from nudges.people import directory, workweeks
 from nudges.people.workweeks import WorkweekBook
 from nudges.scheduling.calendar import MoveReason, blocked_reason, next_allowed_moment
 from nudges.scheduling.workweek import WorkWeek, days_text
-from nudges.store.org import Person
+from nudges.store.org import Person, ReportingLine
 from nudges.store.workweeks import TimeOff
 
 __all__ = [
@@ -80,6 +80,17 @@ async def _person_week(ctx: Context, person: Person, week: ast.Week | None, sour
     return ctx.about(person, "workweek.set", week=words)
 
 
+async def _stored_team(ctx: Context, typed: str) -> str:
+    """Return the org chart's spelling of a team name (matched ignoring case), else as typed."""
+    teams = await ctx.session.scalars(
+        select(ReportingLine.team)
+        .where(ReportingLine.workspace_id == ctx.workspace.id, ReportingLine.team != "")
+        .distinct()
+    )
+    wanted = typed.casefold()
+    return next((team for team in teams.all() if team.casefold() == wanted), typed)
+
+
 def _stored(week: WorkWeek | None) -> str | None:
     if week is None:
         return None
@@ -94,7 +105,8 @@ async def set_workweek(ctx: Context, command: ast.Workweek) -> Outcome:
         return Outcome(await _person_week(ctx, person, command.week, "admin"))
     book = await WorkweekBook.load(ctx.session, ctx.workspace)
     if isinstance(target, ast.TeamRef):
-        key, team = f"team:{target.name}", target.name
+        team = await _stored_team(ctx, target.name)
+        key = f"team:{team}"
     else:
         key, team = "workspace", None
     row = book.patterns.get(key)

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from nudges.store.audit import AuditEntry
+from nudges.store.org import ReportingLine
 from nudges.store.workweeks import TimeOff, WorkPattern
 from tests.nudges.commands.conftest import MANAGER, MEMBER, Harness
 
@@ -125,3 +126,20 @@ async def test_the_workspace_week_moves_the_workspace_cadence_in_status(harness:
     assert "Next nudge on this cadence: Wednesday 25 November, 10:00" in status, status
     assert "Working week: Wed-Fri, 09:00–17:00 (the workspace's)" in status
     assert "workweek.set" in await actions(h)
+
+
+async def test_a_team_week_applies_to_its_members_under_the_org_charts_spelling(
+    harness: Harness,
+) -> None:
+    h = harness
+    async with h.db.session() as s:
+        for line in (await s.scalars(select(ReportingLine))).all():
+            line.team = "Team Blue"
+        await s.commit()
+    assert (await h.run("workweek #team blue sun-thu 07:00-15:00")).ok
+    assert "team:Team Blue" in await patterns(h)
+    status = (await h.run("status <@UA>")).text
+    assert "Working week: Sun-Thu, 07:00–15:00 (their team's)" in status
+    # A person's own week wins over the team's.
+    assert (await h.run("workweek <@UA> mon-fri 09:00-17:00")).ok
+    assert "Working week: Mon-Fri, 09:00–17:00 (their own)" in (await h.run("status <@UA>")).text
