@@ -491,6 +491,9 @@ class Dispatcher:
                 )
                 return (PENDING, "paused", next_allowed_moment(resume, avail))
             return (CANCELLED, "recipient paused", None)
+        if today in avail.time_off and not handler.rules.deferred_while_paused:
+            # Like a pause: what falls due during leave lapses instead of piling up after it.
+            return (CANCELLED, "recipient on time off", None)
         local = now.astimezone(avail.timezone)
         in_hours = avail.work_start <= local.time().replace(tzinfo=None) <= avail.work_end
         if not (is_allowed_day(local.date(), avail) and in_hours):

@@ -6,7 +6,9 @@ from datetime import date
 
 from sqlalchemy import select
 
+from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.store.audit import AuditEntry
+from nudges.store.deliveries import Delivery
 from nudges.store.org import ReportingLine
 from nudges.store.workweeks import TimeOff, WorkPattern
 from tests.nudges.commands.conftest import MANAGER, MEMBER, Harness
@@ -143,3 +145,28 @@ async def test_a_team_week_applies_to_its_members_under_the_org_charts_spelling(
     # A person's own week wins over the team's.
     assert (await h.run("workweek <@UA> mon-fri 09:00-17:00")).ok
     assert "Working week: Mon-Fri, 09:00–17:00 (their own)" in (await h.run("status <@UA>")).text
+
+
+async def test_a_nudge_still_pending_when_leave_begins_lapses_instead_of_piling_up(
+    harness: Harness,
+) -> None:
+    h = harness
+    assert (await h.run("away <@UMGR> 2026-11-23 to 2026-12-04")).ok
+    async with h.db.session() as s:
+        new_id = await h.dispatcher.insert_delivery(
+            s,
+            idempotency_key="test:leave",
+            workspace_id=h.ids["__workspace__"],
+            recipient_id=h.ids["UMGR"],
+            kind=DeliveryKind.NUDGE.value,
+            content_key="coffee-newcomer",
+            period_key="2026-W48",
+            scheduled_at=h.clock.now(),
+        )
+        await s.commit()
+    await h.dispatcher.tick()
+    async with h.db.session() as s:
+        row = await s.get(Delivery, new_id)
+    assert row is not None
+    assert (row.status, row.last_error) == (DeliveryStatus.CANCELLED.value, "recipient on time off")
+    assert h.messenger.sent == []
