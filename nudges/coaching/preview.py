@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,9 +22,9 @@ from nudges.coaching.planner import PastNudge, choose
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
-from nudges.i18n import t
+from nudges.i18n import format_day, t
 from nudges.people import directory, workweeks
-from nudges.scheduling.calendar import Occurrence, occurrences_between
+from nudges.scheduling.calendar import Occurrence, occurrences_between, skipped_between
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
@@ -179,6 +179,26 @@ async def preview(
             if choice.subject_id is not None and choice.subject_id in reports:
                 old = reports[choice.subject_id]
                 reports[choice.subject_id] = replace(old, last_checkin=occ.utc)
+    for nominal, reason in skipped_between(spec, avail, now, now + timedelta(weeks=weeks)):
+        why = t(
+            language,
+            f"replies.status.skipped.{reason.value}",
+            person=person.external_id,
+            day=format_day(language, nominal.date()),
+        )
+        items.append(
+            PlannedItem(
+                nominal.isoformat(timespec="minutes"),
+                nominal.astimezone(UTC).isoformat(timespec="minutes"),
+                DeliveryKind.NUDGE.value,
+                "",
+                "",
+                reason.value,
+                "skipped",
+                moved_why=plain_mentions(why, name_of),
+            )
+        )
+    items.sort(key=lambda item: item.utc_time)
     return items
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "next_allowed_moment",
     "next_occurrence",
     "occurrences_between",
+    "skipped_between",
     "subdivisions_of",
     "wall_clock_instant",
     "week_key",
@@ -522,4 +523,25 @@ def occurrences_between(
             break
         if placed is not None and start_utc <= placed.utc < end_utc:
             found.append(placed)
+    return found
+
+
+def skipped_between(
+    spec: CadenceSpec, availability: Availability, start: datetime, end: datetime
+) -> list[tuple[datetime, MoveReason]]:
+    """Return the nominal slots in ``[start, end)`` whose period is skipped, each with why.
+
+    The reason is the one that blocked the nominal day, or the working hours when the day itself
+    was free but no working moment was left before the next period.
+    """
+    start_utc = _utc(_require_aware(start, "start"))
+    end_utc = _utc(_require_aware(end, "end"))
+    found: list[tuple[datetime, MoveReason]] = []
+    for nominal_utc, placed in _periods(spec, availability, start_utc):
+        if nominal_utc >= end_utc:
+            break
+        if placed is None and nominal_utc >= start_utc:
+            local = nominal_utc.astimezone(availability.timezone)
+            reason = _blocked_reason(local.date(), availability) or MoveReason.AFTER_HOURS
+            found.append((local, reason))
     return found

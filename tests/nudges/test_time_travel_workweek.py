@@ -18,6 +18,8 @@ from sqlalchemy import select
 from nudges.content.catalogue import default_catalogue
 from nudges.domain import DeliveryKind, DeliveryStatus, Frequency, Scope
 from nudges.ports import FakeClock
+from nudges.scheduling.calendar import Availability, CadenceSpec, MoveReason, skipped_between
+from nudges.scheduling.workweek import expand_time_off
 from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
@@ -249,3 +251,20 @@ async def test_thirteen_weeks_of_mixed_working_weeks(db: Database) -> None:
         elif not _off("P4", opened):
             assert "P4" in people, poll.period_key
     assert inside_leave == 1
+
+
+def test_each_skipped_period_has_the_reason_the_rules_give() -> None:
+    zone, country, days, start, end, weekday, at = MANAGERS["M_NL"]
+    avail = Availability(
+        zone,
+        country=country,
+        work_start=start,
+        work_end=end,
+        weekend=frozenset(range(7)) - days,
+        time_off=expand_time_off([LEAVE]),
+    )
+    skipped = skipped_between(CadenceSpec(Frequency.WEEKLY, weekday, at), avail, START, END)
+    _sends, expected = expected_nudges("M_NL")
+    assert [(moment.date(), reason) for moment, reason in skipped] == [
+        (day, MoveReason.TIME_OFF) for day in expected
+    ]
