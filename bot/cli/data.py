@@ -135,12 +135,17 @@ def preview(args: argparse.Namespace) -> int:
     if not items:
         print("nothing planned in that period")
     for item in items:
+        if item.status == "skipped":
+            print(f"{item.local_time}  {item.utc_time} UTC  skipped: {item.moved_why}")
+            continue
         moved = f" (moved: {item.moved})" if item.moved else ""
         print(f"{item.local_time}  {item.utc_time} UTC  {item.kind:<16} {item.nudge_key}{moved}")
         print(f"    {item.title}")
         if item.action:
             print(f"    {item.action}")
         print(f"    {item.status}; {item.reason}")
+        if item.moved_why:
+            print(f"    {item.moved_why}")
     return 0
 
 

@@ -1,4 +1,7 @@
-"""Seed the sandbox's demo organisation: an admin, two managers and eight team members."""
+"""Seed the sandbox's demo organisation: an admin, two managers and eight team members.
+
+Lars Hoekstra works Monday to Thursday; Sofie Claes works from Belgium, with its holidays.
+"""
 
 from __future__ import annotations
 
@@ -51,14 +54,20 @@ PEOPLE: tuple[DemoPerson, ...] = (
 )
 BY_ID = {p.id: p for p in PEOPLE}
 ADMIN = PEOPLE[0].id
-# Teams of four would never see a result at the default threshold of five.
-DEMO_SETUP = ("pulse threshold 3",)
+# Teams of four would never see a result at the default threshold of five. Lars works
+# Monday to Thursday and Sofie in Belgium, so moving the clock shows days off and holidays.
+DEMO_SETUP = (
+    "pulse threshold 3",
+    "workweek <@sb-lars> mon-thu 09:00-17:00",
+    "timezone <@sb-sofie> Europe/Brussels",
+    "country <@sb-sofie> BE",
+)
 # The demo's pulse asks about three themes only, so a few weeks of past give each a trend.
 DEMO_THEMES = frozenset({Dimension.HEARD, Dimension.CLARITY, Dimension.WORKLOAD})
 
 
 def setup_commands(catalogue: Catalogue) -> tuple[str, ...]:
-    """Return the admin commands that set the demo up: threshold, and the themes it asks."""
+    """Return the admin commands that set the demo up: threshold, themes, days off, country."""
     retire = tuple(
         f"pulse retire {q.key}" for q in catalogue.questions if q.dimension not in DEMO_THEMES
     )

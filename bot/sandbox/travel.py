@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.sandbox import PLATFORM
 from bot.sandbox.clock import SandboxClock
 from nudges.domain import DeliveryStatus
-from nudges.people import directory
+from nudges.people import workweeks
 from nudges.pulse.groups import PulseCadences
 from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
 from nudges.services.dispatch import Dispatcher, TickResult
@@ -75,14 +75,14 @@ class TimeTravel:
             memo = OccurrenceMemo()
             start = after + timedelta(seconds=1)
             for workspace in workspaces:
-                blackouts = await directory.blackout_days(session, workspace.id)
+                weeks = await workweeks.WorkweekBook.load(session, workspace)
                 nudges = await CadenceBook.load(session, workspace.id, NUDGE)
                 pulses = (await PulseCadences.load(session, workspace.id)).specs()
                 people = (
                     await session.scalars(select(Person).where(Person.workspace_id == workspace.id))
                 ).all()
                 for person in people:
-                    avail = directory.availability(workspace, person, blackouts)
+                    avail = weeks.availability(person)
                     for spec in {nudges.spec_for(person.id)[0], *pulses}:
                         slots = memo.between(spec, avail, start, until)
                         if slots:

@@ -17,7 +17,7 @@ from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned, idempote
 from nudges.domain import CommitmentState, DeliveryKind, NudgeState
 from nudges.i18n import t
 from nudges.messages import Message
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.pulse import digest as pulse_digest
 from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
 from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_allowed_moment
@@ -159,7 +159,7 @@ class NudgePlanner:
 
     async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
         """Plan one workspace's nudges (and digests, when they go as messages of their own)."""
-        blackouts = await directory.blackout_days(session, workspace.id)
+        weeks = await workweeks.WorkweekBook.load(session, workspace)
         book = await CadenceBook.load(session, workspace.id, NUDGE)
         memo = OccurrenceMemo()
         lookback = self.dispatcher.config.lookback
@@ -168,7 +168,7 @@ class NudgePlanner:
             if manager.opted_out or not manager.reachable:
                 continue
             spec, _source = book.spec_for(manager.id)
-            avail = directory.availability(workspace, manager, blackouts)
+            avail = weeks.availability(manager)
             start = max(now - lookback, manager.created_at)
             for occ in memo.between(spec, avail, start, now + timedelta(seconds=1)):
                 if manager.paused_until and occ.local.date() <= manager.paused_until:
@@ -227,7 +227,7 @@ class FollowupPlanner:
     async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
         """Plan one workspace's follow-ups."""
         planned = 0
-        blackouts = await directory.blackout_days(session, workspace.id)
+        weeks = await workweeks.WorkweekBook.load(session, workspace)
         rows = (
             await session.execute(
                 select(Commitment, Person)
@@ -246,7 +246,7 @@ class FollowupPlanner:
             key = idempotency_key(
                 DeliveryKind.FOLLOWUP, manager.id, f"{commitment.id}:{commitment.due_on}"
             )
-            avail = directory.availability(workspace, manager, blackouts)
+            avail = weeks.availability(manager)
             zone = directory.zone_of(workspace, manager)
             start = datetime.combine(commitment.due_on, avail.work_start, zone)
             try:

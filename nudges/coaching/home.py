@@ -28,11 +28,12 @@ from nudges.domain import (
 )
 from nudges.i18n import format_day, format_moment, t
 from nudges.messages import Block, Context, Divider, Header, Page, Text
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import (
     DEFAULT_NUDGE_CADENCE,
     CadenceSpec,
 )
+from nudges.scheduling.workweek import days_text
 from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
@@ -70,6 +71,7 @@ async def home_page(
         Divider(),
         Text(t(locale, "home.next.heading")),
         Text(await _next_nudge(session, catalogue, ctx, locale, now)),
+        *await _working_week(session, ctx, locale, now),
         Divider(),
         Text(t(locale, "home.recent.heading")),
         Text(await _recent(session, catalogue, ctx, locale)),
@@ -86,6 +88,43 @@ async def home_page(
         ]
     blocks.append(Context(t(locale, "home.private")))
     return Page(blocks=tuple(blocks))
+
+
+async def _working_week(
+    session: AsyncSession, ctx: HomeContext, locale: str, now: datetime
+) -> list[Block]:
+    """Say the person's working week, holiday country and time off, when any is their own."""
+    book = await workweeks.WorkweekBook.load(session, ctx.workspace)
+    week, source = book.week_for(ctx.person.id)
+    today = directory.local_today(ctx.workspace, ctx.person, now)
+    ahead = [(first, last) for first, last in book.leave_of(ctx.person.id) if last >= today]
+    if source == "default" and ctx.person.country is None and not ahead:
+        return []
+    names = t(locale, "replies.workweek.day_names").split(",")
+    parts = [
+        t(
+            locale,
+            "home.week.days",
+            days=days_text(week.days, names),
+            start=f"{week.start:%H:%M}",
+            end=f"{week.end:%H:%M}",
+        )
+    ]
+    country = ctx.person.country or ctx.workspace.country
+    if country:
+        parts.append(t(locale, "home.week.country", country=country))
+    if ahead:
+        first, last = ahead[0]
+        parts.append(
+            t(
+                locale,
+                "home.week.away",
+                first=format_day(locale, first),
+                last=format_day(locale, last),
+            )
+        )
+    parts.append(t(locale, "home.week.change", command=ctx.command))
+    return [Context(" · ".join(parts))]
 
 
 async def _is_manager(session: AsyncSession, person: Person) -> bool:

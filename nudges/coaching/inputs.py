@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -9,10 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.planner import PastNudge, PlannerInput, ReportInfo
 from nudges.domain import DeliveryKind, DeliveryStatus, Kind
-from nudges.people import directory
+from nudges.people import directory, workweeks
+from nudges.people.directory import zone_of
 from nudges.pulse.signals import signals_for
+from nudges.scheduling.calendar import blocked_reason
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
+
+
+async def working_on(
+    session: AsyncSession, workspace: Workspace, people: Sequence[Person], moment: datetime
+) -> dict[int, bool]:
+    """Tell, per person id, whether ``moment`` falls on one of their working days."""
+    weeks = await workweeks.WorkweekBook.load(session, workspace)
+    return {
+        p.id: blocked_reason(moment.astimezone(zone_of(workspace, p)).date(), weeks.availability(p))
+        is None
+        for p in people
+    }
 
 
 async def planner_input(
@@ -55,6 +70,7 @@ async def planner_input(
         for key, payload, sent_at, outcome in history_rows
         if sent_at is not None and payload.get("kind") in Kind.__members__.values()
     ]
+    working = await working_on(session, workspace, reports, now)
     kinds = (
         frozenset(Kind(k) for k in manager.enabled_kinds if k in Kind.__members__.values())
         if manager.enabled_kinds
@@ -63,7 +79,7 @@ async def planner_input(
     return PlannerInput(
         manager_id=manager.id,
         today=directory.local_today(workspace, manager, now),
-        reports=[ReportInfo(p.id, p.external_id, last.get(p.id)) for p in reports],
+        reports=[ReportInfo(p.id, p.external_id, last.get(p.id), working[p.id]) for p in reports],
         history=history,
         enabled_kinds=kinds,
         programme=manager.programme,

@@ -29,7 +29,7 @@ from nudges.messages import (
     Message,
     control_character,
 )
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.pulse.answers import AnswerOutcome
 from nudges.pulse.clicks import AnswerClick, ClickBatcher
 from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
@@ -205,8 +205,7 @@ class Interactions:
     async def _snooze_moment(
         self, session: AsyncSession, loaded: _Loaded, days: int
     ) -> datetime | None:
-        blackouts = await directory.blackout_days(session, loaded.workspace.id)
-        avail = directory.availability(loaded.workspace, loaded.person, blackouts)
+        avail = await workweeks.availability_of(session, loaded.workspace, loaded.person)
         slot = loaded.delivery.scheduled_at.astimezone(avail.timezone).time()
         # A nudge sent after hours on request (send-now, test) comes back at the day's start,
         # not after hours again, which would push "tomorrow" to the day after.

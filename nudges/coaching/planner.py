@@ -30,6 +30,8 @@ class ReportInfo:
     person_id: int
     external_id: str
     last_checkin: datetime | None
+    # Whether they work on the day the nudge lands: only then can the manager act on it.
+    working: bool = True
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,12 @@ def _programme_choice(inp: PlannerInput, catalogue: Catalogue) -> Choice | None:
 
 
 def _next_report(inp: PlannerInput) -> ReportInfo | None:
-    if not inp.reports:
+    working = [r for r in inp.reports if r.working]
+    if not working:
         return None
     # Never-contacted people first, then the longest ago; ids keep the order stable.
     return min(
-        inp.reports,
+        working,
         key=lambda r: (r.last_checkin is not None, r.last_checkin or datetime.min, r.person_id),
     )
 
@@ -141,7 +144,7 @@ def choose(inp: PlannerInput, catalogue: Catalogue, now: datetime) -> Choice | N
         for n in catalogue.nudges
         if not n.programme_only
         and (inp.enabled_kinds is None or n.kind in inp.enabled_kinds)
-        and (not n.needs_report or inp.reports)
+        and (not n.needs_report or any(r.working for r in inp.reports))
     ]
     if not eligible:
         return None
@@ -177,13 +180,15 @@ def choose(inp: PlannerInput, catalogue: Catalogue, now: datetime) -> Choice | N
             dict(signal.reason_params),
         )
     if subject is not None:
+        # When some reports are off that day, the reason says the one named is working.
+        working = "_working" if not all(r.working for r in inp.reports) else ""
         if subject.last_checkin is None:
             return Choice(
                 best.key,
                 best.kind,
                 subject.person_id,
                 subject.external_id,
-                "planner.reason.member_first",
+                f"planner.reason.member_first{working}",
                 {"member": subject.external_id},
             )
         return Choice(
@@ -191,7 +196,7 @@ def choose(inp: PlannerInput, catalogue: Catalogue, now: datetime) -> Choice | N
             best.kind,
             subject.person_id,
             subject.external_id,
-            "planner.reason.member_next",
+            f"planner.reason.member_next{working}",
             {"member": subject.external_id, "weeks": _weeks_between(subject.last_checkin, now)},
         )
     last = last_by_kind.get(best.kind)

@@ -10,21 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.compose import fill_member
-from nudges.coaching.inputs import planner_input
-from nudges.coaching.planner import PastNudge, ReportInfo, choose
+from nudges.coaching.inputs import planner_input, working_on
+from nudges.coaching.planner import PastNudge, choose
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
-from nudges.i18n import t
-from nudges.people import directory
-from nudges.scheduling.calendar import occurrences_between
+from nudges.i18n import format_day, t
+from nudges.people import directory, workweeks
+from nudges.scheduling.calendar import Occurrence, occurrences_between, skipped_between
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
@@ -57,6 +57,8 @@ class PlannedItem:
     status: str
     title: str = ""
     action: str = ""
+    # Why the slot moved, in the person's language: "Friday … is @lars's day off → Monday …".
+    moved_why: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""
@@ -104,12 +106,11 @@ async def preview(
         raise NoNudges(f"{person_id} gets no nudges: {why}")
     language = locale or directory.locale_of(workspace, person)
     spec, _source = await directory.effective_cadence(session, workspace, person)
-    avail = directory.availability(
-        workspace, person, await directory.blackout_days(session, workspace.id)
-    )
+    avail = await workweeks.availability_of(session, workspace, person)
     inp = await planner_input(session, workspace, person, now)
     history = list(inp.history)
     reports = {r.person_id: r for r in inp.reports}
+    report_people = [p for p in await directory.reports_of(session, person) if p.id in reports]
     items: list[PlannedItem] = []
     for occ in occurrences_between(spec, avail, now, now + timedelta(weeks=weeks)):
         status = "planned"
@@ -142,11 +143,17 @@ async def preview(
                     f"already {existing.status}",
                     plain_mentions(title, name_of),
                     plain_mentions(action, name_of),
+                    _why(language, person, occ, name_of),
                 )
             )
             continue
+        # Who works that day, as the planner will see it when the slot comes.
+        working = await working_on(session, workspace, report_people, occ.utc)
         sim = replace(
-            inp, today=occ.local.date(), history=tuple(history), reports=tuple(reports.values())
+            inp,
+            today=occ.local.date(),
+            history=tuple(history),
+            reports=tuple(replace(r, working=working[r.person_id]) for r in reports.values()),
         )
         choice = choose(sim, catalogue, occ.utc)
         if choice is None:
@@ -163,6 +170,7 @@ async def preview(
                 status,
                 plain_mentions(title, name_of),
                 plain_mentions(action, name_of),
+                _why(language, person, occ, name_of),
             )
         )
         if status == "planned":
@@ -170,8 +178,33 @@ async def preview(
             history.append(PastNudge(choice.nudge_key, choice.kind, occ.utc))
             if choice.subject_id is not None and choice.subject_id in reports:
                 old = reports[choice.subject_id]
-                reports[choice.subject_id] = ReportInfo(old.person_id, old.external_id, occ.utc)
+                reports[choice.subject_id] = replace(old, last_checkin=occ.utc)
+    for nominal, reason in skipped_between(spec, avail, now, now + timedelta(weeks=weeks)):
+        why = t(
+            language,
+            f"replies.status.skipped.{reason.value}",
+            person=person.external_id,
+            day=format_day(language, nominal.date()),
+        )
+        items.append(
+            PlannedItem(
+                nominal.isoformat(timespec="minutes"),
+                nominal.astimezone(UTC).isoformat(timespec="minutes"),
+                DeliveryKind.NUDGE.value,
+                "",
+                "",
+                reason.value,
+                "skipped",
+                moved_why=plain_mentions(why, name_of),
+            )
+        )
+    items.sort(key=lambda item: item.utc_time)
     return items
+
+
+def _why(locale: str, person: Person, occ: Occurrence, name_of: Callable[[str], str] | None) -> str:
+    words = workweeks.moved_words(locale, person, occ)
+    return plain_mentions(words.strip(), name_of) if words else ""
 
 
 def _wording(catalogue: Catalogue, key: str, locale: str, member: str | None) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_occurrence
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -23,8 +23,7 @@ async def next_free_occurrence(
 ) -> Occurrence | None:
     """Return the next occurrence that will produce a nudge: after any pause, not yet taken."""
     spec, _source = await directory.effective_cadence(session, workspace, person)
-    blackouts = await directory.blackout_days(session, workspace.id)
-    availability = directory.availability(workspace, person, blackouts)
+    availability = await workweeks.availability_of(session, workspace, person)
     after = now
     today = directory.local_today(workspace, person, now)
     if person.paused_until is not None and person.paused_until >= today:

@@ -160,10 +160,58 @@ class Language:
 
 @dataclass(frozen=True, slots=True)
 class Country:
-    """Set the workspace country whose public holidays are skipped."""
+    """Set the country whose public holidays are skipped: the workspace's or one person's."""
 
     admin_only: ClassVar[bool] = True
-    code: str
+    code: str | None
+    person: PersonRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """The weekdays (Monday is 0) and hours of a working week."""
+
+    days: frozenset[int]
+    start: time | None = None
+    end: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workweek:
+    """Set (or with no week, clear) the working week of a person, a team or the workspace."""
+
+    admin_only: ClassVar[bool] = True
+    target: CadenceTarget
+    week: Week | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeWorkweek:
+    """Set (or with no week, clear) the caller's own working week."""
+
+    admin_only: ClassVar[bool] = False
+    week: Week | None
+
+
+@dataclass(frozen=True, slots=True)
+class Away:
+    """Add a stretch of leave for a person, list theirs, or clear what is ahead."""
+
+    admin_only: ClassVar[bool] = True
+    person: PersonRef
+    first: date | None = None
+    last: date | None = None
+    clear: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MeAway:
+    """Add a stretch of the caller's own leave, list theirs, or clear what is ahead."""
+
+    admin_only: ClassVar[bool] = False
+    first: date | None = None
+    last: date | None = None
+    clear: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +284,11 @@ class SampleNudge:
 
 @dataclass(frozen=True, slots=True)
 class SendNow:
-    """Send a manager their next nudge now."""
+    """Send a manager their next nudge now; outside their working time only once confirmed."""
 
     admin_only: ClassVar[bool] = True
     manager: PersonRef
+    confirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +497,10 @@ Command = (
     | Timezone
     | Language
     | Country
+    | Workweek
+    | MeWorkweek
+    | Away
+    | MeAway
     | BlackoutList
     | BlackoutAdd
     | BlackoutRemove

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nudges.commands import ast, me, people, rights, sending, settings
+from nudges.commands import ast, me, people, rights, sending, settings, workweeks
 from nudges.commands.context import Context, Failure, Outcome
 from nudges.commands.dashboard import dashboard_link
 from nudges.commands.help import help_text
@@ -47,6 +47,8 @@ COMMANDS: dict[type[ast.Command], tuple[str, Handler]] = {
     ast.Timezone: ("timezone", settings.set_timezone),
     ast.Language: ("language", settings.set_language),
     ast.Country: ("country", settings.set_country),
+    ast.Workweek: ("workweek", workweeks.set_workweek),
+    ast.Away: ("away", workweeks.away),
     ast.BlackoutList: ("blackout", settings.list_blackouts),
     ast.BlackoutAdd: ("blackout", settings.add_blackout),
     ast.BlackoutRemove: ("blackout", settings.remove_blackout),
@@ -72,6 +74,8 @@ COMMANDS: dict[type[ast.Command], tuple[str, Handler]] = {
     ast.MeLanguage: ("me_language", me.language),
     ast.MeTimezone: ("me_timezone", me.timezone),
     ast.MeKinds: ("me_kinds", me.kinds),
+    ast.MeWorkweek: ("me_workweek", workweeks.me_workweek),
+    ast.MeAway: ("me_away", workweeks.me_away),
     ast.MeProgramme: ("me_programme", me.programme),
     ast.MeOptOut: ("me_optout", me.opt_out),
     ast.MeOptIn: ("me_optin", me.opt_in),

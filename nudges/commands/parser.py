@@ -34,6 +34,14 @@ from nudges.commands.topics import (
 from nudges.domain import DEFAULT_LOCALE, LOCALES, Dimension, Frequency, Kind
 from nudges.i18n import normalize_locale, t
 from nudges.messages import control_character
+from nudges.scheduling.calendar import is_supported_country, subdivisions_of
+from nudges.scheduling.workweek import (
+    DAY_NUMBERS,
+    WorkWeekError,
+    parse_days,
+    parse_hours,
+    parse_time_off,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,17 +98,8 @@ _ME_ALIASES = {
     "tz": "timezone",
 }
 
-_DAY_NAMES: tuple[tuple[str, ...], ...] = (
-    ("mon", "monday", "ma", "maandag"),
-    ("tue", "tues", "tuesday", "di", "dinsdag"),
-    ("wed", "wednesday", "wo", "woensdag"),
-    ("thu", "thur", "thurs", "thursday", "do", "donderdag"),
-    ("fri", "friday", "vr", "vrij", "vrijdag"),
-    ("sat", "saturday", "za", "zaterdag"),
-    ("sun", "sunday", "zo", "zondag"),
-)
 # Numbered as date.weekday() numbers them: Monday is 0.
-_DAYS = {name: number for number, names in enumerate(_DAY_NAMES) for name in names}
+_DAYS = DAY_NUMBERS
 _SATURDAY = 5
 
 _FREQUENCIES: dict[str, Frequency] = {
@@ -154,6 +153,8 @@ _LIST = ("list", "show")
 _UNTIL = ("until", "tot")
 _ALL = ("all", "alle")
 _WORKSPACE = ("workspace",)
+_CLEAR = ("clear", "reset", "wissen")
+_HOURS_LIKE = re.compile(r"^[0-9]{1,2}:?[0-9]{2}\s*[-–]")
 _HELP_WORDS = ("help", "?")
 
 _DAY_UNITS = ("d", "day", "days", "dag", "dagen")
@@ -682,14 +683,113 @@ def _language_command(c: _Cursor) -> ast.Command:
 
 
 def _country(c: _Cursor) -> ast.Command:
+    person = _optional_person(c)
     token = c.peek()
     if token is None:
         c.fail("missing_country")
     c.take()
+    if person is not None and token.is_word(*_CLEAR):
+        return ast.Country(None, person)
     code = token.value.upper()
-    if token.kind is not TokenKind.WORD or code not in _countries():
+    if token.kind is not TokenKind.WORD or not is_supported_country(code):
+        country = code.partition("-")[0]
+        if token.kind is TokenKind.WORD and "-" in code and country in _countries():
+            c.fail("unknown_subdivision", word=token.raw, choices=", ".join(subdivisions_of(code)))
         c.fail("unknown_country", word=token.raw)
-    return ast.Country(code)
+    return ast.Country(code, person)
+
+
+def _week(c: _Cursor) -> ast.Week | None:
+    """Read ``mon-thu 08:30-16:30`` (hours optional) or ``clear``."""
+    token = c.peek()
+    if token is None:
+        c.fail("missing_workdays")
+    if token.is_word(*_CLEAR):
+        c.take()
+        return None
+    words: list[str] = []
+    # "mon, tue" arrives as two words; everything up to the hours (or the end) is the days.
+    while (token := c.peek()) is not None and token.kind is TokenKind.WORD:
+        if _HOURS_LIKE.match(token.value):
+            break
+        words.append(c.take().raw)
+    if not words:
+        c.fail("missing_workdays")
+    try:
+        days = parse_days("".join(words))
+    except WorkWeekError:
+        c.fail("bad_workdays", word=" ".join(words))
+    if c.at_end():
+        return ast.Week(days)
+    hours = c.take()
+    try:
+        start, end = parse_hours(hours.value)
+    except WorkWeekError:
+        c.fail("bad_work_hours", word=hours.raw)
+    return ast.Week(days, start, end)
+
+
+def _workweek_target(c: _Cursor) -> ast.CadenceTarget:
+    token = c.peek()
+    if token is not None and token.kind is TokenKind.TEAM:
+        c.take()
+        words = [token.value]
+        # "#Team Blue mon-thu": the team name runs up to the first word that names days.
+        while (following := c.peek()) is not None and following.kind is TokenKind.WORD:
+            if _names_days(following.value) or following.is_word(*_CLEAR):
+                break
+            words.append(c.take().value)
+        if not token.value:
+            c.fail("team_name_missing")
+        return ast.TeamRef(" ".join(" ".join(words).split()))
+    if token is not None and token.is_word(*_WORKSPACE):
+        c.take()
+        return ast.WorkspaceRef()
+    return _optional_person(c) or ast.WorkspaceRef()
+
+
+def _names_days(word: str) -> bool:
+    try:
+        parse_days(word.strip(","))
+    except WorkWeekError:
+        return False
+    return True
+
+
+def _workweek(c: _Cursor) -> ast.Command:
+    target = _workweek_target(c)
+    return ast.Workweek(target, _week(c))
+
+
+def _away_span(c: _Cursor) -> tuple[date, date] | None:
+    """Read ``2026-12-21 to 2027-01-03`` (or one day), or ``clear``; nothing means list."""
+    if c.at_end():
+        return None
+    words = []
+    while not c.at_end():
+        words.append(c.take().raw)
+    text = " ".join(words)
+    try:
+        return parse_time_off(text)
+    except WorkWeekError:
+        c.fail("bad_time_off", word=text)
+
+
+def _away(c: _Cursor) -> ast.Command:
+    person = _person(c)
+    if c.next_is(*_CLEAR):
+        c.take()
+        return ast.Away(person, clear=True)
+    span = _away_span(c)
+    return ast.Away(person, *span) if span else ast.Away(person)
+
+
+def _me_away(c: _Cursor) -> ast.Command:
+    if c.next_is(*_CLEAR):
+        c.take()
+        return ast.MeAway(clear=True)
+    span = _away_span(c)
+    return ast.MeAway(*span) if span else ast.MeAway()
 
 
 def _blackout(c: _Cursor) -> ast.Command:
@@ -719,12 +819,20 @@ def _dashboard(c: _Cursor) -> ast.Command:
     return ast.Dashboard()
 
 
+def _confirmed(c: _Cursor) -> bool:
+    if c.next_is(*_CONFIRM):
+        c.take()
+        return True
+    return False
+
+
 def _test(c: _Cursor) -> ast.Command:
     return ast.SampleNudge()
 
 
 def _send_now(c: _Cursor) -> ast.Command:
-    return ast.SendNow(_person(c))
+    manager = _person(c)
+    return ast.SendNow(manager, _confirmed(c))
 
 
 def _pulse_schedule(c: _Cursor) -> ast.Command:
@@ -881,6 +989,8 @@ _COMMANDS: dict[str, Parse] = {
     "timezone": _timezone_command,
     "language": _language_command,
     "country": _country,
+    "workweek": _workweek,
+    "away": _away,
     "blackout": _blackout,
     "budget": _budget,
     "admins": _admins,
@@ -912,6 +1022,8 @@ _ME: dict[str, Parse] = {
     "language": lambda c: ast.MeLanguage(_language(c)),
     "timezone": lambda c: ast.MeTimezone(_timezone(c)),
     "kinds": lambda c: ast.MeKinds(_kinds(c)),
+    "workweek": lambda c: ast.MeWorkweek(_week(c)),
+    "away": _me_away,
     "programme": _me_programme,
     "optout": lambda c: ast.MeOptOut(),
     "optin": lambda c: ast.MeOptIn(),

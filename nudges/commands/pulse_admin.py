@@ -17,7 +17,7 @@ from nudges.commands.context import Audits
 from nudges.domain import Scope
 from nudges.i18n import format_moment, t
 from nudges.messages import untyped
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.pulse.bank import load_bank, next_custom_key
 from nudges.pulse.digest import result_lines
 from nudges.pulse.groups import Group, groups_of_team, groups_of_workspace
@@ -131,8 +131,7 @@ async def schedule(ctx: PulseContext, command: ast.PulseSchedule) -> PulseReply:
         at=rule.at_time,
     )
     label = _target_label(ctx, command.target, groups)
-    blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
-    avail = directory.availability(ctx.workspace, ctx.actor, blackouts)
+    avail = await workweeks.availability_of(ctx.session, ctx.workspace, ctx.actor)
     try:
         occurrence = next_occurrence(spec, avail, ctx.now)
     except NoAllowedDayError:

@@ -13,10 +13,11 @@ from nudges.commands import ast
 from nudges.commands.context import REPLIES, Context, Outcome, Send, person_target
 from nudges.commands.topics import echo
 from nudges.commands.wording import moment_words
+from nudges.commands.workweeks import off_now
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.i18n import format_moment, t
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import NoAllowedDayError, next_occurrence
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person
@@ -103,9 +104,10 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
     """Send a manager's next scheduled nudge now, so the scheduled one does not go out again."""
     manager = await ctx.known(command.manager)
     _check_recipient(ctx, manager)
+    if not command.confirmed and (off := await off_now(ctx, manager, "send_now")):
+        return Outcome(off)
     spec, _source = await directory.effective_cadence(ctx.session, ctx.workspace, manager)
-    blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
-    availability = directory.availability(ctx.workspace, manager, blackouts)
+    availability = await workweeks.availability_of(ctx.session, ctx.workspace, manager)
     try:
         occurrence = next_occurrence(spec, availability, ctx.now)
     except NoAllowedDayError:

@@ -27,6 +27,7 @@ from nudges.commands.wording import (
     workspace_availability,
     zone_name,
 )
+from nudges.commands.workweeks import set_person_country
 from nudges.domain import Kind, Scope
 from nudges.i18n import format_day
 from nudges.people import directory
@@ -122,10 +123,9 @@ async def set_cadence(ctx: Context, command: ast.Cadence) -> Outcome:
             lines = [ctx.say("cadence.set.team", team=echo(team), cadence=words)]
         else:
             lines = [ctx.say("cadence.set.workspace", cadence=words)]
-        blackouts = await directory.blackout_days(ctx.session, ctx.workspace.id)
         try:
             occurrence = next_occurrence(
-                spec, workspace_availability(ctx.workspace, blackouts), ctx.now
+                spec, await workspace_availability(ctx.session, ctx.workspace), ctx.now
             )
         except NoAllowedDayError:
             occurrence = None
@@ -274,7 +274,9 @@ async def set_language(ctx: Context, command: ast.Language) -> Outcome:
 
 
 async def set_country(ctx: Context, command: ast.Country) -> Outcome:
-    """Set the country whose public holidays nothing is sent on."""
+    """Set the country whose public holidays nothing is sent on: the workspace's or a person's."""
+    if command.person is not None or command.code is None:
+        return await set_person_country(ctx, command)
     previous = ctx.workspace.country
     ctx.workspace.country = command.code
     ctx.audit("country.set", "workspace", country=command.code, previous=previous)

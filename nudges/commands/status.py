@@ -19,9 +19,11 @@ from nudges.commands.wording import (
     workspace_availability,
     zone_name,
 )
+from nudges.commands.workweeks import working_time_lines, workspace_week_line
 from nudges.domain import CommitmentState, DeliveryKind, DeliveryStatus, Kind, NudgeState, Scope
 from nudges.i18n import format_day, normalize_locale
 from nudges.people import directory
+from nudges.people.workweeks import moved_words
 from nudges.policy import WorkspacePolicy
 from nudges.scheduling.cadences import PULSE, CadenceBook, spec_of
 from nudges.scheduling.calendar import (
@@ -57,6 +59,7 @@ async def person_status(ctx: Context, person: Person) -> Outcome:
     lines.extend(await _schedule_lines(ctx, person, reports))
     lines.extend(_state_lines(ctx, person))
     lines.extend(_profile_lines(ctx, person))
+    lines.extend(await working_time_lines(ctx, person))
     lines.append(say("status.reports", count=reports))
     if person.programme and person.programme_started_on:
         lines.append(_programme_line(ctx, person))
@@ -94,6 +97,9 @@ async def _schedule_lines(ctx: Context, person: Person, reports: int) -> list[st
         else:
             moment = moment_words(ctx.locale, occurrence)
             lines.append(ctx.say("status.next.at", moment=moment, zone=zone_name(occurrence)))
+            moved = moved_words(ctx.locale, person, occurrence)
+            if moved is not None:
+                lines.append(moved)
     return lines
 
 
@@ -250,9 +256,9 @@ async def workspace_status(ctx: Context) -> Outcome:
         say("status.title.workspace"),
         say("status.cadence", cadence=cadence_words(locale, spec), source=_source(ctx, source)),
     ]
-    blackouts = await directory.blackout_days(ctx.session, workspace.id)
     try:
-        occurrence = next_occurrence(spec, workspace_availability(workspace, blackouts), ctx.now)
+        availability = await workspace_availability(ctx.session, workspace)
+        occurrence = next_occurrence(spec, availability, ctx.now)
         lines.append(
             say(
                 "status.workspace.next",
@@ -291,6 +297,7 @@ async def workspace_status(ctx: Context) -> Outcome:
             ),
             say("status.workspace.zone", zone=directory.zone_of(workspace).key),
             country,
+            await workspace_week_line(ctx),
             say("status.workspace.budget", budget=policy.budget),
             await _pulse_line(ctx, policy),
         ]

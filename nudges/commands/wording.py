@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, time
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.upcoming import next_free_occurrence
 from nudges.commands.ast import LAST
 from nudges.commands.context import Context, mention
 from nudges.domain import Frequency
 from nudges.i18n import format_moment, t
-from nudges.people import directory
+from nudges.people import workweeks
 from nudges.scheduling.calendar import (
     Availability,
     CadenceSpec,
@@ -73,20 +74,16 @@ def country_name(locale: str, code: str) -> str:
         names = Locale.parse(locale).territories
     except (UnknownLocaleError, ValueError):
         return code
-    name = names.get(code)
+    # A subdivision (DE-BY) is named by its country: Germany (DE-BY).
+    name = names.get(code.partition("-")[0])
     return f"{name} ({code})" if isinstance(name, str) else code
 
 
-def workspace_availability(workspace: Workspace, blackouts: frozenset[date]) -> Availability:
-    """Say when someone on the workspace defaults may receive messages."""
-    policy = directory.policy_of(workspace)
-    return Availability(
-        timezone=directory.zone_of(workspace),
-        country=workspace.country or None,
-        blackout=blackouts,
-        work_start=policy.work_start,
-        work_end=policy.work_end,
-    )
+async def workspace_availability(session: AsyncSession, workspace: Workspace) -> Availability:
+    """Say when someone on the workspace defaults (its working week) may receive messages."""
+    book = await workweeks.WorkweekBook.load(session, workspace)
+    # A stand-in with no zone, country, team or leave of its own follows the workspace.
+    return book.availability(Person(id=0, workspace_id=workspace.id))
 
 
 def moment_words(locale: str, occurrence: Occurrence) -> str:

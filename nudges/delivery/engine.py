@@ -35,7 +35,7 @@ from nudges.delivery.kinds import KindHandler, Planned, Planner
 from nudges.delivery.pacing import Pacer
 from nudges.domain import DeliveryStatus
 from nudges.messages import Message
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.ports import Clock, DeliveryError, MessageRef, Messenger, Recipient
 from nudges.scheduling.calendar import NoAllowedDayError, is_allowed_day, next_allowed_moment
 from nudges.store import read_once
@@ -440,13 +440,10 @@ class Dispatcher:
         people: Iterable[Person],
         now: datetime,
     ) -> dict[int, int]:
-        """Count each person's messages since Monday 00:00 of their own (ISO) week, in one query."""
+        """Count each person's messages since their own working week began, in one query."""
         mondays: dict[int, datetime] = {}
         for person in people:
-            local = now.astimezone(directory.zone_of(workspace, person))
-            mondays[person.id] = datetime.combine(
-                local.date() - timedelta(days=local.weekday()), datetime.min.time(), local.tzinfo
-            )
+            mondays[person.id] = await workweeks.budget_week_began(session, workspace, person, now)
         if not mondays:
             return {}
         rows = await session.execute(
@@ -486,9 +483,7 @@ class Dispatcher:
         if payload.get("explicit"):
             return None
         today = directory.local_today(workspace, person, now)
-        avail = directory.availability(
-            workspace, person, await directory.blackout_days(session, workspace.id)
-        )
+        avail = await workweeks.availability_of(session, workspace, person)
         if person.paused_until and today <= person.paused_until:
             if handler.rules.deferred_while_paused:
                 resume = datetime.combine(
@@ -496,6 +491,9 @@ class Dispatcher:
                 )
                 return (PENDING, "paused", next_allowed_moment(resume, avail))
             return (CANCELLED, "recipient paused", None)
+        if today in avail.time_off and not handler.rules.deferred_while_paused:
+            # Like a pause: what falls due during leave lapses instead of piling up after it.
+            return (CANCELLED, "recipient on time off", None)
         local = now.astimezone(avail.timezone)
         in_hours = avail.work_start <= local.time().replace(tzinfo=None) <= avail.work_end
         if not (is_allowed_day(local.date(), avail) and in_hours):

@@ -18,6 +18,7 @@ from nudges.scheduling.calendar import (
     Availability,
     CadenceSpec,
 )
+from nudges.scheduling.workweek import WorkWeek
 from nudges.store import read_once
 from nudges.store.blackouts import BlackoutDate
 from nudges.store.cadence import CadenceRule
@@ -66,15 +67,30 @@ async def blackout_days(session: AsyncSession, workspace_id: int) -> frozenset[d
     return await read_once.remembered(session, ("blackout_days", workspace_id), load)
 
 
-def availability(workspace: Workspace, person: Person, blackouts: frozenset[date]) -> Availability:
-    """Say when ``person`` may receive messages."""
+def default_week(workspace: Workspace) -> WorkWeek:
+    """Return the week nobody chose: Monday to Friday in the workspace's working hours."""
     policy = policy_of(workspace)
+    return WorkWeek(frozenset(range(5)), policy.work_start, policy.work_end)
+
+
+def availability(
+    workspace: Workspace,
+    person: Person,
+    blackouts: frozenset[date],
+    *,
+    week: WorkWeek | None = None,
+    time_off: frozenset[date] = frozenset(),
+) -> Availability:
+    """Say when ``person`` may receive messages, in ``week`` (else the workspace's hours)."""
+    week = week or default_week(workspace)
     return Availability(
         timezone=zone_of(workspace, person),
-        country=workspace.country or None,
+        country=person.country or workspace.country or None,
         blackout=blackouts,
-        work_start=policy.work_start,
-        work_end=policy.work_end,
+        work_start=week.start,
+        work_end=week.end,
+        weekend=week.weekend,
+        time_off=time_off,
     )
 
 

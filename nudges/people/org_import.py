@@ -9,6 +9,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from typing import TypeVar
 
 from sqlalchemy import delete, insert, select, update
@@ -16,14 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from nudges.domain import Platform
+from nudges.people.directory import default_week
+from nudges.people.workweeks import set_pattern
+from nudges.scheduling.calendar import is_supported_country
+from nudges.scheduling.workweek import WorkWeek, WorkWeekError, parse_days, parse_hours
 from nudges.store.audit import AuditEntry
 from nudges.store.org import Person, ReportingLine, Workspace
 
-COLUMNS = ("platform", "workspace", "manager", "member", "team")
+COLUMNS = ("platform", "workspace", "manager", "member", "team", "workdays", "hours", "country")
 REQUIRED = ("platform", "workspace", "manager", "member")
 MAX_ID_LENGTH = 128
 MAX_TEAM_LENGTH = 100
 EXAMPLE_ROW = "slack,T0123ABCD,U0MANAGER1,U0MEMBER01,Team Blue"
+# The optional columns describe the row's member: their working days, hours and holiday country.
+WEEK_EXAMPLES = {
+    "workdays": "mon-thu (or sun-thu, or mon,tue,thu,fri)",
+    "hours": "08:30-16:30",
+    "country": "BE (or a region such as DE-BY)",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,16 @@ class OrgRow:
     manager: str
     member: str
     team: str
+    week: MemberWeek | None = None
+
+
+@dataclass(frozen=True)
+class MemberWeek:
+    """What a row's optional columns say about its member; None where a cell is empty."""
+
+    days: frozenset[int] | None
+    hours: tuple[time, time] | None
+    country: str | None
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,7 @@ class ImportPlan:
     new_lines: list[OrgRow] = field(default_factory=list)
     team_changes: list[tuple[OrgRow, str]] = field(default_factory=list)
     removed_lines: list[tuple[str, str, str, str]] = field(default_factory=list)
+    member_weeks: list[OrgRow] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -68,6 +90,7 @@ class ImportPlan:
             or self.new_lines
             or self.team_changes
             or self.removed_lines
+            or self.member_weeks
         )
 
     def counts(self) -> str:
@@ -78,6 +101,7 @@ class ImportPlan:
             (len(self.new_lines), "new reporting line(s)"),
             (len(self.team_changes), "team change(s)"),
             (len(self.removed_lines), "removed line(s)"),
+            (len(self.member_weeks), "working week(s) or countries"),
         ]
         return ", ".join(f"{n} {what}" for n, what in parts if n) or "nothing"
 
@@ -91,6 +115,7 @@ class ImportPlan:
             for r, old in self.team_changes
         ]
         out += [f"remove {m} -> {mgr} ({p}:{w})" for p, w, mgr, m in self.removed_lines]
+        out += [f"set the working week or country of {r.member}" for r in self.member_weeks]
         return out
 
 
@@ -126,6 +151,55 @@ def _repeat_problem(row: OrgRow, earlier: OrgRow) -> RowProblem:
         f"{earlier.team or '(none)'!r}, here with team {row.team or '(none)'!r}; a reporting "
         "line has one team: keep one of the two lines",
     )
+
+
+def _member_week(
+    cell: Callable[[str], str], line: int, problems: list[RowProblem]
+) -> MemberWeek | None:
+    """Read the optional workdays, hours and country cells, noting what cannot be read."""
+    days_text, hours_text, country_text = cell("workdays"), cell("hours"), cell("country")
+    if not (days_text or hours_text or country_text):
+        return None
+    days = hours = country = None
+    try:
+        days = parse_days(days_text.replace(" ", "")) if days_text else None
+    except WorkWeekError:
+        problems.append(_week_problem(line, "workdays", days_text))
+    try:
+        hours = parse_hours(hours_text) if hours_text else None
+    except WorkWeekError:
+        problems.append(_week_problem(line, "hours", hours_text))
+    if country_text:
+        if is_supported_country(country_text):
+            country = country_text.upper()
+        else:
+            problems.append(_week_problem(line, "country", country_text))
+    return MemberWeek(days, hours, country)
+
+
+def _week_problem(line: int, column: str, value: str) -> RowProblem:
+    example = WEEK_EXAMPLES[column]
+    return RowProblem(line, f"{column} {value!r} cannot be read; write e.g. {example}")
+
+
+def _week_conflicts(rows: list[OrgRow]) -> list[RowProblem]:
+    """Refuse a member whose working week or country differs between two rows."""
+    first: dict[tuple[str, str, str], OrgRow] = {}
+    problems = []
+    for row in rows:
+        if row.week is None:
+            continue
+        key = (row.platform, row.workspace, row.member)
+        earlier = first.setdefault(key, row)
+        if earlier is not row and earlier.week != row.week:
+            problems.append(
+                RowProblem(
+                    row.line,
+                    f"{row.member}'s workdays, hours or country differ from line {earlier.line}; "
+                    "give them once, or the same on every line",
+                )
+            )
+    return problems
 
 
 def parse_org_csv(text: str) -> list[OrgRow]:
@@ -199,10 +273,13 @@ def parse_org_csv(text: str) -> list[OrgRow]:
                 )
             if cell("manager") and cell("manager") == cell("member"):
                 row_problems.append(RowProblem(line, "a person cannot report to themselves"))
+            week = _member_week(cell, line, row_problems)
             if row_problems:
                 problems.extend(row_problems)
                 continue
-            row = OrgRow(line, platform, cell("workspace"), cell("manager"), cell("member"), team)
+            row = OrgRow(
+                line, platform, cell("workspace"), cell("manager"), cell("member"), team, week
+            )
             key = (row.platform, row.workspace, row.manager, row.member)
             if key in seen:
                 problems.append(_repeat_problem(row, seen[key]))
@@ -211,6 +288,7 @@ def parse_org_csv(text: str) -> list[OrgRow]:
             rows.append(row)
     except csv.Error as exc:
         problems.append(RowProblem(reader.line_num, f"not valid CSV ({exc})"))
+    problems.extend(_week_conflicts(rows))
     if problems:
         raise OrgFileError(list(problems))
     if not rows:
@@ -353,10 +431,13 @@ async def apply_org(
         plan.team_changes += changes
         removed = [pair for pair in stored if pair not in wanted] if replace else []
         plan.removed_lines += [(platform, external_id, m, e) for m, e in removed]
+        weeks = list({r.member: r for r in ws_rows if r.week is not None}.values())
+        plan.member_weeks += weeks
         if not dry_run and workspace is not None:
             await _write(
                 session, workspace.id, people, new_people, changes, ws_rows, stored, removed
             )
+            await _write_weeks(session, workspace, people, weeks)
         done += len(ws_rows)
         if progress is not None:
             progress(done, len(rows))
@@ -421,3 +502,30 @@ async def _write(
     removed_ids = [stored[pair][0] for pair in removed]
     for id_chunk in _chunks(removed_ids):
         await session.execute(delete(ReportingLine).where(ReportingLine.id.in_(id_chunk)))
+
+
+async def _write_weeks(
+    session: AsyncSession, workspace: Workspace, people: dict[str, int], rows: list[OrgRow]
+) -> None:
+    """Store each member's working week and country from the optional columns."""
+    default = default_week(workspace)
+    for row in rows:
+        week = row.week
+        assert week is not None
+        person_id = people[row.member]
+        if week.country is not None:
+            await session.execute(
+                update(Person).where(Person.id == person_id).values(country=week.country)
+            )
+        if week.days is None and week.hours is None:
+            continue
+        start, end = week.hours or (default.start, default.end)
+        chosen = WorkWeek(week.days or default.days, start, end)
+        await set_pattern(
+            session,
+            workspace,
+            f"person:{person_id}",
+            chosen,
+            source="import",
+            person_id=person_id,
+        )

@@ -28,6 +28,7 @@ from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, ReportingLine, Workspace
 from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePoll
 from nudges.store.rights import ForgottenPerson, PollTotals
+from nudges.store.workweeks import TimeOff, WorkPattern
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +180,10 @@ async def export_person(
         select(ReportingLine).where(ReportingLine.member_id == person.id)
     )
     rules = await session.scalars(select(CadenceRule).where(CadenceRule.person_id == person.id))
+    weeks = await session.scalars(select(WorkPattern).where(WorkPattern.person_id == person.id))
+    leave = await session.scalars(
+        select(TimeOff).where(TimeOff.person_id == person.id).order_by(TimeOff.first_day)
+    )
     messages = await session.scalars(
         select(Delivery).where(Delivery.recipient_id == person.id).order_by(Delivery.id)
     )
@@ -216,6 +221,7 @@ async def export_person(
             "workspace": workspace.external_id,
             "user_id": person.external_id,
             "timezone": person.timezone,
+            "holiday_country": person.country,
             "language": person.locale,
             "is_admin": person.is_admin,
             "opted_out": person.opted_out,
@@ -251,6 +257,16 @@ async def export_person(
             }
             for rule in rules
         ],
+        "working_week": [
+            {
+                "days": row.days,
+                "start": row.start_time,
+                "end": row.end_time,
+                "set_by": row.source,
+            }
+            for row in weeks
+        ],
+        "time_off": [{"from": _when(row.first_day), "to": _when(row.last_day)} for row in leave],
         "messages": [
             {
                 "kind": row.kind,
@@ -362,6 +378,8 @@ async def forget_person(
             or_(ReportingLine.manager_id == person.id, ReportingLine.member_id == person.id)
         ),
         delete(CadenceRule).where(CadenceRule.person_id == person.id),
+        delete(WorkPattern).where(WorkPattern.person_id == person.id),
+        delete(TimeOff).where(TimeOff.person_id == person.id),
         update(AuditEntry).where(AuditEntry.actor_id == person.id).values(actor_id=None),
     ]
     for statement in statements:

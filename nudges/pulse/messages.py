@@ -63,8 +63,12 @@ def poll_message(
     zone: ZoneInfo,
     is_closed: bool = False,
     answered: bool = False,
+    window: tuple[int, str] | None = None,
 ) -> Message:
     """Render a poll: the question, five emoji buttons while it is open, and who sees what.
+
+    ``window`` (working days open, the week they count in) is stated when that week is not
+    Monday to Friday, so a group of part-timers sees why the poll stays open longer.
 
     Nothing in it depends on the answer given: the bot's token can read this message back, so
     it says only whether the person answered. Their choice is shown to them ephemerally.
@@ -82,6 +86,9 @@ def poll_message(
         blocks.append(Actions(f"pulse-{poll_id}", buttons))
         state = "pulse.poll.answered" if answered else "pulse.poll.open_until"
         blocks.append(Context(t(locale, state, moment=moment)))
+        if window is not None:
+            days, week = window
+            blocks.append(Context(t(locale, "pulse.poll.window", days=days, week=week)))
     blocks.append(Context(t(locale, "pulse.poll.who_sees", threshold=threshold)))
     return Message(
         fallback=t(locale, "pulse.poll.fallback", question=question),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryKind, DeliveryStatus
+from nudges.i18n import t
 from nudges.messages import Message
-from nudges.people import directory
+from nudges.people import directory, workweeks
 from nudges.policy import WorkspacePolicy
 from nudges.pulse.answers import forget_lost, is_open, seal
 from nudges.pulse.bank import Bank, choose_question, load_bank
@@ -36,6 +37,13 @@ from nudges.scheduling.calendar import (
     Occurrence,
     is_allowed_day,
     next_allowed_moment,
+)
+from nudges.scheduling.workweek import (
+    DEFAULT_WORKWEEK,
+    days_text,
+    decode_days,
+    encode_days,
+    majority_week,
 )
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -106,16 +114,16 @@ class PlanContext:
     workspace: Workspace
     policy: WorkspacePolicy
     people: dict[int, Person]
-    blackouts: frozenset[Any]
+    weeks: workweeks.WorkweekBook
     catalogue: Catalogue
     bank: Bank | None = None
-    avails: dict[str | None, Availability] = field(default_factory=dict)
+    avails: dict[int, Availability] = field(default_factory=dict)
 
     @classmethod
     async def load(
         cls, session: AsyncSession, workspace: Workspace, catalogue: Catalogue
     ) -> PlanContext:
-        """Read the workspace's people and blackout days."""
+        """Read the workspace's people, their working weeks and the blackout days."""
         people = (
             await session.scalars(select(Person).where(Person.workspace_id == workspace.id))
         ).all()
@@ -123,17 +131,19 @@ class PlanContext:
             workspace=workspace,
             policy=directory.policy_of(workspace),
             people={p.id: p for p in people},
-            blackouts=await directory.blackout_days(session, workspace.id),
+            weeks=await workweeks.WorkweekBook.load(session, workspace),
             catalogue=catalogue,
         )
 
     def avail(self, person: Person) -> Availability:
-        """Return when ``person`` may be messaged; it depends only on their zone."""
-        if person.timezone not in self.avails:
-            self.avails[person.timezone] = directory.availability(
-                self.workspace, person, self.blackouts
-            )
-        return self.avails[person.timezone]
+        """Return when ``person`` may be messaged: their zone, working week, country and leave."""
+        if person.id not in self.avails:
+            self.avails[person.id] = self.weeks.availability(person)
+        return self.avails[person.id]
+
+    def majority_days(self, members: Sequence[Person]) -> frozenset[int]:
+        """Return the working days most of these members share."""
+        return majority_week(self.weeks.week_for(m.id)[0].days for m in members)
 
     def members(self, group: Group) -> list[Person]:
         """Return the group's members who can be asked."""
@@ -150,9 +160,21 @@ class PlanContext:
         return self.bank
 
 
-def closing_time(opens: Sequence[tuple[datetime, Availability]], window_days: int) -> datetime:
-    """Return when a poll closes: ``window_days`` working days after the latest local opening."""
-    ends = [add_working_days(local, window_days, avail) for local, avail in opens]
+def closing_time(
+    opens: Sequence[tuple[datetime, Availability]],
+    window_days: int,
+    days: frozenset[int] = DEFAULT_WORKWEEK.days,
+) -> datetime:
+    """Return when a poll closes: ``window_days`` working days after the latest local opening.
+
+    The days are counted in the group's shared pattern ``days`` (someone's leave does not
+    stretch a poll), each in the opener's zone and with their country's holidays.
+    """
+    weekend = frozenset(range(7)) - days
+    ends = [
+        add_working_days(local, window_days, replace(avail, weekend=weekend, time_off=frozenset()))
+        for local, avail in opens
+    ]
     return max(ends).astimezone(UTC)
 
 
@@ -209,8 +231,9 @@ async def _create_poll(
     )
     if question is None:
         return None
+    days = ctx.majority_days(members)
     try:
-        closes_at = closing_time(opens, ctx.policy.pulse_window_days)
+        closes_at = closing_time(opens, ctx.policy.pulse_window_days, days)
     except NoAllowedDayError:
         return None
     return await _insert_poll(
@@ -226,6 +249,7 @@ async def _create_poll(
         closes_at=closes_at,
         closed=False,
         requested=requested,
+        working_days=encode_days(days),
     )
 
 
@@ -300,16 +324,24 @@ async def _may_be_due(
     start: datetime,
     end: datetime,
 ) -> bool:
-    """Tell cheaply whether any cadence in use has a slot in ``[start, end)`` in any zone."""
-    zones = (
-        await session.scalars(
-            select(Person.timezone).where(Person.workspace_id == workspace.id).distinct()
-        )
-    ).all()
-    blackouts = await directory.blackout_days(session, workspace.id)
-    for zone in zones:
-        # Availability depends only on the zone, so a stand-in person with it will do.
-        avail = directory.availability(workspace, Person(timezone=zone), blackouts)
+    """Tell cheaply whether any cadence in use has a slot in ``[start, end)`` for anyone."""
+    weeks = await workweeks.WorkweekBook.load(session, workspace)
+    # Most people share a zone and country and follow the workspace's week: one stand-in for
+    # each such mix, plus everyone with a week, a team week or leave of their own.
+    mixes = await session.execute(
+        select(Person.timezone, Person.country)
+        .where(Person.workspace_id == workspace.id)
+        .distinct()
+    )
+    stand_ins = [Person(id=0, timezone=zone, country=country) for zone, country in mixes]
+    own = weeks.people_with_their_own()
+    if own:
+        stand_ins += (
+            await session.scalars(
+                select(Person).where(Person.workspace_id == workspace.id, Person.id.in_(own))
+            )
+        ).all()
+    for avail in {weeks.availability(person) for person in stand_ins}:
         if any(memo.between(spec, avail, start, end) for spec in cadences.specs()):
             return True
     return False
@@ -629,4 +661,14 @@ def render_poll(
         zone=directory.zone_of(workspace, person),
         is_closed=not is_open(poll, now),
         answered=answered,
+        window=_window(poll, workspace, directory.locale_of(workspace, person)),
     )
+
+
+def _window(poll: PulsePoll, workspace: Workspace, locale: str) -> tuple[int, str] | None:
+    """Return how many working days a poll is open and the week they count in, if not Mon-Fri."""
+    if not poll.working_days or decode_days(poll.working_days) == DEFAULT_WORKWEEK.days:
+        return None
+    names = t(locale, "replies.workweek.day_names").split(",")
+    days_word = days_text(decode_days(poll.working_days), names)
+    return directory.policy_of(workspace).pulse_window_days, days_word

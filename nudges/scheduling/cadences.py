@@ -99,6 +99,31 @@ def apply_spec(rule: CadenceRule, spec: CadenceSpec, when: datetime) -> None:
     rule.updated_at = when
 
 
+async def team_memberships(
+    session: AsyncSession, workspace_id: int
+) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """Return which teams each person leads and which they belong to, in one query."""
+    led: dict[int, set[str]] = defaultdict(set)
+    member_of: dict[int, set[str]] = defaultdict(set)
+    lines = await session.execute(
+        select(ReportingLine.manager_id, ReportingLine.member_id, ReportingLine.team).where(
+            ReportingLine.workspace_id == workspace_id, ReportingLine.team != ""
+        )
+    )
+    for manager_id, member_id, team in lines:
+        led[manager_id].add(team)
+        member_of[member_id].add(team)
+    return dict(led), dict(member_of)
+
+
+def ordered_teams(
+    led: dict[int, set[str]], member_of: dict[int, set[str]], person_id: int
+) -> list[str]:
+    """Return the teams a person leads, then those they belong to, each sorted."""
+    leading = sorted(led.get(person_id, ()))
+    return leading + sorted(member_of.get(person_id, set()) - set(leading))
+
+
 @dataclass
 class CadenceBook:
     """Every enabled rule of one purpose in a workspace, and who leads or belongs to which team."""
@@ -112,23 +137,14 @@ class CadenceBook:
     async def load(cls, session: AsyncSession, workspace_id: int, purpose: str) -> CadenceBook:
         """Read the rules and team memberships with two queries."""
         rules = await enabled_rules(session, workspace_id, purpose)
-        led: dict[int, set[str]] = defaultdict(set)
-        member_of: dict[int, set[str]] = defaultdict(set)
-        if any(key.startswith("team:") for key in rules):
-            lines = await session.execute(
-                select(ReportingLine.manager_id, ReportingLine.member_id, ReportingLine.team).where(
-                    ReportingLine.workspace_id == workspace_id, ReportingLine.team != ""
-                )
-            )
-            for manager_id, member_id, team in lines:
-                led[manager_id].add(team)
-                member_of[member_id].add(team)
-        return cls(purpose, rules, dict(led), dict(member_of))
+        if not any(key.startswith("team:") for key in rules):
+            return cls(purpose, rules)
+        led, member_of = await team_memberships(session, workspace_id)
+        return cls(purpose, rules, led, member_of)
 
     def teams_of(self, person_id: int) -> list[str]:
         """Return the teams a person leads, then those they belong to, each sorted."""
-        led = sorted(self.led.get(person_id, ()))
-        return led + sorted(self.member_of.get(person_id, set()) - set(led))
+        return ordered_teams(self.led, self.member_of, person_id)
 
     def spec_for(self, person_id: int) -> tuple[CadenceSpec, str]:
         """Return the most specific cadence (person > team > workspace > default) and its source."""

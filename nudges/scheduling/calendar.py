@@ -8,8 +8,9 @@ period never yields two sends however the slot was moved.
 
 Moving rules:
 
-* a blocked day (weekend, public holiday, blackout) moves to the next allowed day at the same
-  wall-clock time, except for the ``weekdays`` frequency, which skips the day;
+* a blocked day (weekend or other day off, public holiday, blackout, time off) moves to the
+  next allowed day at the same wall-clock time, except for the ``weekdays`` frequency, which
+  skips the day;
 * a time before ``work_start`` moves to ``work_start`` the same day; a time after ``work_end``
   moves to ``work_start`` of the next allowed day (the window includes both ends);
 * a period whose moved slot would reach the next period's nominal instant is skipped;
@@ -45,12 +46,16 @@ __all__ = [
     "MoveReason",
     "NoAllowedDayError",
     "Occurrence",
+    "blocked_reason",
     "holiday_name",
     "is_allowed_day",
     "is_supported_country",
     "next_allowed_moment",
     "next_occurrence",
     "occurrences_between",
+    "skipped_between",
+    "subdivisions_of",
+    "wall_clock_instant",
     "week_key",
 ]
 
@@ -79,8 +84,10 @@ class MoveReason(StrEnum):
     """Name why an occurrence left its nominal slot."""
 
     WEEKEND = "weekend"
+    DAY_OFF = "day_off"
     HOLIDAY = "holiday"
     BLACKOUT = "blackout"
+    TIME_OFF = "time_off"
     BEFORE_HOURS = "before_hours"
     AFTER_HOURS = "after_hours"
 
@@ -156,7 +163,10 @@ DEFAULT_PULSE_CADENCE = CadenceSpec(Frequency.WEEKLY, 3, time(11, 0))
 
 @dataclass(frozen=True)
 class Availability:
-    """Describe when one recipient may be contacted; weekend holds weekday indexes."""
+    """Describe when one recipient may be contacted; weekend holds the weekday indexes not worked.
+
+    ``country`` may name a subdivision (``DE-BY``); ``time_off`` holds the days of their leave.
+    """
 
     timezone: ZoneInfo
     country: str | None = DEFAULT_COUNTRY
@@ -164,6 +174,7 @@ class Availability:
     work_start: time = time(9, 0)
     work_end: time = time(17, 0)
     weekend: frozenset[int] = DEFAULT_WEEKEND
+    time_off: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:
         """Validate and normalise the fields."""
@@ -177,6 +188,11 @@ class Availability:
             if not isinstance(day, date) or isinstance(day, datetime):
                 raise ValueError(f"blackout holds dates only, got {day!r}")
         object.__setattr__(self, "blackout", blackout)
+        time_off = frozenset(self.time_off)
+        for day in time_off:
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise ValueError(f"time_off holds dates only, got {day!r}")
+        object.__setattr__(self, "time_off", time_off)
         start = _require_wall_clock(self.work_start, "work_start")
         end = _require_wall_clock(self.work_end, "work_end")
         if start >= end:
@@ -200,26 +216,52 @@ class Occurrence:
     moved: MoveReason | None
 
 
-@functools.cache
-def _supported_countries() -> frozenset[str]:
-    return frozenset(holidays.list_supported_countries())
+def _split_country(code: str) -> tuple[str, str | None]:
+    country, _, subdivision = code.strip().upper().partition("-")
+    return country, subdivision or None
 
 
 def is_supported_country(code: str) -> bool:
-    """Tell whether the holiday library knows this country code (case-insensitive)."""
-    return isinstance(code, str) and code.strip().upper() in _supported_countries()
+    """Tell whether the holiday library knows this country (or ``CC-SUB`` subdivision) code."""
+    if not isinstance(code, str):
+        return False
+    country, subdivision = _split_country(code)
+    supported = _supported_countries()
+    if country not in supported:
+        return False
+    return subdivision is None or subdivision in _subdivisions_of(country)
+
+
+@functools.cache
+def _supported_countries() -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType(
+        {code: tuple(subs) for code, subs in holidays.list_supported_countries().items()}
+    )
+
+
+def _subdivisions_of(country: str) -> frozenset[str]:
+    return frozenset(sub.upper() for sub in _supported_countries().get(country, ()))
+
+
+def subdivisions_of(code: str) -> list[str]:
+    """Return the subdivision codes the holiday library knows for a country, sorted."""
+    return sorted(_subdivisions_of(_split_country(code)[0]))
 
 
 def _normalise_country(code: str) -> str:
     if not is_supported_country(code):
-        raise ValueError(f"unsupported holiday country {code!r}; use an ISO code such as 'NL'")
-    return code.strip().upper()
+        raise ValueError(
+            f"unsupported holiday country {code!r}; use an ISO code such as 'NL' or 'DE-BY'"
+        )
+    country, subdivision = _split_country(code)
+    return f"{country}-{subdivision}" if subdivision else country
 
 
 @functools.lru_cache(maxsize=512)
 def _holidays_for(country: str, year: int, language: str | None) -> Mapping[date, str]:
     # The library computes a whole year at once; caching it keeps day checks cheap.
-    found = holidays.country_holidays(country, years=year, language=language)
+    code, subdivision = _split_country(country)
+    found = holidays.country_holidays(code, subdiv=subdivision, years=year, language=language)
     return MappingProxyType(dict(found))
 
 
@@ -239,18 +281,26 @@ def holiday_name(day: date, country: str | None, *, language: str | None = None)
 
 def _blocked_reason(day: date, availability: Availability) -> MoveReason | None:
     if day.weekday() in availability.weekend:
-        return MoveReason.WEEKEND
+        # Saturday and Sunday read as the weekend; another day not worked is a day off.
+        return MoveReason.WEEKEND if day.weekday() in DEFAULT_WEEKEND else MoveReason.DAY_OFF
     if availability.country is not None and day in _holidays_for(
         availability.country, day.year, None
     ):
         return MoveReason.HOLIDAY
     if day in availability.blackout:
         return MoveReason.BLACKOUT
+    if day in availability.time_off:
+        return MoveReason.TIME_OFF
     return None
 
 
+def blocked_reason(day: date, availability: Availability) -> MoveReason | None:
+    """Say why day is not a working day for this availability, or None when it is."""
+    return _blocked_reason(_require_date(day), availability)
+
+
 def is_allowed_day(day: date, availability: Availability) -> bool:
-    """Tell whether day is neither a weekend, a public holiday nor a blackout day."""
+    """Tell whether day is a working day: no day off, public holiday, blackout or time off."""
     return _blocked_reason(_require_date(day), availability) is None
 
 
@@ -281,6 +331,11 @@ def _resolve(day: date, at: time, tz: ZoneInfo) -> datetime:
         else:
             high = middle
     return datetime.fromtimestamp(high, UTC).astimezone(tz)
+
+
+def wall_clock_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """Return the instant of wall-clock ``at`` on ``day`` in tz, past any spring-forward gap."""
+    return _resolve(_require_date(day), _require_wall_clock(at, "at"), tz)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -468,4 +523,25 @@ def occurrences_between(
             break
         if placed is not None and start_utc <= placed.utc < end_utc:
             found.append(placed)
+    return found
+
+
+def skipped_between(
+    spec: CadenceSpec, availability: Availability, start: datetime, end: datetime
+) -> list[tuple[datetime, MoveReason]]:
+    """Return the nominal slots in ``[start, end)`` whose period is skipped, each with why.
+
+    The reason is the one that blocked the nominal day, or the working hours when the day itself
+    was free but no working moment was left before the next period.
+    """
+    start_utc = _utc(_require_aware(start, "start"))
+    end_utc = _utc(_require_aware(end, "end"))
+    found: list[tuple[datetime, MoveReason]] = []
+    for nominal_utc, placed in _periods(spec, availability, start_utc):
+        if nominal_utc >= end_utc:
+            break
+        if placed is None and nominal_utc >= start_utc:
+            local = nominal_utc.astimezone(availability.timezone)
+            reason = _blocked_reason(local.date(), availability) or MoveReason.AFTER_HOURS
+            found.append((local, reason))
     return found

@@ -17,6 +17,7 @@ from nudges.store.pulse import (
 from nudges.store.rights import ForgottenPerson, PollTotals
 from nudges.store.schema_floor import SchemaFloor
 from nudges.store.slack_events import ProcessedEvent
+from nudges.store.workweeks import TimeOff, WorkPattern
 
 metadata = Base.metadata
 
@@ -38,6 +39,8 @@ __all__ = [
     "PulseRetiredQuestion",
     "ReportingLine",
     "SchemaFloor",
+    "TimeOff",
+    "WorkPattern",
     "Workspace",
     "metadata",
 ]

@@ -54,6 +54,8 @@ class Person(Base):
     enabled_kinds: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     programme: Mapped[str | None] = mapped_column(String(64), default=None)
     programme_started_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # Public holidays of this country (or subdivision, like DE-BY); None means the workspace's.
+    country: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -51,6 +51,8 @@ class PulsePoll(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The weekdays its closing was counted in (the group's majority week), as "0,1,2,3".
+    working_days: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class PulseAnswer(Base):

@@ -125,7 +125,10 @@ async def test_install_commands_nudge_and_click_on_the_real_service(
                 assert "Only admins" not in added
 
                 # send-now delivers Megan's nudge card to her personal chat.
-                await teams.say("send-now <at>Megan</at>", MEGAN, [_mention(MEGAN_29, "Megan")])
+                # `confirm`: the real clock may be outside Megan's working time.
+                await teams.say(
+                    "send-now <at>Megan</at> confirm", MEGAN, [_mention(MEGAN_29, "Megan")]
+                )
                 [(message_id, card)] = teams.cards_in(MEGAN_CHAT)
                 done = next(a for a in actions_of(card) if a["verb"] == "nudge.done")
 

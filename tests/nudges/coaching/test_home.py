@@ -68,3 +68,34 @@ async def test_home_skips_a_period_already_sent_with_send_now(db: Database) -> N
     texts = " ".join(b.text for b in page.blocks if isinstance(b, Text))
     assert "Tuesday 1 December" in texts
     assert "Tuesday 24 November" not in texts
+
+
+async def test_home_shows_ones_own_working_week_country_and_time_off(db: Database) -> None:
+    from nudges.messages import Context
+
+    clock = FakeClock(MONDAY)
+    ids = await make_org(db, created=MONDAY, managers={"UMGR": ["UA"]})
+    dispatcher = Dispatcher(
+        db, clock, default_catalogue(), {"slack": InMemoryMessenger()}, EngineConfig()
+    )
+    me = Actor("slack", "T1", "UMGR")
+    for text in ("me workweek mon-thu 08:30-16:30", "me away 2026-12-21 to 2027-01-03"):
+        assert (await CommandService(dispatcher).run(me, text, prefix="/nudges ")).ok
+    async with db.session() as s:
+        workspace = await s.get(Workspace, ids["__workspace__"])
+        person = await s.get(Person, ids["UMGR"])
+        other = await s.get(Person, ids["UA"])
+        assert workspace is not None and person is not None and other is not None
+        page = await home_page(
+            s, default_catalogue(), HomeContext(workspace, person, False, "/nudges"), MONDAY
+        )
+        plain = await home_page(
+            s, default_catalogue(), HomeContext(workspace, other, False, "/nudges"), MONDAY
+        )
+    notes = [b.text for b in page.blocks if isinstance(b, Context)]
+    assert (
+        "Your working week: Mon-Thu, 08:30–16:30 · public holidays: NL · "
+        "away Monday 21 December to Sunday 3 January" in notes[0]
+    )
+    # Someone on the defaults sees the page as before.
+    assert not any("working week" in b.text for b in plain.blocks if isinstance(b, Context))

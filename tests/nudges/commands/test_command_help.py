@@ -20,6 +20,10 @@ EXAMPLE_PARSES_TO: dict[str, type[ast.Command]] = {
     "timezone": ast.Timezone,
     "language": ast.Language,
     "country": ast.Country,
+    "workweek": ast.Workweek,
+    "away": ast.Away,
+    "me_workweek": ast.MeWorkweek,
+    "me_away": ast.MeAway,
     "blackout": ast.BlackoutAdd,
     "budget": ast.Budget,
     "admins": ast.AdminsAdd,
@@ -108,7 +112,7 @@ def test_parent_topic_lists_its_subcommands() -> None:
     text = help_text("en", "pulse", "/nudges ", is_admin=True)
     for child in children(pulse):
         assert f"`/nudges {child.words}`" in text
-    assert len(children(TOPICS_BY_KEY["me"])) == 11
+    assert len(children(TOPICS_BY_KEY["me"])) == 13
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -34,6 +34,7 @@ SAME_IN_BOTH = {
     "replies.blackout.line",
     "replies.status.recent.line",
     "replies.status.workspace.team_line",
+    "replies.workweek.week",
     "replies.rights.audit.line",
     "replies.rights.audit.system",
 }

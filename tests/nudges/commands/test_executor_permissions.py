@@ -26,6 +26,8 @@ ADMIN_COMMANDS = [
     "timezone <@UB> Europe/Lisbon",
     "language nl",
     "country BE",
+    "workweek <@UMGR> mon-thu 08:30-16:30",
+    "away <@UMGR> 2027-07-19 to 2027-08-01",
     "blackout",
     "blackout add 2026-12-28",
     "blackout remove 2026-12-28",

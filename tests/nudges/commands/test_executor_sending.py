@@ -213,7 +213,10 @@ async def test_send_now_reports_a_failed_delivery_in_dutch(harness: Harness) -> 
     assert reply.text == "Hij kon niet bezorgd worden bij <@UMGR>: user_not_found."
 
 
-async def test_send_now_outside_working_hours_still_sends(harness: Harness) -> None:
+async def test_send_now_outside_working_hours_sends_once_confirmed(harness: Harness) -> None:
     harness.clock.set(MONDAY - timedelta(hours=6))  # Monday 03:00 in Amsterdam
-    assert (await harness.run("send-now <@UMGR>")).ok
+    reply = await harness.run("send-now <@UMGR>")
+    assert "before working hours; starts Monday 23 November, 09:00" in reply.text
+    assert harness.messenger.to("UMGR") == []
+    assert (await harness.run("send-now <@UMGR> confirm")).ok
     assert len(harness.messenger.to("UMGR")) == 1

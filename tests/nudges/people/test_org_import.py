@@ -7,6 +7,7 @@ from nudges.people.org_import import OrgFileError, apply_org, parse_org_csv
 from nudges.store.audit import AuditEntry
 from nudges.store.database import Database
 from nudges.store.org import Person, ReportingLine, Workspace
+from nudges.store.workweeks import WorkPattern
 
 GOOD = """platform,workspace,manager,member,team
 slack,T01,UMGR1,UMEM1,Blue
@@ -193,3 +194,56 @@ async def test_a_large_file_is_written_in_bulk_and_reimports_as_nothing(db: Data
     assert (await _import(db, text)).is_empty
     moved = text.replace(",Team 0\n", ",Team Zero\n")
     assert len((await _import(db, moved)).team_changes) == 600
+
+
+WEEKS = (
+    "platform,workspace,manager,member,team,workdays,hours,country\n"
+    "slack,T01,UMGR,UPART,Blue,mon-thu,08:30-16:30,\n"
+    "slack,T01,UMGR,UBE,Blue,,,BE\n"
+    "slack,T01,UMGR,UBY,Blue,sun-thu,,DE-BY\n"
+    "slack,T01,UBOSS,UMGR,,,,\n"
+)
+
+
+async def test_optional_columns_set_each_members_week_and_country(db: Database) -> None:
+    plan = await _import(db, WEEKS)
+    assert len(plan.member_weeks) == 3
+    async with db.session() as s:
+        people = {p.external_id: p for p in (await s.scalars(select(Person))).all()}
+        patterns = {
+            r.person_id: (r.days, r.start_time, r.end_time, r.source)
+            for r in (await s.scalars(select(WorkPattern))).all()
+        }
+    assert patterns[people["UPART"].id] == ("0,1,2,3", "08:30", "16:30", "import")
+    assert patterns[people["UBY"].id] == ("0,1,2,3,6", "09:00", "17:00", "import")
+    assert people["UBE"].id not in patterns
+    assert (people["UBE"].country, people["UBY"].country) == ("BE", "DE-BY")
+    assert people["UMGR"].country is None
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ("funday,,", "line 2: workdays 'funday' cannot be read; write e.g. mon-thu"),
+        (",17:00-09:00,", "line 2: hours '17:00-09:00' cannot be read; write e.g. 08:30-16:30"),
+        (",,XX", "line 2: country 'XX' cannot be read; write e.g. BE (or a region such as DE-BY)"),
+    ],
+)
+def test_bad_week_cells_name_the_line_and_a_correct_example(cells: str, expected: str) -> None:
+    text = (
+        f"platform,workspace,manager,member,team,workdays,hours,country\nslack,T01,UM,UA,,{cells}\n"
+    )
+    with pytest.raises(OrgFileError) as caught:
+        parse_org_csv(text)
+    assert expected in str(caught.value)
+
+
+def test_a_member_with_two_different_weeks_is_refused() -> None:
+    text = (
+        "platform,workspace,manager,member,team,workdays\n"
+        "slack,T01,UM1,UA,,mon-thu\n"
+        "slack,T01,UM2,UA,,mon-fri\n"
+    )
+    with pytest.raises(OrgFileError) as caught:
+        parse_org_csv(text)
+    assert "line 3: UA's workdays, hours or country differ from line 2" in str(caught.value)

@@ -75,6 +75,8 @@ async def _rows_naming(db: Database, person_id: int, external_id: str) -> list[s
 async def test_me_export_holds_the_profile_and_polls_asked_but_no_answer(db: Database) -> None:
     world = await _polled(db)
     await world.command("me language nl", user="UA1")
+    await world.command("me workweek mon,tue,thu,fri 08:30-16:30", user="UA1")
+    await world.command("me away 2027-07-19 to 2027-08-01", user="UA1")
     reply = await world.command("me export", user="UA1")
     assert reply.ok, reply.text
     (sent,) = world.messenger.files
@@ -82,6 +84,10 @@ async def test_me_export_holds_the_profile_and_polls_asked_but_no_answer(db: Dat
     data = json.loads(sent.data)
     assert data["person"]["user_id"] == "UA1"
     assert data["person"]["language"] == "nl"
+    assert data["working_week"] == [
+        {"days": "0,1,3,4", "start": "08:30", "end": "16:30", "set_by": "self"}
+    ]
+    assert data["time_off"] == [{"from": "2027-07-19", "to": "2027-08-01"}]
     assert data["reports_to"] == [
         {"manager": "UMA", "team": "Team Blue", "since": data["reports_to"][0]["since"]}
     ]
@@ -117,6 +123,9 @@ async def test_forget_erases_every_trace_and_keeps_the_results(db: Database) -> 
     await world.command("admins add <@UA1>")
     await world.command("team <@UMA> remove <@UA1>")
     await world.command("team <@UMA> add <@UA1>")
+    assert (await world.command("me workweek mon-thu 08:30-16:30", user="UA1")).ok
+    assert (await world.command("me away 2027-07-19 to 2027-08-01", user="UA1")).ok
+    assert (await world.command("country <@UA1> BE")).ok
     reply = await world.command("forget <@UA1>")
     assert reply.ok, reply.text
     assert await _rows_naming(db, a1, "UA1") == []
