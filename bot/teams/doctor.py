@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from bot.doctor import Finding, clock_finding
 from bot.settings import Settings, platform_status
 from bot.teams.adapter import MESSAGES_PATH
+from bot.teams.graph import request_token
 
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 # The authority botbuilder uses for multi-tenant apps.
@@ -79,26 +80,15 @@ def _authority(settings: Settings) -> str:
 
 async def _token(settings: Settings) -> list[Finding]:
     login = settings.microsoft_login_url
-    login = login if login.endswith("/") else login + "/"
     authority = _authority(settings)
-    url = f"{login}{quote(authority, safe='')}/oauth2/v2.0/token"
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": settings.microsoft_app_id or "",
-        "client_secret": settings.microsoft_app_password or "",
-        "scope": BOT_FRAMEWORK_SCOPE,
-    }
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(url, data=form) as response,
-        ):
-            status = response.status
-            date = response.headers.get("Date")
-            body: Any = None
-            with contextlib.suppress(aiohttp.ContentTypeError, ValueError):
-                body = await response.json(content_type=None)
+        answer = await request_token(
+            login,
+            authority,
+            app_id=settings.microsoft_app_id or "",
+            app_password=settings.microsoft_app_password or "",
+            scope=BOT_FRAMEWORK_SCOPE,
+        )
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         return [
             Finding(
@@ -110,7 +100,7 @@ async def _token(settings: Settings) -> list[Finding]:
             )
         ]
     findings: list[Finding] = []
-    if status == 200 and isinstance(body, dict) and body.get("access_token"):
+    if answer.token is not None:
         findings.append(
             Finding(
                 "teams",
@@ -120,10 +110,10 @@ async def _token(settings: Settings) -> list[Finding]:
             )
         )
     else:
-        findings.append(_refused(settings, status, body))
-    if date:
+        findings.append(_refused(settings, answer.status, answer.body))
+    if answer.date:
         with contextlib.suppress(TypeError, ValueError):
-            findings.append(clock_finding("Microsoft login", parsedate_to_datetime(date)))
+            findings.append(clock_finding("Microsoft login", parsedate_to_datetime(answer.date)))
     return findings
 
 

@@ -42,6 +42,9 @@ class Person(Base):
     )
     external_id: Mapped[str] = mapped_column(String(128))
     timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Who set the zone when not a person or an admin: "platform" (the chat client) or "outlook"
+    # (Outlook working hours); None is an explicit choice (or unknown), which nothing overrides.
+    timezone_source: Mapped[str | None] = mapped_column(String(16), default=None)
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
