@@ -7,8 +7,10 @@ shortly before expiry), which the in-doubt chat lookup and the Outlook working h
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -116,9 +118,15 @@ class GraphTokens:
         self._password = app_password
         self.login_url = _slash(login_url)
         self._tokens: dict[str, tuple[str, float]] = {}
+        # Callers that need a tenant's token at once wait for one request instead of each asking.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def token(self, tenant_id: str) -> str:
         """Return a Graph token for ``tenant_id``; raise ``GraphError`` when refused."""
+        async with self._locks[tenant_id]:
+            return await self._token(tenant_id)
+
+    async def _token(self, tenant_id: str) -> str:
         cached = self._tokens.get(tenant_id)
         if cached is not None and cached[1] > time.monotonic() + RENEW_BEFORE_SECONDS:
             return cached[0]

@@ -106,6 +106,14 @@ def working_hours_of(mailbox: dict[str, Any]) -> OutlookHours:
     return OutlookHours(week, zone)
 
 
+async def read_working_hours(
+    graph: GraphClient, tenant_id: str, aad_object_id: str
+) -> OutlookHours:
+    """Ask Graph for one person's working hours; raise ``GraphError`` when it refuses."""
+    path = f"users/{quote(aad_object_id, safe='')}/mailboxSettings"
+    return working_hours_of(await graph.get(tenant_id, path))
+
+
 class OutlookWeeks:
     """Keep the working weeks of a platform's people in step with their Outlook working hours."""
 
@@ -125,15 +133,10 @@ class OutlookWeeks:
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
-    async def read(self, tenant_id: str, aad_object_id: str) -> OutlookHours:
-        """Ask Graph for one person's working hours; raise ``GraphError`` when it refuses."""
-        path = f"users/{quote(aad_object_id, safe='')}/mailboxSettings"
-        return working_hours_of(await self.graph.get(tenant_id, path))
-
     async def refresh_person(self, tenant_id: str, aad_object_id: str) -> Adopted | None:
         """Take one person's week from Outlook; None when they have no mailbox or are unknown."""
         try:
-            hours = await self.read(tenant_id, aad_object_id)
+            hours = await read_working_hours(self.graph, tenant_id, aad_object_id)
         except GraphError as exc:
             if exc.status == 404:
                 # No Exchange Online mailbox (or not yet): nothing to take.
@@ -244,4 +247,11 @@ class OutlookWeeks:
             await asyncio.sleep(self.interval)
 
 
-__all__ = ["PERMISSION", "OutlookHours", "OutlookWeeks", "iana_zone", "working_hours_of"]
+__all__ = [
+    "PERMISSION",
+    "OutlookHours",
+    "OutlookWeeks",
+    "iana_zone",
+    "read_working_hours",
+    "working_hours_of",
+]
