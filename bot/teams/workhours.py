@@ -80,14 +80,10 @@ def _clock(raw: Any) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def working_hours_of(mailbox: dict[str, Any]) -> OutlookHours:
-    """Read ``workingHours`` (and the mailbox's zone) from a ``mailboxSettings`` answer."""
-    hours = mailbox.get("workingHours")
-    hours = hours if isinstance(hours, dict) else {}
+def working_hours_of(hours: dict[str, Any]) -> OutlookHours:
+    """Read a ``workingHours`` answer: days, hours and the zone the hours are in."""
     zone_field = hours.get("timeZone")
     zone = iana_zone(zone_field.get("name") if isinstance(zone_field, dict) else None)
-    if zone is None and isinstance(mailbox.get("timeZone"), str):
-        zone = iana_zone(mailbox["timeZone"])
     names = hours.get("daysOfWeek")
     days = frozenset(
         _WEEKDAYS[str(name).lower()]
@@ -110,7 +106,8 @@ async def read_working_hours(
     graph: GraphClient, tenant_id: str, aad_object_id: str
 ) -> OutlookHours:
     """Ask Graph for one person's working hours; raise ``GraphError`` when it refuses."""
-    path = f"users/{quote(aad_object_id, safe='')}/mailboxSettings"
+    # Only the working hours: the rest of the settings holds the out-of-office message.
+    path = f"users/{quote(aad_object_id, safe='')}/mailboxSettings/workingHours"
     return working_hours_of(await graph.get(tenant_id, path))
 
 

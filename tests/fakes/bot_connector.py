@@ -219,7 +219,8 @@ class FakeBotConnector:
         self.member_names: dict[str, str] = {}
         self.graph_calls: list[Call] = []
         self.graph_enabled = True
-        # Mailbox settings by Entra object id, as Graph's GET /users/{id}/mailboxSettings has them.
+        # Mailbox settings by Entra object id, as GET /users/{id}/mailboxSettings has them; the
+        # fake answers the workingHours part of them.
         self.mailboxes: dict[str, dict[str, Any]] = {}
         # False: the app lacks MailboxSettings.Read, and Graph says so with a 403.
         self.mailbox_access = True
@@ -244,7 +245,9 @@ class FakeBotConnector:
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/graph/v1.0/chats/{chat}/messages", self._graph_messages)
-        app.router.add_get("/graph/v1.0/users/{user}/mailboxSettings", self._mailbox_settings)
+        app.router.add_get(
+            "/graph/v1.0/users/{user}/mailboxSettings/workingHours", self._working_hours
+        )
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -510,8 +513,6 @@ class FakeBotConnector:
     ) -> None:
         """Give a person Outlook working hours (``days`` as Graph names them, times HH:MM)."""
         self.mailboxes[aad_object_id] = {
-            "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users('{aad_object_id}')"
-            "/mailboxSettings",
             "timeZone": zone,
             "language": {"locale": "en-US", "displayName": "English (United States)"},
             "workingHours": {
@@ -522,7 +523,7 @@ class FakeBotConnector:
             },
         }
 
-    async def _mailbox_settings(self, request: web.Request) -> web.Response:
+    async def _working_hours(self, request: web.Request) -> web.Response:
         self.graph_calls.append(Call(request.method, request.path, None, dict(request.headers)))
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.json_response(
@@ -539,7 +540,11 @@ class FakeBotConnector:
                 {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "no mailbox"}},
                 status=404,
             )
-        return web.json_response(found)
+        user = request.match_info["user"]
+        context = f"https://graph.microsoft.com/v1.0/$metadata#users('{user}')/mailboxSettings"
+        return web.json_response(
+            {"@odata.context": f"{context}/workingHours", **found.get("workingHours", {})}
+        )
 
     def name_graph_chat(self, conversation_id: str, chat_id: str) -> None:
         """Tell the fake which Graph chat id a connector conversation has."""

@@ -214,7 +214,7 @@ async def test_the_outlook_check_reads_one_known_persons_working_hours(
         f"MailboxSettings.Read works in tenant {TENANT_ID} (one person read, with working hours)"
     )
     (call,) = connector.graph_calls
-    assert call.path == f"/graph/v1.0/users/{MANAGER_AAD}/mailboxSettings"
+    assert call.path == f"/graph/v1.0/users/{MANAGER_AAD}/mailboxSettings/workingHours"
 
 
 async def test_a_refused_outlook_read_says_what_to_grant_without_failing_the_doctor(

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.teams.workhours import CONCURRENCY, OutlookWeeks, iana_zone, working_hours_of
+from bot.teams.workhours import (
+    CONCURRENCY,
+    OutlookHours,
+    OutlookWeeks,
+    iana_zone,
+    working_hours_of,
+)
 from nudges.people.platform_week import Adopted
 from nudges.people.workweeks import WorkweekBook
 from nudges.store.database import Database
@@ -50,41 +56,35 @@ def test_outlook_zone_names_become_iana_names(name: str | None, expected: str | 
     assert iana_zone(name) == expected
 
 
-def _mailbox(days: list[str], start: str, end: str, zone: str = "GMT Standard Time") -> Any:
+def _hours(days: list[str], start: str, end: str, zone: str = "GMT Standard Time") -> Any:
     return {
-        "timeZone": "Romance Standard Time",
-        "workingHours": {
-            "daysOfWeek": days,
-            "startTime": f"{start}:00.0000000",
-            "endTime": f"{end}:00.0000000",
-            "timeZone": {"name": zone},
-        },
+        "daysOfWeek": days,
+        "startTime": f"{start}:00.0000000",
+        "endTime": f"{end}:00.0000000",
+        "timeZone": {"name": zone},
     }
 
 
 def test_working_hours_give_days_hours_and_the_zone_of_the_hours() -> None:
-    hours = working_hours_of(
-        _mailbox(["Monday", "tuesday", "THURSDAY", "friday"], "07:30", "15:45")
-    )
+    hours = working_hours_of(_hours(["Monday", "tuesday", "THURSDAY", "friday"], "07:30", "15:45"))
     assert hours.week is not None
     assert hours.week.days == frozenset({0, 1, 3, 4})
     assert (hours.week.start, hours.week.end) == (time(7, 30), time(15, 45))
-    # The zone the hours are in, not the mailbox's display zone.
     assert hours.zone == "Europe/London"
 
 
 def test_hours_to_midnight_end_at_23_59_and_hours_past_midnight_give_no_week() -> None:
-    late = working_hours_of(_mailbox(["sunday"], "16:00", "00:00"))
+    late = working_hours_of(_hours(["sunday"], "16:00", "00:00"))
     assert late.week is not None and late.week.end == time(23, 59)
-    night = working_hours_of(_mailbox(MON_FRI, "22:00", "06:00"))
+    night = working_hours_of(_hours(MON_FRI, "22:00", "06:00"))
     assert night.week is None and night.zone == "Europe/London"
 
 
-def test_a_mailbox_without_working_hours_gives_only_its_zone() -> None:
-    bare = working_hours_of({"timeZone": "Romance Standard Time"})
-    assert bare.week is None and bare.zone == "Europe/Paris"
-    custom = working_hours_of(_mailbox([], "09:00", "17:00", zone="Customized Time Zone"))
-    assert custom.week is None and custom.zone == "Europe/Paris"
+def test_no_days_or_a_custom_zone_give_nothing_to_take() -> None:
+    assert working_hours_of({}) == OutlookHours(None, None)
+    custom = _hours([], "09:00", "17:00", zone="Customized Time Zone")
+    custom["timeZone"]["@odata.type"] = "#microsoft.graph.customTimeZone"
+    assert working_hours_of(custom) == OutlookHours(None, None)
 
 
 async def _pattern(db: Database, aad: str) -> tuple[str, str, str, str] | None:
@@ -122,7 +122,7 @@ async def test_installing_the_app_takes_the_week_and_zone_from_outlook_and_statu
         # Outlook's zone is the zone of the hours: it replaces the client's.
         assert await _zone(db, MEGAN_AAD) == ("Europe/Berlin", "outlook")
         (call,) = teams.connector.graph_calls
-        assert call.path == f"/graph/v1.0/users/{MEGAN_AAD}/mailboxSettings"
+        assert call.path == f"/graph/v1.0/users/{MEGAN_AAD}/mailboxSettings/workingHours"
         assert call.headers["Authorization"] == "Bearer fake-connector-token"
         tokens = [c.path for c in teams.connector.calls if c.path.endswith("/token")]
         assert tokens == [f"/{TENANT}/oauth2/v2.0/token"]
