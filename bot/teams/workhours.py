@@ -2,10 +2,10 @@
 
 Needs the Graph application permission ``MailboxSettings.Read`` with an admin's consent in each
 tenant. Each person is read when they install the app, and everyone once a day (the first sweep a
-minute after start-up); a tenant that refuses (no permission, no consent) is skipped for the rest
-of that sweep. Whatever a person or an admin set explicitly wins (``nudges.people.platform_week``).
-Outlook names zones the Windows way ("W. Europe Standard Time"); CLDR's mapping, shipped with
-Babel, turns them into IANA names.
+minute after start-up); a tenant that refuses (no permission, no consent) or throttles (429) is
+skipped for the rest of that sweep. Whatever a person or an admin set explicitly wins
+(``nudges.people.platform_week``). Outlook names zones the Windows way ("W. Europe Standard
+Time"); CLDR's mapping, shipped with Babel, turns them into IANA names.
 """
 
 from __future__ import annotations
@@ -198,10 +198,12 @@ class OutlookWeeks:
             results = await asyncio.gather(
                 *(self.refresh_person(tenant_id, user) for user in batch), return_exceptions=True
             )
-            denied = None
+            denied = throttled = None
             for result in results:
                 if isinstance(result, GraphError) and result.denied:
                     denied = result
+                elif isinstance(result, GraphError) and result.status == 429:
+                    throttled = result
                 elif isinstance(result, BaseException):
                     counts["failed"] += 1
                     logger.warning("teams: outlook working hours failed: %s", result)
@@ -218,6 +220,11 @@ class OutlookWeeks:
                     denied,
                     PERMISSION,
                 )
+                return
+            if throttled is not None:
+                # Asking on would only lengthen the wait Graph imposes; tomorrow's sweep goes on.
+                counts["tenants throttled"] += 1
+                logger.warning("teams: tenant=%s throttled Outlook working hours", tenant_id)
                 return
 
     def start(self) -> None:

@@ -224,7 +224,7 @@ class FakeBotConnector:
         self.mailboxes: dict[str, dict[str, Any]] = {}
         # False: the app lacks MailboxSettings.Read, and Graph says so with a 403.
         self.mailbox_access = True
-        # A status Graph answers instead of the messages (e.g. 503), once per entry.
+        # A status Graph answers instead of messages or working hours (e.g. 503), once per entry.
         self.graph_failures: list[int] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -528,6 +528,11 @@ class FakeBotConnector:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.json_response(
                 {"error": {"code": "InvalidAuthenticationToken", "message": "empty"}}, status=401
+            )
+        if self.graph_failures:
+            status = self.graph_failures.pop(0)
+            return web.json_response(
+                {"error": {"code": "TooManyRequests", "message": "try later"}}, status=status
             )
         if not self.mailbox_access:
             return web.json_response(

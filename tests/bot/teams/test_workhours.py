@@ -240,6 +240,29 @@ async def test_a_tenant_without_the_permission_is_asked_once_per_sweep_batch(
         assert len(tokens) == 1
 
 
+async def test_a_throttled_tenant_is_left_for_the_next_sweep(db: Database) -> None:
+    async with running_teams(db, graph=True) as teams:
+        team = [f"0000000{n}-aaaa-4bbb-8ccc-dddddddddddd" for n in range(6)]
+        await make_org(
+            db,
+            created=datetime(2026, 11, 1, tzinfo=UTC),
+            managers={MEGAN_AAD: team},
+            platform="teams",
+            workspace=TENANT,
+        )
+        for aad in team:
+            teams.connector.set_working_hours(aad, MON_THU, "08:00", "16:00")
+        teams.connector.graph_failures = [429]
+        counts = await _outlook(teams).refresh_all()
+        # The rest of the first batch is stored; no second batch is asked for.
+        assert counts.pop("tenants throttled") == 1, counts
+        assert counts.total() == CONCURRENCY - 1, counts
+        assert len(teams.connector.graph_calls) == CONCURRENCY
+        stored = counts["updated"]
+        counts = await _outlook(teams).refresh_all()
+        assert counts == {"updated": 6 - stored, "unchanged": stored, "no mailbox": 1}, counts
+
+
 async def test_the_edge_sweeps_once_started_and_stops_with_it(db: Database) -> None:
     async with running_teams(db, graph=True) as teams:
         await make_org(
