@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     # None: on when MICROSOFT_APP_ID is set; true with no app id serves Teams without auth.
     teams_enabled: bool | None = None
-    # Where a Teams send whose answer was lost is looked up before it is sent again.
+    # Microsoft Graph: where a Teams send whose answer was lost is looked up before it is sent
+    # again, and where Outlook working hours are read.
     microsoft_graph_url: str = "https://graph.microsoft.com/v1.0/"
     microsoft_login_url: str = "https://login.microsoftonline.com/"
     # Teams user ids (Entra object ids) who are admins in every tenant.

@@ -9,15 +9,23 @@ messaging endpoint is tried only when ``NUDGEBOT_PUBLIC_URL`` says where Teams r
 from __future__ import annotations
 
 import contextlib
+import os
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.doctor import Finding, clock_finding
 from bot.settings import Settings, platform_status
 from bot.teams.adapter import MESSAGES_PATH
+from bot.teams.graph import GraphError, graph_client, request_token
+from bot.teams.workhours import PERMISSION, read_working_hours
+from nudges.domain import Platform
+from nudges.store.database import Database
+from nudges.store.org import Person, Workspace
 
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 # The authority botbuilder uses for multi-tenant apps.
@@ -67,6 +75,7 @@ async def teams_findings(settings: Settings) -> list[Finding]:
         )
     else:
         findings += await _token(settings)
+        findings.append(await _outlook(settings))
     findings.append(await _endpoint(settings))
     return findings
 
@@ -79,26 +88,15 @@ def _authority(settings: Settings) -> str:
 
 async def _token(settings: Settings) -> list[Finding]:
     login = settings.microsoft_login_url
-    login = login if login.endswith("/") else login + "/"
     authority = _authority(settings)
-    url = f"{login}{quote(authority, safe='')}/oauth2/v2.0/token"
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": settings.microsoft_app_id or "",
-        "client_secret": settings.microsoft_app_password or "",
-        "scope": BOT_FRAMEWORK_SCOPE,
-    }
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(url, data=form) as response,
-        ):
-            status = response.status
-            date = response.headers.get("Date")
-            body: Any = None
-            with contextlib.suppress(aiohttp.ContentTypeError, ValueError):
-                body = await response.json(content_type=None)
+        answer = await request_token(
+            login,
+            authority,
+            app_id=settings.microsoft_app_id or "",
+            app_password=settings.microsoft_app_password or "",
+            scope=BOT_FRAMEWORK_SCOPE,
+        )
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         return [
             Finding(
@@ -110,7 +108,7 @@ async def _token(settings: Settings) -> list[Finding]:
             )
         ]
     findings: list[Finding] = []
-    if status == 200 and isinstance(body, dict) and body.get("access_token"):
+    if answer.token is not None:
         findings.append(
             Finding(
                 "teams",
@@ -120,10 +118,10 @@ async def _token(settings: Settings) -> list[Finding]:
             )
         )
     else:
-        findings.append(_refused(settings, status, body))
-    if date:
+        findings.append(_refused(settings, answer.status, answer.body))
+    if answer.date:
         with contextlib.suppress(TypeError, ValueError):
-            findings.append(clock_finding("Microsoft login", parsedate_to_datetime(date)))
+            findings.append(clock_finding("Microsoft login", parsedate_to_datetime(answer.date)))
     return findings
 
 
@@ -142,6 +140,91 @@ def _refused(settings: Settings, status: int, body: Any) -> Finding:
     else:
         fix = "check MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TYPE"
     return Finding("teams", "token", False, seen, fix)
+
+
+def _grant_fix(app_id: str, tenant_id: str) -> str:
+    return (
+        f"in Entra (App registrations → {app_id} → API permissions) add the Microsoft Graph "
+        f"application permission {PERMISSION} and grant admin consent for tenant {tenant_id}"
+    )
+
+
+def _no_sqlite_file(db: Database) -> bool:
+    # Opening a missing SQLite file would create it: the doctor only looks.
+    if db.url.get_backend_name() != "sqlite":
+        return False
+    path = db.url.database or ""
+    return path in ("", ":memory:") or not os.path.exists(path)
+
+
+async def _a_teams_person(settings: Settings) -> tuple[str, str] | None:
+    """Return a (tenant, Entra object id) the store knows, or None; never creates a database."""
+    db = Database(settings.database_url)
+    try:
+        if _no_sqlite_file(db):
+            return None
+        async with db.session() as session:
+            row = (
+                await session.execute(
+                    select(Workspace.external_id, Person.external_id)
+                    .join(Person, Person.workspace_id == Workspace.id)
+                    .where(Workspace.platform == Platform.TEAMS.value, Person.reachable.is_(True))
+                    .order_by(Person.id)
+                    .limit(1)
+                )
+            ).first()
+    except (OSError, SQLAlchemyError):
+        return None
+    finally:
+        await db.dispose()
+    return (str(row[0]), str(row[1])) if row is not None else None
+
+
+async def _outlook(settings: Settings) -> Finding:
+    """Try reading one known person's Outlook working hours, and say what to grant if refused."""
+    check = "outlook working hours"
+    graph = graph_client(settings)
+    known = await _a_teams_person(settings) if graph is not None else None
+    if graph is None or known is None:
+        return Finding(
+            "teams",
+            check,
+            True,
+            "not checked: nobody from Teams is known yet (it is tried once someone has the app)",
+        )
+    tenant_id, user_id = known
+    try:
+        hours = await read_working_hours(graph, tenant_id, user_id)
+    except GraphError as exc:
+        if exc.status == 404:
+            return Finding(
+                "teams", check, True, f"{PERMISSION} works (one person checked has no mailbox)"
+            )
+        if exc.denied:
+            return Finding(
+                "teams",
+                check,
+                True,
+                f"off: tenant {tenant_id} refused ({exc}); working weeks come from Nudgebot only",
+                _grant_fix(graph.app_id, tenant_id),
+            )
+        return Finding("teams", check, False, f"Microsoft Graph: {exc}", "try again later")
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        where = settings.microsoft_graph_url
+        return Finding(
+            "teams",
+            check,
+            False,
+            f"cannot reach {where} ({type(exc).__name__})",
+            f"let this machine reach {where} over HTTPS (proxy, firewall, DNS)",
+        )
+    given = "with" if hours.week is not None else "without"
+    return Finding(
+        "teams",
+        check,
+        True,
+        f"{PERMISSION} works in tenant {tenant_id} (one person read, {given} working hours)",
+    )
 
 
 async def _endpoint(settings: Settings) -> Finding:

@@ -15,9 +15,11 @@ from bot.edge import EdgeCore, EdgeOptions
 from bot.settings import Settings
 from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_config
 from bot.teams.downloads import Downloads
+from bot.teams.graph import GraphClient, graph_client
 from bot.teams.handler import ActivityProfiles, TeamsHandler
 from bot.teams.messenger import TeamsMessenger, graph_from_settings
 from bot.teams.references import ConversationStore
+from bot.teams.workhours import OutlookWeeks
 from nudges.domain import Platform
 from nudges.services import Services
 
@@ -38,11 +40,13 @@ class TeamsEdge:
         core: EdgeCore,
         store: ConversationStore,
         downloads: Downloads,
+        outlook: OutlookWeeks | None = None,
     ) -> None:
         self.door = door
         self.core = core
         self.store = store
         self.downloads = downloads
+        self.outlook = outlook
 
     def status(self) -> str:
         """Say how Teams is reached."""
@@ -55,10 +59,14 @@ class TeamsEdge:
         self.downloads.add_routes(app)
 
     async def start(self) -> None:
-        """Nothing to connect: Teams calls in."""
+        """Nothing to connect (Teams calls in); start the daily Outlook working hours sweep."""
+        if self.outlook is not None:
+            self.outlook.start()
 
     async def stop(self) -> None:
         """Let commands and clicks being handled finish, for a few seconds at most."""
+        if self.outlook is not None:
+            await self.outlook.stop()
         await self.core.drain(SHUTDOWN_GRACE_SECONDS)
 
     async def drain(self) -> None:
@@ -82,16 +90,18 @@ def build_teams_edge(
         options=options or EdgeOptions.from_settings(settings, admins=settings.admin_ids),
     )
     store = ConversationStore(services.db.engine)
-    handler = TeamsHandler(core, store, profiles)
+    graph = graph_client(settings)
+    outlook = OutlookWeeks(services, graph) if graph is not None else None
+    handler = TeamsHandler(core, store, profiles, outlook=outlook)
     door = TeamsFrontDoor(config or auth_config(settings), handler)
     downloads = Downloads(settings.public_url)
-    _register_messenger(settings, services, door, store, downloads)
+    _register_messenger(settings, services, door, store, downloads, graph)
     if not door.auth_required:
         logger.warning(
             "teams: /api/messages accepts requests WITHOUT authentication (TEAMS_ENABLED=true and "
             "no MICROSOFT_APP_ID); use this only with the local Bot Framework Emulator"
         )
-    return TeamsEdge(door, core, store, downloads)
+    return TeamsEdge(door, core, store, downloads, outlook)
 
 
 def _register_messenger(
@@ -100,12 +110,13 @@ def _register_messenger(
     door: TeamsFrontDoor,
     store: ConversationStore,
     downloads: Downloads,
+    graph: GraphClient | None,
 ) -> None:
     messenger = TeamsMessenger(
         door.adapter,
         store,
         app_id=settings.microsoft_app_id,
-        graph=graph_from_settings(settings),
+        graph=graph_from_settings(settings, graph),
         downloads=downloads,
     )
     services.register_messenger(Platform.TEAMS, messenger)

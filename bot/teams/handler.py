@@ -41,6 +41,7 @@ from bot.teams.inbound import (
     tenant_of,
 )
 from bot.teams.references import ConversationStore
+from bot.teams.workhours import OutlookWeeks
 from nudges.coaching.interactions import ActionResult
 from nudges.messages import Action, FormId
 from nudges.people import directory
@@ -87,11 +88,17 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
     """Turn Teams activities into calls on the shared edge, and answers into Teams replies."""
 
     def __init__(
-        self, core: EdgeCore, store: ConversationStore, profiles: ActivityProfiles
+        self,
+        core: EdgeCore,
+        store: ConversationStore,
+        profiles: ActivityProfiles,
+        *,
+        outlook: OutlookWeeks | None = None,
     ) -> None:
         self.core = core
         self.store = store
         self.profiles = profiles
+        self.outlook = outlook
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Note who is asking, then route the activity by type."""
@@ -136,6 +143,11 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
             await self._bootstrap(
                 sender.tenant_id, sender.aad_object_id, personal=conversation.personal
             )
+            if self.outlook is not None and conversation.personal:
+                # A new person's Outlook week applies from their first message, not tomorrow's.
+                self.core.inflight.spawn(
+                    self.outlook.refresh_quietly(sender.tenant_id, sender.aad_object_id)
+                )
         if new:
             logger.info(
                 "teams: installed in a %s conversation tenant=%s",

@@ -51,6 +51,7 @@ from bot.teams.cards import (
     render_message,
 )
 from bot.teams.downloads import Downloads
+from bot.teams.graph import GraphClient, GraphError, GraphTokens
 from bot.teams.references import PERSONAL, Conversation, ConversationStore, conversations
 from nudges.domain import Platform
 from nudges.messages import Message
@@ -124,19 +125,6 @@ class WindowLimiter:
             self._history[key].append(self._clock())
 
 
-class GraphError(LookupError):
-    """Raised when Graph (or its token endpoint) refuses or fails a lookup."""
-
-    def __init__(self, what: str, status: int) -> None:
-        super().__init__(f"{what} answered {status}")
-        self.status = status
-
-    @property
-    def lasting(self) -> bool:
-        """Tell whether asking again later cannot help (no permission, no such chat)."""
-        return self.status in (400, 401, 403, 404)
-
-
 class GraphChats:
     """Find a delivered card in a 1:1 chat through Microsoft Graph (app-only token).
 
@@ -153,13 +141,22 @@ class GraphChats:
         graph_url: str = "https://graph.microsoft.com/v1.0/",
         login_url: str = "https://login.microsoftonline.com/",
         lookback: int = 50,
+        client: GraphClient | None = None,
     ) -> None:
         self.app_id = app_id
-        self._password = app_password
-        self.graph_url = graph_url if graph_url.endswith("/") else graph_url + "/"
-        self.login_url = login_url if login_url.endswith("/") else login_url + "/"
+        tokens = GraphTokens(app_id=app_id, app_password=app_password, login_url=login_url)
+        self.client = client or GraphClient(tokens, graph_url)
         self.lookback = lookback
-        self._tokens: dict[str, tuple[str, float]] = {}
+
+    @property
+    def graph_url(self) -> str:
+        """Return the Graph base URL the lookups go to."""
+        return self.client.graph_url
+
+    @property
+    def login_url(self) -> str:
+        """Return the login base URL the tokens come from."""
+        return self.client.tokens.login_url
 
     def chat_id(self, conversation: Conversation) -> str:
         """Name the Graph chat of a personal bot conversation."""
@@ -171,20 +168,10 @@ class GraphChats:
     async def find(self, conversation: Conversation, delivery_id: str) -> str | None:
         """Return the id of the message in the chat that carries ``delivery_id``'s marker."""
         marker = f'"{delivery_marker(delivery_id)}"'
-        token = await self._token(conversation.tenant_id)
-        url = f"{self.graph_url}chats/{quote(self.chat_id(conversation), safe='')}/messages"
-        timeout = aiohttp.ClientTimeout(total=DEFAULT_TIMEOUT)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(
-                url,
-                params={"$top": str(self.lookback)},
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response,
-        ):
-            if response.status != 200:
-                raise GraphError("graph", response.status)
-            listing = await response.json()
+        path = f"chats/{quote(self.chat_id(conversation), safe='')}/messages"
+        listing = await self.client.get(
+            conversation.tenant_id, path, params={"$top": str(self.lookback)}
+        )
         for item in listing.get("value") or []:
             for attachment in item.get("attachments") or []:
                 content = attachment.get("content")
@@ -192,31 +179,8 @@ class GraphChats:
                     return str(item.get("id"))
         return None
 
-    async def _token(self, tenant_id: str) -> str:
-        cached = self._tokens.get(tenant_id)
-        if cached is not None and cached[1] > time.monotonic() + 60:
-            return cached[0]
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.app_id,
-            "client_secret": self._password,
-            "scope": "https://graph.microsoft.com/.default",
-        }
-        url = f"{self.login_url}{quote(tenant_id, safe='')}/oauth2/v2.0/token"
-        timeout = aiohttp.ClientTimeout(total=DEFAULT_TIMEOUT)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(url, data=form) as response,
-        ):
-            if response.status != 200:
-                raise GraphError("token endpoint", response.status)
-            body = await response.json()
-        token = str(body["access_token"])
-        self._tokens[tenant_id] = (token, time.monotonic() + float(body.get("expires_in", 300)))
-        return token
 
-
-def graph_from_settings(settings: Settings) -> GraphChats | None:
+def graph_from_settings(settings: Settings, client: GraphClient | None = None) -> GraphChats | None:
     """Return the Graph lookup for in-doubt sends, or None when the app has no client secret."""
     if not settings.microsoft_app_id or not settings.microsoft_app_password:
         return None
@@ -225,6 +189,7 @@ def graph_from_settings(settings: Settings) -> GraphChats | None:
         app_password=settings.microsoft_app_password,
         graph_url=settings.microsoft_graph_url,
         login_url=settings.microsoft_login_url,
+        client=client,
     )
 
 

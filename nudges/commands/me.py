@@ -60,6 +60,7 @@ async def timezone(ctx: Context, command: ast.MeTimezone) -> Outcome:
     me = ctx.actor
     previous = me.timezone
     me.timezone = command.zone
+    me.timezone_source = None  # an explicit choice: Outlook never overrides it
     ctx.audit("me.timezone", person_target(me), zone=command.zone, previous=previous)
     return Outcome(timezone_reply(ctx, me))
 

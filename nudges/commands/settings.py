@@ -252,6 +252,7 @@ async def set_timezone(ctx: Context, command: ast.Timezone) -> Outcome:
     person = await ctx.person(command.target)
     previous = person.timezone
     person.timezone = command.zone
+    person.timezone_source = None  # an explicit choice: Outlook never overrides it
     ctx.audit("timezone.set", person_target(person), zone=command.zone, previous=previous)
     return Outcome(timezone_reply(ctx, person))
 

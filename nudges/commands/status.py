@@ -139,10 +139,14 @@ def _profile_lines(ctx: Context, person: Person) -> list[str]:
         ctx.say(
             "status.zone",
             zone=zone.key,
-            source=ctx.say("status.source.own" if own_zone else "status.source.workspace"),
+            source=ctx.say(f"status.source.{_zone_source(person) if own_zone else 'workspace'}"),
         ),
         ctx.say("status.kinds.all") if kinds is None else ctx.say("status.kinds.some", kinds=kinds),
     ]
+
+
+def _zone_source(person: Person) -> str:
+    return "outlook" if person.timezone_source == "outlook" else "own"
 
 
 def _programme_line(ctx: Context, person: Person) -> str:

@@ -259,6 +259,7 @@ async def record_profile(
         try:
             ZoneInfo(timezone)
             person.timezone = timezone
+            person.timezone_source = "platform"
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             pass
     lang = resolve_locale(locale, None) if locale else None

@@ -95,7 +95,7 @@ class WorkweekBook:
             if row is not None:
                 if key not in self.parsed:
                     self.parsed[key] = pattern_of(row)
-                return self.parsed[key], key.split(":", 1)[0]
+                return self.parsed[key], "outlook" if row.source == "outlook" else key.split(":")[0]
         return directory.default_week(self.workspace), "default"
 
     def people_with_their_own(self) -> set[int]:

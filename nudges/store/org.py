@@ -44,6 +44,9 @@ class Person(Base):
     # The name the platform shows for them, refreshed whenever their profile is read.
     display_name: Mapped[str | None] = mapped_column(String(200), default=None)
     timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Who set the zone when not a person or an admin: "platform" (the chat client) or "outlook"
+    # (Outlook working hours); None is an explicit choice (or unknown), which nothing overrides.
+    timezone_source: Mapped[str | None] = mapped_column(String(16), default=None)
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,4 +1,4 @@
-"""Play the Bot Framework connector (and the bit of Microsoft Graph we read) on loopback.
+"""Play the Bot Framework connector (and the bits of Microsoft Graph we read) on loopback.
 
 Answer shapes follow ``platform-samples/teams`` (``create_conversation.*.docs.json``, the status
 table in PROACTIVE.md). Every activity is checked independently of the renderer: Adaptive Cards
@@ -221,7 +221,12 @@ class FakeBotConnector(FakeServer):
         self.member_names: dict[str, str] = {}
         self.graph_calls: list[Call] = []
         self.graph_enabled = True
-        # A status Graph answers instead of the messages (e.g. 503), once per entry.
+        # Mailbox settings by Entra object id, as GET /users/{id}/mailboxSettings has them; the
+        # fake answers the workingHours part of them.
+        self.mailboxes: dict[str, dict[str, Any]] = {}
+        # False: the app lacks MailboxSettings.Read, and Graph says so with a 403.
+        self.mailbox_access = True
+        # A status Graph answers instead of messages or working hours (e.g. 503), once per entry.
         self.graph_failures: list[int] = []
         self.by_conversation: dict[str, list[Posted]] = defaultdict(list)
         # When set, the token endpoint refuses any other client secret, as Entra does.
@@ -240,6 +245,9 @@ class FakeBotConnector(FakeServer):
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/graph/v1.0/chats/{chat}/messages", self._graph_messages)
+        app.router.add_get(
+            "/graph/v1.0/users/{user}/mailboxSettings/workingHours", self._working_hours
+        )
 
     @property
     def base_url(self) -> str:
@@ -483,6 +491,54 @@ class FakeBotConnector(FakeServer):
             if meta.get("graph_chat") == chat:
                 found.extend(self.by_conversation.get(cid, []))
         return found
+
+    def set_working_hours(
+        self,
+        aad_object_id: str,
+        days: list[str],
+        start: str,
+        end: str,
+        zone: str = "W. Europe Standard Time",
+    ) -> None:
+        """Give a person Outlook working hours (``days`` as Graph names them, times HH:MM)."""
+        self.mailboxes[aad_object_id] = {
+            "timeZone": zone,
+            "language": {"locale": "en-US", "displayName": "English (United States)"},
+            "workingHours": {
+                "daysOfWeek": days,
+                "startTime": f"{start}:00.0000000",
+                "endTime": f"{end}:00.0000000",
+                "timeZone": {"name": zone},
+            },
+        }
+
+    async def _working_hours(self, request: web.Request) -> web.Response:
+        self.graph_calls.append(Call(request.method, request.path, None, dict(request.headers)))
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.json_response(
+                {"error": {"code": "InvalidAuthenticationToken", "message": "empty"}}, status=401
+            )
+        if self.graph_failures:
+            status = self.graph_failures.pop(0)
+            return web.json_response(
+                {"error": {"code": "TooManyRequests", "message": "try later"}}, status=status
+            )
+        if not self.mailbox_access:
+            return web.json_response(
+                {"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}},
+                status=403,
+            )
+        found = self.mailboxes.get(request.match_info["user"])
+        if found is None:
+            return web.json_response(
+                {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "no mailbox"}},
+                status=404,
+            )
+        user = request.match_info["user"]
+        context = f"https://graph.microsoft.com/v1.0/$metadata#users('{user}')/mailboxSettings"
+        return web.json_response(
+            {"@odata.context": f"{context}/workingHours", **found.get("workingHours", {})}
+        )
 
     def name_graph_chat(self, conversation_id: str, chat_id: str) -> None:
         """Tell the fake which Graph chat id a connector conversation has."""

@@ -24,7 +24,7 @@ from nudges.ports import DashboardLinks, FakeClock
 from nudges.services import Services
 from nudges.store.database import Database
 from tests.bot.slack.app_harness import NOW, build_services
-from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.bot_connector import BOT_APP_ID, FakeBotConnector
 
 # Activities in the shapes Teams sends, written for these tests (tests/fixtures/teams).
 SAMPLES = Path(__file__).parents[2] / "fixtures" / "teams"
@@ -134,21 +134,33 @@ async def running_teams(
     admins: str | None = None,
     connector: FakeBotConnector | None = None,
     dashboard: DashboardLinks | None = None,
+    graph: bool = False,
 ) -> AsyncIterator[TeamsHarness]:
-    """Start the Teams edge on ``db`` with auth off (unless ``config`` says otherwise)."""
+    """Start the Teams edge on ``db`` with auth off (unless ``config`` says otherwise).
+
+    With ``graph`` the app has a client secret and reads Microsoft Graph at the fake connector,
+    while requests stay unauthenticated (as with the Emulator).
+    """
     await clear_teams_tables(db)
     clock = FakeClock(NOW)
     services = build_services(db, clock)
     services.dashboard_links = dashboard
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        teams_enabled=True,
-        microsoft_app_id=config.APP_ID if config else None,
-        microsoft_app_password=config.APP_PASSWORD if config else None,
-        nudgebot_admins=admins,
-        default_locale="en",
-    )
     async with _connector(connector) as fake:
+        values: dict[str, Any] = {
+            "teams_enabled": True,
+            "microsoft_app_id": config.APP_ID if config else None,
+            "microsoft_app_password": config.APP_PASSWORD if config else None,
+            "nudgebot_admins": admins,
+            "default_locale": "en",
+        }
+        if graph:
+            values["microsoft_app_id"] = BOT_APP_ID
+            values["microsoft_app_password"] = "fake-secret"
+            values["microsoft_graph_url"] = fake.graph_url
+            values["microsoft_login_url"] = fake.base_url
+        settings = Settings(_env_file=None, **values)
+        if graph and config is None:
+            config = AuthConfig(None, None, "MultiTenant", None)
         edge = build_teams_edge(settings, services, config=config)
         app = create_web_app(db)
         edge.add_routes(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,13 @@ from bot.doctor import Finding, render
 from bot.settings import Settings
 from bot.teams.adapter import TeamsFrontDoor, auth_config
 from bot.teams.doctor import SECRET_FIX, SINGLE_TENANT_FIX, teams_findings
+from nudges.store.database import Database
 from tests.bot.cli_runner import run_cli
 from tests.fakes.bot_connector import BOT_APP_ID, TENANT_ID, FakeBotConnector
+from tests.nudges.orgs import make_org
 
 SECRET = "good~secret.value"
+MANAGER_AAD = "5e7f7a46-1841-31c9-1e2f-2cc3c7630233"
 
 
 def _settings(**values: object) -> Settings:
@@ -185,3 +189,53 @@ async def test_the_command_exits_by_the_teams_result(tmp_path: Path, refused: bo
         token = [line.split() for line in text.splitlines() if "issued for app" in line]
         assert token and token[0][:3] == ["ok", "teams", "token"], text
         assert text.rstrip().endswith("everything configured works")
+
+
+async def _with_a_teams_person(db: Database) -> None:
+    await make_org(
+        db,
+        created=datetime(2026, 11, 1, tzinfo=UTC),
+        managers={MANAGER_AAD: []},
+        platform="teams",
+        workspace=TENANT_ID,
+    )
+
+
+async def test_the_outlook_check_reads_one_known_persons_working_hours(
+    connector: FakeBotConnector, db: Database, database_url: str
+) -> None:
+    await _with_a_teams_person(db)
+    connector.set_working_hours(MANAGER_AAD, ["monday", "friday"], "08:00", "12:00")
+    settings = _teams(connector, database_url=database_url, microsoft_graph_url=connector.graph_url)
+    findings = await teams_findings(settings)
+    outlook = _by_check(findings)["teams/outlook working hours"]
+    assert outlook.ok and not outlook.fix
+    assert outlook.detail == (
+        f"MailboxSettings.Read works in tenant {TENANT_ID} (one person read, with working hours)"
+    )
+    (call,) = connector.graph_calls
+    assert call.path == f"/graph/v1.0/users/{MANAGER_AAD}/mailboxSettings/workingHours"
+
+
+async def test_a_refused_outlook_read_says_what_to_grant_without_failing_the_doctor(
+    connector: FakeBotConnector, db: Database, database_url: str
+) -> None:
+    await _with_a_teams_person(db)
+    connector.mailbox_access = False
+    settings = _teams(connector, database_url=database_url, microsoft_graph_url=connector.graph_url)
+    findings = await teams_findings(settings)
+    outlook = _by_check(findings)["teams/outlook working hours"]
+    assert outlook.ok, "the permission is optional: doctor still passes"
+    assert outlook.detail.startswith(f"off: tenant {TENANT_ID} refused (graph answered 403")
+    assert "MailboxSettings.Read" in outlook.fix and "admin consent" in outlook.fix
+    assert BOT_APP_ID in outlook.fix
+    assert f"-> {outlook.fix}" in render(findings)
+
+
+async def test_the_outlook_check_waits_for_someone_to_have_the_app(
+    connector: FakeBotConnector, db: Database, database_url: str
+) -> None:
+    settings = _teams(connector, database_url=database_url, microsoft_graph_url=connector.graph_url)
+    outlook = _by_check(await teams_findings(settings))["teams/outlook working hours"]
+    assert outlook.ok and outlook.detail.startswith("not checked: nobody from Teams")
+    assert connector.graph_calls == []
