@@ -15,6 +15,7 @@ from nudges.store.pulse import (
     PulseRetiredQuestion,
 )
 from nudges.store.rights import ForgottenPerson, PollTotals
+from nudges.store.shared import Mark, SealedDownload, SendPace
 from nudges.store.slack_events import ProcessedEvent
 
 metadata = Base.metadata
@@ -27,6 +28,7 @@ __all__ = [
     "Commitment",
     "Delivery",
     "ForgottenPerson",
+    "Mark",
     "Person",
     "PollTotals",
     "ProcessedEvent",
@@ -36,6 +38,8 @@ __all__ = [
     "PulsePoll",
     "PulseRetiredQuestion",
     "ReportingLine",
+    "SealedDownload",
+    "SendPace",
     "Workspace",
     "metadata",
 ]

@@ -73,9 +73,7 @@ class RoundRobinProxy:
         for step in range(len(self.ports)):
             index = (first + step) % len(self.ports)
             try:
-                up_reader, up_writer = await asyncio.open_connection(
-                    "127.0.0.1", self.ports[index]
-                )
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.ports[index])
             except OSError:
                 continue
             self.backend_of[client_port] = index
@@ -121,10 +119,12 @@ class Pair:
     # The newer click's request leaves first when True (the network keeps no order).
     newer_first: bool
     lag: float
+    # Names the message clicked (Slack's message_ts in the person's DM).
+    message_ts: str = "1700000000.000100"
     sent: tuple[Sent, Sent] = field(default_factory=lambda: (Sent(), Sent()))
 
 
-def click_body(user: str, action_id: str, value: str, clicked_at: float) -> bytes:
+def click_body(user: str, action_id: str, value: str, clicked_at: float, message_ts: str) -> bytes:
     """Encode a block_actions request for a click in the person's DM with the bot."""
     channel = dm_channel(user)
     payload = {
@@ -134,7 +134,7 @@ def click_body(user: str, action_id: str, value: str, clicked_at: float) -> byte
         "token": "legacy-verification-token",
         "container": {
             "type": "message",
-            "message_ts": "1700000000.000100",
+            "message_ts": message_ts,
             "channel_id": channel,
             "is_ephemeral": False,
         },
@@ -213,13 +213,16 @@ async def click_pairs(proxy: RoundRobinProxy, pairs: list[Pair], spread: float) 
             await asyncio.sleep(wait)
         conns = [await asyncio.open_connection("127.0.0.1", proxy.port) for _ in range(2)]
         bodies = [
-            click_body(pair.user, pair.action_ids[i], pair.values[i], pair.clicked_at[i])
+            click_body(
+                pair.user, pair.action_ids[i], pair.values[i], pair.clicked_at[i], pair.message_ts
+            )
             for i in range(2)
         ]
         # The pair's first request leaves now; the other up to the gap between the clicks later.
         delays = (pair.lag, 0.0) if pair.newer_first else (0.0, pair.lag)
         for i in range(2):
-            tasks.append(asyncio.create_task(_send(proxy, conns[i], bodies[i], pair.sent[i], delays[i])))
+            sending = _send(proxy, conns[i], bodies[i], pair.sent[i], delays[i])
+            tasks.append(asyncio.create_task(sending))
     await asyncio.gather(*tasks)
 
 
