@@ -41,14 +41,14 @@ class SharedPace:
         """Take the next slot at ``rate`` sends a second; return the seconds to wait for it."""
         interval = timedelta(seconds=1.0 / rate)
         now = _now()
-        stmt = postgresql.insert(SendPace).values(workspace_id=self.workspace_id, next_at=now)
-        stmt = stmt.on_conflict_do_update(
+        insert = postgresql.insert(SendPace).values(workspace_id=self.workspace_id, next_at=now)
+        stmt = insert.on_conflict_do_update(
             index_elements=[SendPace.workspace_id],
             set_={"next_at": func.greatest(SendPace.next_at, now) + interval},
         ).returning(SendPace.next_at)
         try:
             async with self.db.session() as session:
-                next_at = (await session.execute(stmt)).scalar_one()
+                next_at: datetime = (await session.execute(stmt)).scalar_one()
                 await session.commit()
         except Exception as exc:
             # The store is what holds the pace together; without it, this process's own holds.
@@ -56,7 +56,7 @@ class SharedPace:
             return 0.0
         self._broken = False
         start = next_at - interval
-        return max(0.0, (start - _now()).total_seconds() - EARLY / rate)
+        return max(0.0, float((start - _now()).total_seconds()) - EARLY / rate)
 
     async def pause(self, seconds: float) -> None:
         """Push the shared schedule at least ``seconds`` from now (the platform said "too many")."""
