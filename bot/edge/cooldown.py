@@ -52,7 +52,7 @@ class SharedDmCooldown:
         """Say yes at most once per cooldown per person across replicas; yes with the store down."""
         if not self.local.should_reply(workspace_id, user_id, now):
             return False
-        key = f"dm:{self.platform}:{workspace_id}:{user_id}"
+        key = marks.about("dm", self.platform, workspace_id, user_id)
         try:
             async with self.db.session() as session:
                 taken = await marks.claim(session, key, now + self.local.cooldown, now)

@@ -140,7 +140,7 @@ class HomeRefresh:
             return None
 
     def _mark(self, kind: str, key: tuple[str, str]) -> str:
-        return f"home-{kind}:{self._platform}:{key[0]}:{key[1]}"
+        return marks.about(f"home-{kind}", self._platform, *key)
 
     async def _claim_publish(self, key: tuple[str, str]) -> bool:
         """Take the publish unless one began after the newest change anywhere; True alone."""

@@ -28,6 +28,21 @@ def _insert(session: AsyncSession, key: str, until: datetime) -> Any:
     return insert(Mark).values(key=key, until=until)
 
 
+def about(kind: str, platform: str, workspace: str, user: str) -> str:
+    """Name the mark ``kind`` of one person; every such key ends in what ``forget`` matches."""
+    return f"{kind}:{platform}:{workspace}:{user}"
+
+
+async def forget(session: AsyncSession, platform: str, workspace: str, user: str) -> int:
+    """Delete every mark of one person (their erasure); return how many."""
+    gone = await session.execute(
+        delete(Mark)
+        .where(Mark.key.endswith(f":{platform}:{workspace}:{user}", autoescape=True))
+        .execution_options(synchronize_session=False)
+    )
+    return max(int(getattr(gone, "rowcount", 0) or 0), 0)
+
+
 async def claim(session: AsyncSession, key: str, until: datetime, free_before: datetime) -> bool:
     """Set ``key`` to ``until`` if it is absent or set before ``free_before``; say if it was."""
     await _sweep(session, free_before)
