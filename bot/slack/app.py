@@ -39,6 +39,7 @@ from bot.slack.blocks import (
     to_mrkdwn,
 )
 from bot.slack.events_seen import EventLedger, dedupe_middleware
+from bot.slack.grid import workspace_of
 from nudges.coaching.interactions import ActionResult
 from nudges.domain import Platform
 from nudges.i18n import t
@@ -80,7 +81,11 @@ class SlackListeners:
     # -- the /nudges command -----------------------------------------------------------------
 
     async def on_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         """Run the command; answer in the acknowledgement when quick, else via response_url."""
 
@@ -99,7 +104,7 @@ class SlackListeners:
                 )
 
         await self.core.commands.answer(
-            str(command.get("team_id", "")),
+            workspace_of(command, context),
             str(command.get("user_id", "")),
             str(command.get("text", "")),
             now=now,
@@ -108,14 +113,21 @@ class SlackListeners:
 
     # -- buttons -----------------------------------------------------------------------------
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_action(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
         """Acknowledge a click, then apply it in the background.
 
         Only what applying needs is kept (``_Pressed``), so Bolt can let go of the request while
         the click waits for the rest of a burst to be acknowledged.
         """
         await ack()
-        self.inflight.spawn(self._apply_actions(_pressed(body), client))
+        pressed = _pressed(body, workspace_of(body, context))
+        self.inflight.spawn(self._apply_actions(pressed, client))
 
     async def _apply_actions(self, pressed: _Pressed, client: AsyncWebClient) -> None:
         try:
@@ -157,10 +169,15 @@ class SlackListeners:
     # -- modals ------------------------------------------------------------------------------
 
     async def on_view_submission(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         """Save a submitted form; field errors go back in the acknowledgement."""
-        team_id = _team_of(body)
+        team_id = workspace_of(body, context)
         user_id = str((body.get("user") or {}).get("id", ""))
         values = parse_modal_values((view.get("state") or {}).get("values") or {})
 
@@ -201,12 +218,16 @@ class SlackListeners:
     # -- App Home ----------------------------------------------------------------------------
 
     async def on_home_opened(
-        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        self,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         """Publish the person's Home tab when they open it."""
         if event.get("tab", "home") != "home":
             return
-        team_id = _team_of(body)
+        team_id = workspace_of(body, context)
         user_id = str(event.get("user", ""))
         if team_id and user_id:
             self.core.home_opened(team_id, user_id)
@@ -243,7 +264,7 @@ class SlackListeners:
         user_id = str(event.get("user") or "")
         if not user_id or user_id == context.bot_user_id:
             return
-        team_id = _team_of(body)
+        team_id = workspace_of(body, context)
         if not await self.core.should_answer_dm(team_id, user_id):
             return
         await self.inflight.run(self._dm_reply(client, team_id, user_id, str(event["channel"])))
@@ -259,7 +280,9 @@ class SlackListeners:
     async def on_app_uninstalled(self, context: AsyncBoltContext) -> None:
         """Forget a workspace's installation when it removes the app."""
         assert self._revocation is not None
-        logger.info("slack app uninstalled team=%s", context.team_id)
+        logger.info(
+            "slack app uninstalled team=%s enterprise=%s", context.team_id, context.enterprise_id
+        )
         await self.inflight.run(self._revocation.handle_app_uninstalled_events(context))
 
     async def on_tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -370,8 +393,7 @@ class _Pressed:
     channel: str
 
 
-def _pressed(body: Mapping[str, Any]) -> _Pressed:
-    team_id = _team_of(body)
+def _pressed(body: Mapping[str, Any], team_id: str) -> _Pressed:
     user_id = str((body.get("user") or {}).get("id", ""))
     message_key = _message_key(body)
     clicks = tuple(
@@ -389,18 +411,6 @@ def _pressed(body: Mapping[str, Any]) -> _Pressed:
     channel = channel or str((body.get("channel") or {}).get("id") or "")
     trigger = body.get("trigger_id")
     return _Pressed(team_id, user_id, clicks, str(trigger) if trigger else None, channel)
-
-
-def _team_of(body: Mapping[str, Any]) -> str:
-    team = body.get("team")
-    if isinstance(team, Mapping) and team.get("id"):
-        return str(team["id"])
-    if body.get("team_id"):
-        return str(body["team_id"])
-    user = body.get("user")
-    if isinstance(user, Mapping) and user.get("team_id"):
-        return str(user["team_id"])
-    return ""
 
 
 def _message_key(body: Mapping[str, Any]) -> str:

@@ -3,7 +3,7 @@
 The bot token is tried with ``auth.test`` (whose ``x-oauth-scopes`` header lists what the token
 was granted), the app-level token with ``apps.connections.open`` (which only hands out a URL;
 nothing connects), and the signing secret by its shape. With OAuth installs each installed
-workspace's token is tried the same way.
+workspace's (or Enterprise Grid org's) token is tried the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.doctor import Finding, clock_finding
@@ -31,6 +30,11 @@ MAX_INSTALLS_CHECKED = 20
 
 TOKEN_FIX = "copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions into SLACK_BOT_TOKEN"
 REINSTALL_FIX = "add the scopes from bot/slack/manifest.yml and reinstall the app"
+ORG_WIDE_HOW = (
+    "to install org-wide in an Enterprise Grid org (once for all its workspaces), set "
+    "settings.org_deploy_enabled to true in the app's manifest; an org admin then opens "
+    "/slack/install, picks the org, and adds the app to its workspaces (README: Enterprise Grid)"
+)
 
 
 async def slack_findings(settings: Settings) -> list[Finding]:
@@ -129,47 +133,43 @@ async def _installs(settings: Settings, api_url: str) -> list[Finding]:
         settings.slack_client_id, db.engine, settings.nudgebot_secret_key
     )
     try:
-        async with db.engine.connect() as conn:
-            teams = sorted(
-                {
-                    str(team)
-                    for team in (
-                        await conn.scalars(
-                            select(store.bots.c.team_id).where(
-                                store.bots.c.client_id == settings.slack_client_id
-                            )
-                        )
-                    ).all()
-                    if team
-                }
-            )
-        tokens = [(team, await store.bot_token(team)) for team in teams[:MAX_INSTALLS_CHECKED]]
+        installed = await store.installed_workspaces()
+        tokens = [
+            (workspace, org_wide, await store.bot_token(workspace))
+            for workspace, org_wide in installed[:MAX_INSTALLS_CHECKED]
+        ]
     except (OSError, SQLAlchemyError):
         return []  # the database row of the table already says why
     finally:
         await db.dispose()
-    if not teams:
+    if not installed:
         return [
             Finding(
                 "slack",
                 "installs",
                 True,
                 "no workspace has installed the app yet",
-                "open /slack/install in a browser to install it",
+                f"open /slack/install in a browser to install it; {ORG_WIDE_HOW}",
             )
         ]
-    findings = [Finding("slack", "installs", True, f"{len(teams)} workspace(s) installed")]
-    for team, token in tokens:
+    orgs = sum(1 for _, org_wide in installed if org_wide)
+    summary = f"{len(installed) - orgs} workspace(s) installed"
+    if orgs:
+        summary += f", {orgs} Enterprise Grid org(s) org-wide (each counts its people once)"
+    findings = [Finding("slack", "installs", True, summary)]
+    for workspace, org_wide, token in tokens:
+        label = f"install {workspace}" + (" (org-wide)" if org_wide else "")
         if token is None:
             findings.append(
                 Finding(
                     "slack",
-                    f"install {team}",
+                    label,
                     False,
                     "its token cannot be read (NUDGEBOT_SECRET_KEY changed?)",
-                    "restore the old key or reinstall the app in that workspace",
+                    "restore the old key or reinstall the app in that "
+                    + ("org" if org_wide else "workspace"),
                 )
             )
             continue
-        findings += await _bot_token(f"install {team}", token, api_url)
+        findings += await _bot_token(label, token, api_url)
     return findings

@@ -6,7 +6,8 @@ Three ways to run, picked from the environment (see ``bot.settings.platform_stat
   service opens, so no public URL is needed and no route is mounted;
 * HTTP, one workspace: ``SLACK_BOT_TOKEN`` + ``SLACK_SIGNING_SECRET``, at ``POST /slack/events``;
 * HTTP, many workspaces: ``SLACK_CLIENT_ID`` + ``SLACK_CLIENT_SECRET`` + ``SLACK_SIGNING_SECRET``
-  + ``NUDGEBOT_SECRET_KEY``, adding ``GET /slack/install`` and ``GET /slack/oauth_redirect``.
+  + ``NUDGEBOT_SECRET_KEY``, adding ``GET /slack/install`` and ``GET /slack/oauth_redirect``;
+  an Enterprise Grid org may install once for all its workspaces (``bot.slack.grid``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.settings import Settings, platform_status
 from bot.slack import ClientFor
 from bot.slack.app import COMMAND, SlackListeners, build_bolt_app
 from bot.slack.events_seen import EventLedger
+from bot.slack.grid import workspace_key
 from bot.slack.messenger import SlackMessenger, with_retry_handlers
 from bot.slack.oauth import (
     INSTALL_PATH,
@@ -314,10 +316,13 @@ def _installed_client(store: EncryptedInstallationStore, api_url: str) -> Client
 async def _remember_workspace(
     services: Services, core: EdgeCore, installation: Installation
 ) -> None:
-    if not installation.team_id:
+    workspace_id = workspace_key(
+        installation.enterprise_id, installation.team_id, installation.is_enterprise_install
+    )
+    if not workspace_id:
         return
     async with services.db.session() as session:
-        await core.people.ensure_workspace(session, installation.team_id)
+        await core.people.ensure_workspace(session, workspace_id)
         await session.commit()
 
 

@@ -22,11 +22,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, Text, desc, select
+from sqlalchemy import MetaData, Text, and_, desc, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
 
+from bot.slack.grid import workspace_key
 from bot.slack.oauth_tables import (
     STATES_TABLE,
     bots_table,
@@ -90,19 +91,47 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
         """Refuse: the schema belongs to our Alembic migrations."""
         raise RuntimeError("run `nudgebot migrate`; the Slack OAuth tables are migrated")
 
-    async def bot_token(self, team_id: str) -> str | None:
-        """Return the newest bot token installed in workspace ``team_id``, if any."""
+    async def bot_token(self, workspace_id: str) -> str | None:
+        """Return the newest bot token of a Nudgebot workspace, if any.
+
+        ``workspace_id`` is a workspace (``T…``) or, for an org-wide install, the org (``E…``);
+        see ``bot.slack.grid``.
+        """
         c = self.bots.c
-        # Match on the team alone: a Grid workspace's rows carry its enterprise id as well.
+        # A workspace's rows carry its org's enterprise id too when it is in a Grid org, so
+        # the team alone names them; an org-wide install's row has no team at all.
+        org_wide = and_(
+            c.enterprise_id == workspace_id,
+            c.is_enterprise_install.is_(True),
+            c.team_id.is_(None),
+        )
         query = (
             select(c.bot_token)
-            .where(c.client_id == self.client_id, c.team_id == team_id, c.bot_token.is_not(None))
+            .where(
+                c.client_id == self.client_id,
+                or_(c.team_id == workspace_id, org_wide),
+                c.bot_token.is_not(None),
+            )
             .order_by(desc(c.installed_at), desc(c.id))
             .limit(1)
         )
         async with self.engine.connect() as conn:
             token = (await conn.execute(query)).scalar_one_or_none()
         return str(token) if token else None
+
+    async def installed_workspaces(self) -> list[tuple[str, bool]]:
+        """Return each installed Nudgebot workspace id, and whether it is an org-wide install."""
+        c = self.bots.c
+        query = select(c.enterprise_id, c.team_id, c.is_enterprise_install).where(
+            c.client_id == self.client_id
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        found = {
+            (workspace_key(enterprise, team, org_wide), bool(org_wide and enterprise))
+            for enterprise, team, org_wide in rows
+        }
+        return sorted(item for item in found if item[0])
 
 
 def state_store(engine: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
@@ -126,9 +155,10 @@ class _Callbacks(AsyncCallbackOptions):
     async def _success(self, args: AsyncSuccessArgs) -> BoltResponse:
         installation = args.installation
         logger.info(
-            "slack app installed team=%s enterprise=%s",
+            "slack app installed team=%s enterprise=%s org_wide=%s",
             installation.team_id,
             installation.enterprise_id,
+            installation.is_enterprise_install,
         )
         if self._on_installed is not None:
             await self._on_installed(installation)

@@ -24,8 +24,17 @@ DEFAULT_MAX_ENTRIES = 10_000
 NOT_FOUND_ERRORS = frozenset({"user_not_found", "user_not_visible"})
 
 
-def profile_from_user(user: Mapping[str, Any]) -> Profile:
-    """Read the neutral profile from the ``user`` object of a ``users.info`` answer."""
+# The flags that make someone an admin, at the top of the user object for their workspace and
+# under ``enterprise_user`` for their Enterprise Grid org.
+ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
+
+
+def profile_from_user(user: Mapping[str, Any], workspace_id: str = "") -> Profile:
+    """Read the neutral profile from the ``user`` object of a ``users.info`` answer.
+
+    ``workspace_id`` is the Nudgebot workspace asked about: when it is the user's Grid org (an
+    org-wide install), the org's admins and owners are the admins, not each workspace's.
+    """
     names = user.get("profile") if isinstance(user.get("profile"), Mapping) else {}
     assert isinstance(names, Mapping)
     return Profile(
@@ -35,9 +44,7 @@ def profile_from_user(user: Mapping[str, Any]) -> Profile:
         or _optional_str(user.get("name")),
         timezone=_optional_str(user.get("tz")),
         locale=_optional_str(user.get("locale")),
-        is_platform_admin=any(
-            bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
-        ),
+        is_platform_admin=any(bool(_admin_flags(user, workspace_id).get(f)) for f in ADMIN_FLAGS),
         deleted=bool(user.get("deleted", False)),
         is_bot=bool(user.get("is_bot", False)),
     )
@@ -126,13 +133,20 @@ class ProfileCache:
         user = response.get("user")
         if not isinstance(user, Mapping):
             raise ProfileLookupError("unexpected_response:user")
-        return profile_from_user(user)
+        return profile_from_user(user, workspace_id)
 
     def _store(self, key: tuple[str, str], entry: _Entry) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+
+def _admin_flags(user: Mapping[str, Any], workspace_id: str) -> Mapping[str, Any]:
+    grid = user.get("enterprise_user")
+    if isinstance(grid, Mapping) and workspace_id and grid.get("enterprise_id") == workspace_id:
+        return grid
+    return user
 
 
 def _optional_str(value: Any) -> str | None:

@@ -285,6 +285,8 @@ class FakeSlackApi:
         self.oauth_client: tuple[str, str] | None = None
         # What auth.test reports in its x-oauth-scopes header; None leaves the header out.
         self.granted_scopes: list[str] | None = None
+        # What auth.test says about particular tokens (e.g. an org-wide install's), by token.
+        self.token_identities: dict[str, dict[str, Any]] = {}
         # Socket Mode: the open WebSocket connections and the acks received per envelope id.
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
@@ -450,6 +452,13 @@ class FakeSlackApi:
             "authed_user": {"id": installer},
             "is_enterprise_install": False,
         }
+
+    def add_oauth_answer(
+        self, code: str, answer: Mapping[str, Any], *, client_id: str, client_secret: str
+    ) -> None:
+        """Make ``oauth.v2.access`` exchange ``code`` for ``answer`` (e.g. a recorded one)."""
+        self.oauth_client = (client_id, client_secret)
+        self.oauth_codes[code] = dict(answer)
 
     async def wait_for_socket(self, limit: float = 5.0) -> None:
         """Wait until a Socket Mode client has connected."""
@@ -679,6 +688,7 @@ class FakeSlackApi:
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
+                **self.token_identities.get(self._token_now or "", {}),
             },
             headers=headers,
         )
