@@ -16,11 +16,12 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select, update
@@ -46,6 +47,7 @@ from tests.fault.replicas import (
 )
 
 pytestmark = pytest.mark.postgres_only
+T = TypeVar("T")
 
 PEOPLE = int(os.environ.get("REPLICAS_PEOPLE", "500"))
 # Of them, this many also click Done then Snooze on their nudge (a slower click to apply).
@@ -95,18 +97,22 @@ def _newer_value(pair: Pair) -> int:
     return int(pair.values[1].split(":")[1])
 
 
+async def _rows(url: str, model: type[T]) -> Sequence[T]:
+    """Read every row of one table, from outside the service."""
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            return (await s.scalars(select(model))).all()
+    finally:
+        await db.dispose()
+
+
 async def _stored_answers(url: str, seeded: Seeded) -> dict[str, int]:
     """Open each person's sealed answer of the open poll, as the service does."""
     sealer = Sealer.from_secret(FERNET_KEY)
     user_of = {p: u for u, p in seeded.participation_of.items()}
-    db = Database(url)
-    try:
-        async with db.session() as s:
-            rows = (await s.scalars(select(PulsePending))).all()
-    finally:
-        await db.dispose()
     out = {}
-    for row in rows:
+    for row in await _rows(url, PulsePending):
         value = sealer.open(row.poll_id, row.participation_id, row.sealed)
         assert value is not None
         out[user_of[row.participation_id]] = value
@@ -116,12 +122,7 @@ async def _stored_answers(url: str, seeded: Seeded) -> dict[str, int]:
 async def _outcomes(url: str, seeded: Seeded) -> tuple[dict[str, str | None], Counter[int]]:
     """Return each nudge's outcome, and how many snoozed copies wait per nudge."""
     user_of = {d: u for u, d in seeded.delivery_of.items()}
-    db = Database(url)
-    try:
-        async with db.session() as s:
-            rows = (await s.scalars(select(Delivery))).all()
-    finally:
-        await db.dispose()
+    rows = await _rows(url, Delivery)
     outcomes = {user_of[r.id]: r.outcome for r in rows if r.id in user_of}
     copies: Counter[int] = Counter(
         int(r.payload["snooze_of"])
