@@ -33,7 +33,7 @@ RETRY_WITHIN_SECONDS = 8.0
 RETRY_PAUSE_SECONDS = 0.1
 # Clickers filed at once (a burst of people new to the bot each needs the store): the rest
 # wait their turn here, not for a database connection, where a burst would time out.
-CONCURRENT_FILING = 8
+CONCURRENT_FILING = 4
 
 
 @dataclass(frozen=True)

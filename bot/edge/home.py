@@ -29,6 +29,9 @@ HOME_MEMORY = 10_000
 # A burst of changes delays a Home publish by at most this many debounce periods.
 MAX_WAIT_FACTOR = 10
 
+# Store reads and writes for Homes at once: a burst of clicks queues here, not for connections.
+STORE_TURNS = 2
+
 Publish = Callable[[str, str], Awaitable[None]]
 
 
@@ -65,6 +68,7 @@ class HomeRefresh:
         # None keeps everything in this process (tests of the debounce alone).
         self._db = db
         self._platform = platform
+        self._store_turns = asyncio.Semaphore(STORE_TURNS)
         self._open_window = open_window
         self._debounce = debounce
         self._memory = memory
@@ -124,7 +128,7 @@ class HomeRefresh:
     ) -> None:
         assert self._db is not None
         try:
-            async with self._db.session() as session:
+            async with self._store_turns, self._db.session() as session:
                 await write(session, self._mark(kind, key), at)
                 await session.commit()
         except Exception as exc:  # this replica's own memory still keeps its Home fresh
@@ -133,7 +137,7 @@ class HomeRefresh:
     async def _read(self, kind: str, key: tuple[str, str]) -> datetime | None:
         assert self._db is not None
         try:
-            async with self._db.session() as session:
+            async with self._store_turns, self._db.session() as session:
                 return await marks.read(session, self._mark(kind, key))
         except Exception as exc:
             logger.warning("home refresh: the store did not answer (%s)", type(exc).__name__)
@@ -148,7 +152,7 @@ class HomeRefresh:
             return True
         now = _wall()
         try:
-            async with self._db.session() as session:
+            async with self._store_turns, self._db.session() as session:
                 quiet = await marks.read(session, self._mark("quiet", key))
                 # The newest change was a debounce before its quiet moment.
                 changed = (quiet or now) - timedelta(seconds=self._debounce)

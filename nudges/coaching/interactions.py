@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_COMMITMENT_DAYS = 7
 # Clicks (other than poll answers, which are batched) applied at once; the rest wait their
 # turn here rather than for a database connection, where a burst would time out.
-CONCURRENT_CLICKS = 8
+CONCURRENT_CLICKS = 4
 # Clicks that change a message's state: the newest by the platform's click time wins.
 ORDERED = frozenset(
     {

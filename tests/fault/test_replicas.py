@@ -233,12 +233,13 @@ async def _deployment(
                 await r.stop()
 
 
-async def test_the_last_click_wins_across_two_replicas(
-    db: Database, database_url: str, tmp_path: Path
+@pytest.mark.parametrize("count", [2, 3])
+async def test_the_last_click_wins_across_replicas(
+    db: Database, database_url: str, tmp_path: Path, count: int
 ) -> None:
     seeded = await seed_people_poll_and_nudges(database_url, PEOPLE)
     rng = random.Random(17)
-    async with _deployment(database_url, tmp_path, seeded.users, 2) as (api, replicas, proxy):
+    async with _deployment(database_url, tmp_path, seeded.users, count) as (api, replicas, proxy):
         pulse = _pairs(seeded.users, "pulse", seeded, rng)
         await click_pairs(proxy, pulse, SPREAD)
         pulse_metrics = await _settled(replicas, 2 * PEOPLE)
@@ -260,7 +261,7 @@ async def test_the_last_click_wins_across_two_replicas(
     last_stored = sum(1 for u, v in newest.items() if stored.get(u) == v)
     nudges_last = sum(1 for u in seeded.users[:NUDGED] if outcomes.get(u) == "snoozed")
     figures = Figures(
-        2,
+        count,
         PEOPLE,
         2 * PEOPLE,
         last_stored,
