@@ -14,7 +14,8 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
    - a form: ``await core.answer_form(..., now=..., later=...)`` or ``core.submit_form(...)``;
    - Home: ``core.home_opened(...)`` then render ``await core.home(ws, user)``; after a
      change call ``core.home_changed(ws, user, publish)`` (republishes an open Home once per
-     burst); a DM: ``if core.should_answer_dm(...)`` send ``await core.dm_reply(...)``.
+     burst, across replicas); a DM: ``if await core.should_answer_dm(...)`` send
+     ``await core.dm_reply(...)``.
    Time acknowledgements with ``metrics.observe_ack("click" | "command", platform, seconds)``,
    and mark every request until it is acknowledged with ``core.ack_first.acking()`` (or
    ``begin()``/``end()``), so the work after the acknowledgements of a burst waits for them.

@@ -1,4 +1,9 @@
-"""Apply button clicks and form submissions: one at a time per message, the last click winning."""
+"""Apply button clicks and form submissions: one at a time per message, the last click winning.
+
+The store decides which click is the last (the platform's click time, compared in the
+transaction that applies a click), so that holds across replicas; the in-process order below
+only drops an older click early when a newer one reached this same replica.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ ACTION_IDS = frozenset(a.value for a in Action)
 RETRY_ATTEMPTS = 3
 RETRY_WITHIN_SECONDS = 8.0
 RETRY_PAUSE_SECONDS = 0.1
+# Clickers filed at once (a burst of people new to the bot each needs the store): the rest
+# wait their turn here, not for a database connection, where a burst would time out.
+CONCURRENT_FILING = 4
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Clicks:
         self.ack_first = ack_first or AckFirst()
         self._locks = KeyedLocks()
         self._order = LastClickWins()
+        self._filing = asyncio.Semaphore(CONCURRENT_FILING)
 
     async def apply(self, click: Click) -> ActionResult | None:
         """Apply ``click``; None when it is not ours or a newer click on the message came.
@@ -102,6 +111,10 @@ class Clicks:
                     notice=await self._failure(click.workspace_id, click.user_id, exc)
                 )
             self._order.applied(key, click.clicked_at)
+        if result.superseded:
+            # The store holds a newer click of the person, applied by this or another replica.
+            metrics.CLICKS.labels(self.platform, "superseded").inc()
+            return None
         metrics.CLICKS.labels(self.platform, "applied").inc()
         return result
 
@@ -114,9 +127,10 @@ class Clicks:
         started = loop.time()
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:
-                await self.people.file(click.workspace_id, click.user_id)
+                async with self._filing:
+                    await self.people.file(click.workspace_id, click.user_id)
                 return await self.services.interactions.on_action(
-                    actor, click.action_id, click.value
+                    actor, click.action_id, click.value, click.clicked_at
                 )
             except Exception as exc:
                 late = loop.time() - started > RETRY_WITHIN_SECONDS

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.edge.clicks import Click, Clicks
 from bot.edge.commands import CommandRunner, Commands
-from bot.edge.cooldown import DmCooldown
+from bot.edge.cooldown import SharedDmCooldown
 from bot.edge.home import HomeRefresh, Publish, build_home
 from bot.edge.options import EdgeOptions
 from bot.edge.people import Known, People
@@ -58,12 +58,14 @@ class EdgeCore:
             ack_budget=self.options.ack_budget,
         )
         self.clicks = Clicks(services, platform, self.people, self.ack_first)
-        self.dm_cooldown = DmCooldown(self.options.dm_cooldown)
+        self.dm_cooldown = SharedDmCooldown(services.db, platform, self.options.dm_cooldown)
         self.home_refresh = HomeRefresh(
             self.inflight,
             services.clock,
             open_window=self.options.home_open_window,
             debounce=self.options.home_debounce,
+            db=services.db,
+            platform=platform,
         )
 
     # -- who is asking ---------------------------------------------------------------------
@@ -133,9 +135,9 @@ class EdgeCore:
 
     # -- direct messages -------------------------------------------------------------------
 
-    def should_answer_dm(self, ws: str, user: str) -> bool:
+    async def should_answer_dm(self, ws: str, user: str) -> bool:
         """Say whether a direct message gets the pointer to help now (once per cooldown)."""
-        return self.dm_cooldown.should_reply(ws, user, self.services.clock.now())
+        return await self.dm_cooldown.should_reply(ws, user, self.services.clock.now())
 
     async def dm_reply(self, ws: str, user: str) -> str:
         """Word the short pointer to help, in the person's language (also with the store down)."""

@@ -265,7 +265,7 @@ class SlackListeners:
         if not user_id or user_id == context.bot_user_id:
             return
         team_id = workspace_of(body, context)
-        if not self.core.should_answer_dm(team_id, user_id):
+        if not await self.core.should_answer_dm(team_id, user_id):
             return
         await self.inflight.run(self._dm_reply(client, team_id, user_id, str(event["channel"])))
 

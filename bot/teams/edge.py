@@ -7,6 +7,8 @@ authentication, which the start-up log warns about.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from aiohttp import web
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # How long shutdown waits for commands and clicks already being handled.
 SHUTDOWN_GRACE_SECONDS = 10.0
+# Expired downloads are swept this often (and whenever a new file is kept).
+SWEEP_SECONDS = 60.0
 
 
 class TeamsEdge:
@@ -47,6 +51,7 @@ class TeamsEdge:
         self.store = store
         self.downloads = downloads
         self.outlook = outlook
+        self._sweeper: asyncio.Task[None] | None = None
 
     def status(self) -> str:
         """Say how Teams is reached."""
@@ -59,7 +64,8 @@ class TeamsEdge:
         self.downloads.add_routes(app)
 
     async def start(self) -> None:
-        """Nothing to connect (Teams calls in); start the daily Outlook working hours sweep."""
+        """Sweep expired downloads now and then and read Outlook hours daily (Teams calls in)."""
+        self._sweeper = asyncio.create_task(self._sweep_downloads())
         if self.outlook is not None:
             self.outlook.start()
 
@@ -67,7 +73,20 @@ class TeamsEdge:
         """Let commands and clicks being handled finish, for a few seconds at most."""
         if self.outlook is not None:
             await self.outlook.stop()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         await self.core.drain(SHUTDOWN_GRACE_SECONDS)
+
+    async def _sweep_downloads(self) -> None:
+        while True:
+            try:
+                await self.downloads.sweep()
+            except Exception as exc:  # a failed sweep is tried again at the next one
+                logger.warning("sweeping expired teams downloads failed: %s", type(exc).__name__)
+            await asyncio.sleep(SWEEP_SECONDS)
 
     async def drain(self) -> None:
         """Wait until every request being handled is done."""
@@ -94,7 +113,7 @@ def build_teams_edge(
     outlook = OutlookWeeks(services, graph) if graph is not None else None
     handler = TeamsHandler(core, store, profiles, outlook=outlook)
     door = TeamsFrontDoor(config or auth_config(settings), handler)
-    downloads = Downloads(settings.public_url)
+    downloads = Downloads(settings.public_url, services.db)
     _register_messenger(settings, services, door, store, downloads, graph)
     if not door.auth_required:
         logger.warning(

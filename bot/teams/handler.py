@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -326,8 +327,17 @@ class TeamsHandler(TeamsActivityHandler):  # type: ignore[misc]
             action_id=action.action_id,
             value=action.value,
             message_key=str(activity.reply_to_id or ""),
+            clicked_at=_sent_at(activity),
         )
         return await self.core.inflight.run(self.core.apply_click(click))
+
+
+def _sent_at(activity: Activity) -> float | None:
+    """Return when Teams says the click was sent (epoch seconds), so the last click wins."""
+    stamp = activity.timestamp
+    if not isinstance(stamp, datetime):
+        return None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
 def _ack_kind(activity: Activity) -> str:

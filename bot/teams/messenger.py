@@ -457,7 +457,7 @@ class TeamsMessenger:
         )
         if conversation is None:
             conversation = await self._open_chat(recipient)
-        url = self.downloads.keep(filename, data)
+        url = await self.downloads.keep(filename, data)
         card = {
             "type": "AdaptiveCard",
             "$schema": CARD_SCHEMA,

@@ -1,7 +1,7 @@
 """ops: the schema floor, the oldest release that still runs on the schema
 
 Revision ID: 0011_ops
-Revises: 0009_workweek
+Revises: 0010_replicas
 Create Date: 2026-12-06 20:45:00
 
 One row, written by every upgrade to head: the head and the oldest code revision that runs on
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_ops"
-down_revision: str | None = "0009_workweek"
+down_revision: str | None = "0010_replicas"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Only adds a table: the release before keeps working on this schema.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,21 @@ from nudges.store.org import Person, Workspace
 logger = logging.getLogger(__name__)
 
 DEFAULT_COMMITMENT_DAYS = 7
+# Clicks (other than poll answers, which are batched) applied at once; the rest wait their
+# turn here rather than for a database connection, where a burst would time out.
+CONCURRENT_CLICKS = 4
+# Clicks that change a message's state: the newest by the platform's click time wins.
+ORDERED = frozenset(
+    {
+        Action.NUDGE_DONE,
+        Action.NUDGE_SNOOZE_TOMORROW,
+        Action.NUDGE_SNOOZE_WEEK,
+        Action.NUDGE_SKIP,
+        Action.NUDGE_NOT_RELEVANT,
+        Action.FOLLOWUP_DONE,
+        Action.FOLLOWUP_DROP,
+    }
+)
 OPEN_COMMITMENT = (CommitmentState.OPEN.value, CommitmentState.MOVED.value)
 
 
@@ -66,6 +82,8 @@ class ActionResult:
     notice: str | None = None
     changed: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    # A newer click of the person on the same message won: show nothing for this one.
+    superseded: bool = False
 
 
 @dataclass
@@ -85,15 +103,18 @@ class Interactions:
         self.clock = dispatcher.clock
         # Answers to polls arrive in bursts; they are recorded a batch per transaction.
         self.pulse_answers = ClickBatcher(self.db, catalogue)
+        self._turns = asyncio.Semaphore(CONCURRENT_CLICKS)
 
     async def _load(
-        self, session: AsyncSession, actor: Actor, raw_id: str
+        self, session: AsyncSession, actor: Actor, raw_id: str, *, lock: bool = False
     ) -> _Loaded | ActionResult:
         try:
             delivery_id = int(raw_id)
         except (TypeError, ValueError):
             return ActionResult(notice=t("en", "messages.notice.unknown"))
-        delivery = await session.get(Delivery, delivery_id)
+        # Locked for a click that changes it, so clicks on one message take turns across
+        # replicas and the comparison of click times holds until the commit.
+        delivery = await session.get(Delivery, delivery_id, with_for_update=lock or None)
         workspace = await directory.find_workspace(
             session, actor.platform, actor.workspace_external_id
         )
@@ -114,19 +135,36 @@ class Interactions:
             session, loaded.delivery, loaded.workspace, loaded.person
         )
 
-    async def on_action(self, actor: Actor, action_id: str, value: str) -> ActionResult:
-        """Apply a button click and say what to show."""
+    async def on_action(
+        self, actor: Actor, action_id: str, value: str, clicked_at: float | None = None
+    ) -> ActionResult:
+        """Apply a button click and say what to show.
+
+        ``clicked_at`` is the platform's time of the click (epoch seconds), when it says: a
+        click older than the newest one applied to the message is dropped, decided in the
+        transaction that would apply it, so the last click wins whichever replica serves it.
+        """
         try:
             action = Action(action_id)
         except ValueError:
             return ActionResult(notice=t("en", "messages.notice.unknown"))
         if action is Action.PULSE_ANSWER:
-            return await self._pulse_answer(actor, value)
+            return await self._pulse_answer(actor, value, clicked_at)
+        async with self._turns:
+            return await self._apply(actor, action, value, clicked_at)
+
+    async def _apply(
+        self, actor: Actor, action: Action, value: str, clicked_at: float | None
+    ) -> ActionResult:
+        at = None if clicked_at is None else datetime.fromtimestamp(clicked_at, UTC)
         async with self.db.session() as session:
-            loaded = await self._load(session, actor, value)
+            loaded = await self._load(session, actor, value, lock=action in ORDERED)
             if isinstance(loaded, ActionResult):
                 return loaded
             delivery = loaded.delivery
+            last = delivery.last_click_at
+            if action in ORDERED and at is not None and last is not None and at < last:
+                return ActionResult(superseded=True)
             if action is Action.NUDGE_NOTE_COMMITMENT:
                 today = directory.local_today(loaded.workspace, loaded.person, self.clock.now())
                 return ActionResult(
@@ -150,14 +188,18 @@ class Interactions:
             if action in (Action.FOLLOWUP_DONE, Action.FOLLOWUP_DROP):
                 changed = await self._close_commitment(session, loaded, action)
             else:
-                changed = await self._nudge_outcome(session, loaded, action)
+                changed = await self._nudge_outcome(session, loaded, action, at)
+            if changed and at is not None:
+                delivery.last_click_at = at
             await session.commit()
             message = await self._render(session, loaded)
         if changed:
             await self.dispatcher.update_message(delivery.id)
         return ActionResult(message=message, changed=changed)
 
-    async def _pulse_answer(self, actor: Actor, value: str) -> ActionResult:
+    async def _pulse_answer(
+        self, actor: Actor, value: str, clicked_at: float | None
+    ) -> ActionResult:
         click = await self.pulse_answers.apply(
             AnswerClick(
                 actor.platform,
@@ -165,8 +207,11 @@ class Interactions:
                 actor.user_external_id,
                 value,
                 self.clock.now(),
+                clicked_at,
             )
         )
+        if click.superseded:
+            return ActionResult(superseded=True)
         # The message shows only that they answered, so a change leaves it as it is.
         if click.outcome is AnswerOutcome.RECORDED and click.delivery_id is not None:
             await self.dispatcher.update_message(click.delivery_id, click.message)
@@ -175,9 +220,15 @@ class Interactions:
     def _today(self, loaded: _Loaded) -> date:
         return directory.local_today(loaded.workspace, loaded.person, self.clock.now())
 
-    async def _nudge_outcome(self, session: AsyncSession, loaded: _Loaded, action: Action) -> bool:
+    async def _nudge_outcome(
+        self, session: AsyncSession, loaded: _Loaded, action: Action, at: datetime | None
+    ) -> bool:
         delivery = loaded.delivery
-        if outcome_is_final(delivery.outcome):
+        # A final outcome stays, unless a click the person made after the one that set it
+        # (on a view still showing the buttons) says otherwise: their last click wins.
+        last = delivery.last_click_at
+        newer = at is not None and last is not None and at > last
+        if outcome_is_final(delivery.outcome) and not newer:
             return False
         now = self.clock.now()
         payload = dict(delivery.payload or {})

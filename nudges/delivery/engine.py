@@ -33,6 +33,7 @@ from nudges.delivery.context import current_delivery
 from nudges.delivery.keys import idempotency_key
 from nudges.delivery.kinds import KindHandler, Planned, Planner
 from nudges.delivery.pacing import Pacer
+from nudges.delivery.shared_pace import shared_pace
 from nudges.domain import DeliveryStatus
 from nudges.messages import Message
 from nudges.people import directory, workweeks
@@ -869,7 +870,11 @@ class Dispatcher:
         """Return the workspace's pacer, made on first use."""
         pacer = self._pacers.get(workspace_id)
         if pacer is None:
-            pacer = Pacer(self.config.send_rate_per_workspace, start=self.config.initial_rate)
+            pacer = Pacer(
+                self.config.send_rate_per_workspace,
+                start=self.config.initial_rate,
+                shared=shared_pace(self.db, workspace_id),
+            )
             self._pacers[workspace_id] = pacer
         return pacer
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 # Where the pace starts when the operator's ceiling is higher: just under the 20 posts a second
 # to different DMs of one workspace that Slack allows before it answers 429. Right at a limit,
@@ -33,8 +34,20 @@ PROBE_CALM = 30.0
 CATCH_UP = 1.25
 
 
+class Slots(Protocol):
+    """A schedule the workspace's sends share with other processes (see ``shared_pace``)."""
+
+    async def slot(self, rate: float) -> float:
+        """Take the next slot at ``rate``; return the seconds to wait for it."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Hold every process's sends for ``seconds``."""
+        ...
+
+
 class Pacer:
-    """An adaptive token bucket for one workspace."""
+    """An adaptive token bucket for one workspace, within a shared schedule when given one."""
 
     def __init__(
         self,
@@ -44,8 +57,11 @@ class Pacer:
         burst: float | None = None,
         floor: float = 0.2,
         monotonic: Callable[[], float] = time.monotonic,
+        shared: Slots | None = None,
     ) -> None:
         self.ceiling = ceiling
+        self.shared = shared
+        self._pausing: set[asyncio.Task[None]] = set()
         self.floor = min(floor, ceiling)
         self.rate = min(start or DEFAULT_START, ceiling)
         # No burst of our own by default beyond catching up on late wake-ups: the platform's
@@ -83,6 +99,13 @@ class Pacer:
         if stopping():
             return False
         self.tokens -= 1.0
+        if self.shared is not None:
+            wait = await self.shared.slot(self.rate)
+            while wait > 0:
+                if stopping():
+                    return False
+                await asyncio.sleep(min(wait, 0.25))
+                wait -= 0.25
         return True
 
     def on_success(self) -> None:
@@ -116,3 +139,7 @@ class Pacer:
         self._paused_until = now + (retry_after or 1.0)
         self._calm_since = self._paused_until
         self.tokens = min(self.tokens, 0.0)
+        if self.shared is not None:
+            task = asyncio.get_running_loop().create_task(self.shared.pause(retry_after or 1.0))
+            self._pausing.add(task)
+            task.add_done_callback(self._pausing.discard)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.domain import DeliveryStatus
 from nudges.i18n import t
+from nudges.store import marks
 from nudges.store.audit import AuditEntry, audit_entry
 from nudges.store.cadence import CadenceRule
 from nudges.store.commitments import Commitment
@@ -385,6 +386,8 @@ async def forget_person(
     for statement in statements:
         result = await session.execute(statement.execution_options(synchronize_session=False))
         removed += max(getattr(result, "rowcount", 0) or 0, 0)
+    # The replicas' short marks (a reply cooldown, an open Home) name the person too.
+    removed += await marks.forget(session, workspace.platform, workspace.external_id, external_id)
     entries = await session.scalars(
         select(AuditEntry).where(AuditEntry.workspace_id == workspace.id)
     )

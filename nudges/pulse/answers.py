@@ -41,6 +41,8 @@ class AnswerOutcome(StrEnum):
     # Answered before answers were sealed: it counts, but nothing can find it to change it.
     LOCKED = "locked"
     UNKNOWN = "unknown"
+    # A newer click of the same person was stored: this older one is dropped, silently.
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -56,6 +57,8 @@ class AnswerClick:
     user_external_id: str
     value: str
     now: datetime
+    # The platform's time of the click (epoch seconds), when it says: the newest click wins.
+    clicked_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class Click:
     message: Message | None = None
 
     @property
+    def superseded(self) -> bool:
+        """Tell whether a newer click of the person won, so this one shows nothing."""
+        return self.outcome is AnswerOutcome.SUPERSEDED
+
+    @property
     def stored(self) -> bool:
         """Tell whether the click recorded or changed an answer."""
         return self.outcome in (AnswerOutcome.RECORDED, AnswerOutcome.CHANGED)
@@ -88,6 +96,7 @@ class _Asked:
     participation_id: int
     delivery_id: int | None
     value: int
+    clicked_at: float | None
 
 
 async def apply_click(
@@ -111,7 +120,8 @@ async def apply_clicks(
 ) -> list[Click]:
     """Record the answers of ``clicks`` in order, in one transaction, and commit it.
 
-    A person's later click in the list replaces their earlier one, as it would one at a time.
+    A person's later click in the list replaces their earlier one, as it would one at a time;
+    a click older (by the platform's click time) than one stored or in the list is dropped.
     """
     buttons = [ButtonValue.decode(c.value) for c in clicks]
     workspaces = await _workspaces(session, clicks)
@@ -141,18 +151,27 @@ async def apply_clicks(
             results[i] = _refused(AnswerOutcome.NOT_ASKED, locale)
             continue
         participation_id, _, delivery_id = participation
-        asked[i] = _Asked(workspace, person, poll, participation_id, delivery_id, button.value)
+        asked[i] = _Asked(
+            workspace,
+            person,
+            poll,
+            participation_id,
+            delivery_id,
+            button.value,
+            click.clicked_at,
+        )
 
-    # As read before this batch writes: only a participation not yet answered can be a first.
-    answered_before = {p[0]: p[1] for p in participations.values()}
-    # The last click of a person in the batch is the answer that is stored.
-    final = {a.participation_id: a for a in asked.values()}
-    first, changed = await _store(session, final, answered_before)
+    final, superseded = _newest(clicks, asked)
+    first, changed, older = await _store(session, final)
     await session.commit()
 
     banks: dict[int, Bank] = {}
     recorded: set[int] = set()
     for i, a in asked.items():
+        if i in superseded or a.participation_id in older:
+            # A newer click of the person was (or is being) applied: this one shows nothing.
+            results[i] = Click(AnswerOutcome.SUPERSEDED)
+            continue
         if a.participation_id in first and a.participation_id not in recorded:
             recorded.add(a.participation_id)
             outcome = AnswerOutcome.RECORDED
@@ -171,6 +190,31 @@ async def apply_clicks(
         note = t(locale, "pulse.notice.your_answer", emoji=emoji(locale, a.value), moment=moment)
         results[i] = Click(outcome, note, a.delivery_id, message)
     return [r for r in results if r is not None]
+
+
+def _newest(
+    clicks: Sequence[AnswerClick], asked: dict[int, _Asked]
+) -> tuple[dict[int, _Asked], set[int]]:
+    """Pick each participation's click to store, and the timed clicks a newer one beat.
+
+    The newest by the platform's click time wins; clicks without a time count in the order
+    they came, after any timed one.
+    """
+    winner: dict[int, int] = {}
+    for i, a in asked.items():
+        best = winner.get(a.participation_id)
+        if best is None or _order(clicks[i], i) >= _order(clicks[best], best):
+            winner[a.participation_id] = i
+    superseded = {
+        i
+        for i, a in asked.items()
+        if clicks[i].clicked_at is not None and winner[a.participation_id] != i
+    }
+    return {p: asked[i] for p, i in winner.items()}, superseded
+
+
+def _order(click: AnswerClick, index: int) -> tuple[float, int]:
+    return (math.inf if click.clicked_at is None else click.clicked_at, index)
 
 
 def _refused(outcome: AnswerOutcome, locale: str) -> Click:
@@ -244,27 +288,34 @@ async def _participations(
 
 
 async def _store(
-    session: AsyncSession, final: dict[int, _Asked], answered_before: dict[int, bool]
-) -> tuple[set[int], set[int]]:
-    """Seal each participation's answer; return those answered for the first time, and changed.
+    session: AsyncSession, final: dict[int, _Asked]
+) -> tuple[set[int], set[int], set[int]]:
+    """Seal each participation's answer unless a newer click's is stored; the caller commits.
 
-    A participation whose flag another writer flipped first is changed, not recorded; one
-    answered before answers were sealed (no sealed row) is neither.
+    Return the participations answered for the first time, those changed, and those whose
+    stored answer came from a newer click (this one is dropped). The participation rows are
+    locked first, in id order, so replicas applying clicks of one person take turns and the
+    comparison with the stored click time holds until the commit. One answered before answers
+    were sealed (no sealed row) is neither first, changed nor newer.
     """
+    if not final:
+        return set(), set(), set()
     sealer = sealing.current()
-    fresh = sorted(p for p in final if not answered_before.get(p, False))
-    first: set[int] = set()
-    if fresh:
-        # Flip the flag only where it was unset: that is what makes a click the first answer.
-        flipped = await session.scalars(
+    rows = await session.execute(
+        select(PulseParticipation.id, PulseParticipation.answered)
+        .where(PulseParticipation.id.in_(sorted(final)))
+        .order_by(PulseParticipation.id)
+        .with_for_update()
+    )
+    answered = {pid: bool(flag) for pid, flag in rows.all()}
+    first = {p for p in final if not answered.get(p, True)}
+    if first:
+        await session.execute(
             update(PulseParticipation)
-            .where(PulseParticipation.id.in_(fresh), PulseParticipation.answered.is_(False))
+            .where(PulseParticipation.id.in_(sorted(first)))
             .values(answered=True)
-            .returning(PulseParticipation.id)
             .execution_options(synchronize_session=False)
         )
-        first = set(flipped.all())
-    if first:
         # A sealed row left by a lost key would block the insert; the new answer replaces it.
         await session.execute(
             delete(PulsePending).where(PulsePending.participation_id.in_(sorted(first)))
@@ -277,30 +328,45 @@ async def _store(
                     "poll_id": final[p].poll.id,
                     "participation_id": p,
                     "key_id": sealer.key_id,
-                    "sealed": sealer.seal(final[p].poll.id, p, final[p].value),
+                    "sealed": _seal(sealer, p, final[p]),
                 }
                 for p in sorted(first)
             ],
         )
-    again = sorted(p for p in final if p not in first)
+    again = sorted(p for p in final if p not in first and p in answered)
+    older: set[int] = set()
+    if again:
+        stored = await session.execute(
+            select(PulsePending.participation_id, PulsePending.sealed).where(
+                PulsePending.participation_id.in_(again)
+            )
+        )
+        for p, sealed in stored.all():
+            opened = sealer.open_timed(final[p].poll.id, p, sealed)
+            kept_at = opened[1] if opened is not None else None
+            clicked_at = final[p].clicked_at
+            if kept_at is not None and clicked_at is not None and clicked_at < kept_at:
+                older.add(p)
+        again = [p for p in again if p not in older]
     changed: set[int] = set()
     if again:
-        sealed = case(
-            {
-                p: literal(sealer.seal(final[p].poll.id, p, final[p].value), LargeBinary)
-                for p in again
-            },
+        sealed_case = case(
+            {p: literal(_seal(sealer, p, final[p]), LargeBinary) for p in again},
             value=PulsePending.participation_id,
         )
         replaced = await session.scalars(
             update(PulsePending)
             .where(PulsePending.participation_id.in_(again))
-            .values(key_id=sealer.key_id, sealed=sealed)
+            .values(key_id=sealer.key_id, sealed=sealed_case)
             .returning(PulsePending.participation_id)
             .execution_options(synchronize_session=False)
         )
         changed = set(replaced.all())
-    return first, changed
+    return first, changed, older
+
+
+def _seal(sealer: sealing.Sealer, participation_id: int, a: _Asked) -> bytes:
+    return sealer.seal(a.poll.id, participation_id, a.value, a.clicked_at)
 
 
 async def _answered_poll(

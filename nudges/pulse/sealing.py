@@ -6,6 +6,9 @@ database never holds: derived from the service's secret when one is configured, 
 at random for this process only. The poll id and participation id are bound in as associated
 data, so a sealed answer cannot be moved to another person or poll. Every sealing uses a fresh
 nonce, so equal answers never look alike.
+
+The platform's time of the click that gave the answer is sealed with it: replicas compare it to
+let the last click win, and it never lies in the clear next to anyone's answer.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import struct
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -22,6 +26,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 NONCE_BYTES = 12
 # One byte of answer padded to a fixed size, so every sealed answer has the same length.
 PLAIN_BYTES = 16
+# After the answer byte: this mark, then the click time in microseconds (big-endian), then
+# padding. Answers sealed before click times were kept have random bytes where the mark is.
+_TIMED = b"\x00clk"
+_CLICK = struct.Struct(">q")
 _INFO = b"nudgebot pulse pending answers v1"
 
 
@@ -46,20 +54,39 @@ class Sealer:
         """Make a key that lives only in this process: sealed answers die with it."""
         return cls(AESGCM.generate_key(bit_length=256), durable=False)
 
-    def seal(self, poll_id: int, participation_id: int, value: int) -> bytes:
-        """Encrypt ``value`` for one participation in one poll."""
+    def seal(
+        self, poll_id: int, participation_id: int, value: int, clicked_at: float | None = None
+    ) -> bytes:
+        """Encrypt ``value`` (and when it was clicked) for one participation in one poll."""
         nonce = os.urandom(NONCE_BYTES)
-        plain = bytes([value]) + os.urandom(PLAIN_BYTES - 1)
+        if clicked_at is None:
+            plain = bytes([value]) + os.urandom(PLAIN_BYTES - 1)
+        else:
+            stamp = _TIMED + _CLICK.pack(round(clicked_at * 1_000_000))
+            plain = bytes([value]) + stamp + os.urandom(PLAIN_BYTES - 1 - len(stamp))
         return nonce + self._aead.encrypt(nonce, plain, _bound(poll_id, participation_id))
 
     def open(self, poll_id: int, participation_id: int, sealed: bytes) -> int | None:
         """Decrypt a sealed answer, or return None when this key cannot (or it was tampered)."""
+        opened = self.open_timed(poll_id, participation_id, sealed)
+        return None if opened is None else opened[0]
+
+    def open_timed(
+        self, poll_id: int, participation_id: int, sealed: bytes
+    ) -> tuple[int, float | None] | None:
+        """Decrypt a sealed answer and the time of its click (None when it was not kept)."""
         nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         try:
             plain = self._aead.decrypt(nonce, body, _bound(poll_id, participation_id))
         except (InvalidTag, ValueError):
             return None
-        return plain[0] if len(plain) == PLAIN_BYTES else None
+        if len(plain) != PLAIN_BYTES:
+            return None
+        clicked_at = None
+        if plain[1 : 1 + len(_TIMED)] == _TIMED:
+            (micros,) = _CLICK.unpack_from(plain, 1 + len(_TIMED))
+            clicked_at = micros / 1_000_000
+        return plain[0], clicked_at
 
 
 def _bound(poll_id: int, participation_id: int) -> bytes:

@@ -48,4 +48,7 @@ class Delivery(Base):
     message_ref: Mapped[str | None] = mapped_column(String(255), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The platform's time of the newest click applied to the message: an older one that
+    # reaches any replica later is dropped, so the person's last click wins.
+    last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

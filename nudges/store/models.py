@@ -16,6 +16,7 @@ from nudges.store.pulse import (
 )
 from nudges.store.rights import ForgottenPerson, PollTotals
 from nudges.store.schema_floor import SchemaFloor
+from nudges.store.shared import Mark, SealedDownload, SendPace
 from nudges.store.slack_events import ProcessedEvent
 from nudges.store.workweeks import TimeOff, WorkPattern
 
@@ -29,6 +30,7 @@ __all__ = [
     "Commitment",
     "Delivery",
     "ForgottenPerson",
+    "Mark",
     "Person",
     "PollTotals",
     "ProcessedEvent",
@@ -39,6 +41,8 @@ __all__ = [
     "PulseRetiredQuestion",
     "ReportingLine",
     "SchemaFloor",
+    "SealedDownload",
+    "SendPace",
     "TimeOff",
     "WorkPattern",
     "Workspace",

@@ -29,3 +29,15 @@ def test_equal_answers_never_look_alike_and_all_have_one_length() -> None:
     assert len(set(blobs)) == len(blobs)
     assert {len(b) for b in blobs} == {44}
     assert Sealer.ephemeral().key_id != sealer.key_id
+
+
+def test_a_click_time_sealed_with_the_answer_changes_neither_its_length_nor_its_look() -> None:
+    sealer = Sealer.from_secret("s3cret")
+    timed = [sealer.seal(1, 1, 3, 1_800_000_000.123456) for _ in range(3)]
+    untimed = sealer.seal(1, 1, 3)
+    assert {len(b) for b in [*timed, untimed]} == {44}
+    assert len(set(timed)) == 3
+    assert sealer.open_timed(1, 1, timed[0]) == (3, 1_800_000_000.123456)
+    assert sealer.open(1, 1, timed[0]) == 3
+    # An answer sealed without a time (before this was kept) opens with none.
+    assert sealer.open_timed(1, 1, untimed) == (3, None)

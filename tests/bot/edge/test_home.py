@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.edge import EdgeCore, EdgeOptions
+from bot.edge.home import Publish
 from nudges.domain import Platform
 from nudges.messages import Header
 from nudges.ports import FakeClock
@@ -72,8 +74,8 @@ async def test_a_home_opened_long_ago_waits_for_its_next_opening(
 
 async def test_a_direct_message_is_answered_once_per_cooldown(services: Services) -> None:
     core = _core(services)
-    assert core.should_answer_dm("T1", "U1")
-    assert not core.should_answer_dm("T1", "U1")
+    assert await core.should_answer_dm("T1", "U1")
+    assert not await core.should_answer_dm("T1", "U1")
     assert "`/nudges help`" in await core.dm_reply("T1", "U1")
 
 
@@ -85,3 +87,34 @@ async def test_a_direct_message_is_answered_with_the_store_down(services: Servic
         assert "`/nudges help`" in await core.dm_reply("T1", "U1")
     finally:
         services.db.sessions = working
+
+
+async def test_the_dm_cooldown_holds_across_replicas(services: Services) -> None:
+    # Two replicas of the edge on one store: a message to either is answered once.
+    first, second = _core(services), _core(services)
+    assert await first.should_answer_dm("T1", "U1")
+    assert not await second.should_answer_dm("T1", "U1")
+    assert await second.should_answer_dm("T1", "U2")
+
+
+async def test_a_home_opened_on_one_replica_is_republished_once_by_another(
+    services: Services,
+) -> None:
+    opened_on, changed_on = _core(services), _core(services)
+    published: list[str] = []
+
+    def publish_by(name: str) -> Publish:
+        async def publish(ws: str, user: str) -> None:
+            published.append(name)
+
+        return publish
+
+    opened_on.home_opened("T1", "U1")
+    await opened_on.drain()
+    # Changes through both replicas in one burst: the Home is published once, after it.
+    for _ in range(3):
+        changed_on.home_changed("T1", "U1", publish_by("second"))
+        opened_on.home_changed("T1", "U1", publish_by("first"))
+        await asyncio.sleep(0.01)
+    await asyncio.gather(opened_on.drain(), changed_on.drain())
+    assert len(published) == 1, published

@@ -4,6 +4,7 @@ chat.update with the new state, and the store agreeing."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -97,16 +98,29 @@ async def test_a_double_click_changes_the_state_once(slack: Harness) -> None:
     assert (await _delivery(slack)).outcome == NudgeState.DONE
 
 
-async def test_a_late_second_button_does_not_undo_the_first(slack: Harness) -> None:
+async def test_a_late_older_click_does_not_undo_the_newer_one_but_the_last_click_wins(
+    slack: Harness,
+) -> None:
     channel, ts = await _sample_nudge(slack)
     stale = dict(slack.api.message(channel, ts))
-    await slack.click(channel, ts, Action.NUDGE_SKIP, user=ADMIN)
+    skipped_at = time.time()
+    await slack.click(channel, ts, Action.NUDGE_SKIP, user=ADMIN, clicked_at=skipped_at)
     await slack.settle()
-    # Slack may still show the old buttons for a moment: a click on one changes nothing.
-    await slack.click(channel, ts, Action.NUDGE_DONE, user=ADMIN, shown=stale)
+    # Done was clicked first but reached the bot late (another replica, a slow network).
+    await slack.click(
+        channel, ts, Action.NUDGE_DONE, user=ADMIN, shown=stale, clicked_at=skipped_at - 0.2
+    )
     await slack.settle()
     assert len(slack.api.calls_to("chat.update")) == 1
     assert (await _delivery(slack)).outcome == NudgeState.SKIPPED
+    # Slack may still show the old buttons for a moment: a click on one after Skip is the
+    # person's last word, and the last click wins.
+    await slack.click(
+        channel, ts, Action.NUDGE_DONE, user=ADMIN, shown=stale, clicked_at=skipped_at + 0.3
+    )
+    await slack.settle()
+    assert len(slack.api.calls_to("chat.update")) == 2
+    assert (await _delivery(slack)).outcome == NudgeState.DONE
 
 
 async def test_a_click_on_someone_elses_nudge_gets_an_ephemeral_notice(slack: Harness) -> None:

@@ -116,6 +116,22 @@ async def test_a_double_execute_records_once(teams: TeamsHarness) -> None:
     assert await outcome(teams) == NudgeState.DONE
 
 
+async def test_a_press_sent_before_one_applied_but_arriving_later_changes_nothing(
+    teams: TeamsHarness,
+) -> None:
+    message_id, card = await sample_card(teams)
+    snooze = execute(message_id, button(card, Action.NUDGE_SNOOZE_TOMORROW))
+    snooze["timestamp"] = "2026-12-01T09:00:00.500Z"
+    done = execute(message_id, button(card, Action.NUDGE_DONE))
+    # Done was sent first (Teams' timestamp) but reaches this replica after Snooze.
+    done["timestamp"] = "2026-12-01T09:00:00.200Z"
+    assert (await teams.post(snooze)).status == 200
+    assert (await teams.post(done)).status == 200
+    async with teams.db.session() as session:
+        original = (await session.scalars(select(Delivery).order_by(Delivery.id))).first()
+    assert original is not None and original.outcome == NudgeState.SNOOZED
+
+
 async def test_an_action_submit_message_is_a_press_not_a_command(teams: TeamsHarness) -> None:
     message_id, card = await sample_card(teams)
     submit = sample("message_action_submit.json")

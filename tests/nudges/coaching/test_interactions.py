@@ -67,6 +67,26 @@ async def test_double_click_on_done_changes_state_once(db: Database) -> None:
     assert second.message == first.message
 
 
+async def test_the_last_click_wins_whichever_order_done_and_snooze_arrive_in(
+    db: Database,
+) -> None:
+    interactions, _, _, _, sent = await _sent_nudge(db)
+    did = sent.message.metadata["delivery_id"]
+    # Done (clicked at 10.0) arrives first, then Snooze (clicked at 10.3) from a view that
+    # still showed the buttons: the person's last click wins over the final Done.
+    assert (await interactions.on_action(MGR, Action.NUDGE_DONE, did, 10.0)).changed
+    assert (await interactions.on_action(MGR, Action.NUDGE_SNOOZE_TOMORROW, did, 10.3)).changed
+    assert (await _delivery(db, did)).outcome == NudgeState.SNOOZED
+    # An older click arriving late (another replica was slow) is dropped, showing nothing.
+    late = await interactions.on_action(MGR, Action.NUDGE_DONE, did, 10.1)
+    assert late.superseded and not late.changed and late.message is None
+    assert (await _delivery(db, did)).outcome == NudgeState.SNOOZED
+    # A click without a time cannot overturn a final outcome.
+    assert (await interactions.on_action(MGR, Action.NUDGE_DONE, did, 10.5)).changed
+    assert not (await interactions.on_action(MGR, Action.NUDGE_SKIP, did)).changed
+    assert (await _delivery(db, did)).outcome == NudgeState.DONE
+
+
 async def test_someone_else_cannot_click_my_nudge(db: Database) -> None:
     interactions, _, _, _, sent = await _sent_nudge(db)
     did = sent.message.metadata["delivery_id"]

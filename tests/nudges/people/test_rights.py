@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, Text, func, select
 
 from nudges.services.ticker import Ticker
+from nudges.store import marks
 from nudges.store.audit import AuditEntry
 from nudges.store.cadence import CadenceRule
 from nudges.store.database import Database
@@ -126,9 +127,17 @@ async def test_forget_erases_every_trace_and_keeps_the_results(db: Database) -> 
     assert (await world.command("me workweek mon-thu 08:30-16:30", user="UA1")).ok
     assert (await world.command("me away 2027-07-19 to 2027-08-01", user="UA1")).ok
     assert (await world.command("country <@UA1> BE")).ok
+    # The replicas' short marks of UA1: a DM reply cooldown and an open Home (another's stays).
+    async with db.session() as session:
+        later = datetime.now(UTC) + timedelta(minutes=10)
+        for kind, user in (("dm", "UA1"), ("home-open", "UA1"), ("dm", "UA2")):
+            await marks.advance(session, marks.about(kind, "slack", "T1", user), later)
+        await session.commit()
     reply = await world.command("forget <@UA1>")
     assert reply.ok, reply.text
     assert await _rows_naming(db, a1, "UA1") == []
+    async with db.session() as session:
+        assert await marks.read(session, marks.about("dm", "slack", "T1", "UA2")) is not None
     assert await _results(world) == before
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(ForgottenPerson)) == 1

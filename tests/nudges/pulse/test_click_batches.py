@@ -116,3 +116,40 @@ async def test_an_outage_fails_every_click_of_the_batch_and_stores_none(
     # Each click fails as an outage, which the platform edge words as "try again".
     assert all(isinstance(r, Exception) and is_transient(r) for r in results), results
     assert await _pending(db) == []
+
+
+async def _timed(world: World, user: str, value: int, at: float) -> Any:
+    return await world.interactions.on_action(
+        Actor("slack", "T1", user), Action.PULSE_ANSWER, _value(world, user, value), at
+    )
+
+
+async def test_an_older_click_arriving_after_a_newer_one_is_dropped_without_a_note(
+    db: Database,
+) -> None:
+    world = await _sent(db)
+    # The newer click (made at 20.0) is applied first, as by another replica.
+    newer = await _timed(world, "U1", 4, 20.0)
+    assert newer.changed and "You chose 🙂" in (newer.notice or "")
+    older = await _timed(world, "U1", 2, 19.7)
+    assert older.superseded and older.notice is None and not older.changed
+    assert await _pending(db) == [4]
+    # A still newer click changes it again; clicks without a time keep arrival order.
+    assert (await _timed(world, "U1", 5, 20.3)).changed
+    assert await _pending(db) == [5]
+    assert (await world.click("U1", 1)).changed
+    assert await _pending(db) == [1]
+    # Within one batch the newest click wins whatever the order, and only it shows a note.
+    results = await asyncio.gather(_timed(world, "U2", 3, 31.0), _timed(world, "U2", 5, 30.0))
+    assert [r.superseded for r in results] == [False, True]
+    assert await _pending(db) == [1, 3]
+
+
+async def test_the_click_time_is_kept_only_inside_the_sealed_answer(db: Database) -> None:
+    world = await _sent(db)
+    await _timed(world, "U3", 2, 1_800_000_000.25)
+    async with db.session() as s:
+        (row,) = (await s.scalars(select(PulsePending))).all()
+    opened = sealing.current().open_timed(row.poll_id, row.participation_id, row.sealed)
+    assert opened == (2, 1_800_000_000.25)
+    assert b"1800000000" not in row.sealed
