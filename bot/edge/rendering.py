@@ -1,0 +1,101 @@
+"""What every renderer of the neutral message model does alike, whatever its wire format.
+
+Limits are parameters: each adapter passes its platform's own. May import the core only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
+
+from nudges.messages import Context, Header, Message, Option, Page, Text, TextInput, untyped
+
+logger = logging.getLogger(__name__)
+
+# Shown where a platform requires a text that is empty or was cut; it reads in any language.
+ELLIPSIS = "…"
+
+Item = TypeVar("Item")
+
+
+def readable_texts(message: Message | Page) -> Iterator[str]:
+    """Yield a message's fallback (pages have none), then the texts of its text blocks."""
+    if isinstance(message, Message):
+        yield message.fallback
+    for block in message.blocks:
+        if isinstance(block, Header | Text | Context):
+            yield block.text
+
+
+def first_text(message: Message, translate: Callable[[str], str]) -> str:
+    """Return the first non-empty translated text of a message, for notifications."""
+    for text in readable_texts(message):
+        translated = translate(text)
+        if translated:
+            return translated
+    return ELLIPSIS
+
+
+def plain_text(text: str) -> str:
+    """Text shown plainly (titles, labels): no typed-text markers, no surrounding blanks."""
+    return untyped(text).replace("\r\n", "\n").strip()
+
+
+def fit(
+    atoms: Sequence[str],
+    limit: int,
+    *,
+    ellipsis: str = ELLIPSIS,
+    units: Callable[[str], int] = len,
+    tidy: Callable[[str], str] = str.rstrip,
+) -> str:
+    """Join atoms; over ``limit`` keep whole atoms, ``tidy`` the cut and append ``ellipsis``."""
+    joined = "".join(atoms)
+    if units(joined) <= limit:
+        return joined
+    budget = limit - units(ellipsis)
+    kept: list[str] = []
+    used = 0
+    for atom in atoms:
+        size = units(atom)
+        if used + size > budget:
+            break
+        kept.append(atom)
+        used += size
+    return tidy("".join(kept)) + ellipsis
+
+
+def distinct_options(
+    options: Iterable[Option], label_of: Callable[[str], str], value_of: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """Return (label, value) pairs with both non-empty, each value once so a pick is clear."""
+    seen: set[str] = set()
+    pairs: list[tuple[str, str]] = []
+    for option in options:
+        label = label_of(option.label)
+        value = value_of(option.value)
+        if not label or not value or value in seen:
+            continue
+        seen.add(value)
+        pairs.append((label, value))
+    return pairs
+
+
+def at_most(items: list[Item], limit: int, what: str) -> list[Item]:
+    """Keep the first ``limit`` items, saying in the log how many ``what`` were dropped."""
+    if len(items) > limit:
+        logger.warning("dropping %d %s over the limit of %d", len(items) - limit, what, limit)
+        return items[:limit]
+    return items
+
+
+def chunked(items: Sequence[Item], size: int) -> list[list[Item]]:
+    """Split items into consecutive runs of at most ``size``."""
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def text_input_limits(item: TextInput, length_max: int) -> tuple[int, str]:
+    """Return a text input's maximum length (0: none) and its initial text, cut to fit."""
+    max_length = min(item.max_length, length_max)
+    return max_length, item.initial[: max_length if max_length > 0 else length_max]
