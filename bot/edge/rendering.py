@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nudges.messages import Context, Header, Message, Option, Page, Text, TextInput, untyped
 
@@ -99,3 +99,9 @@ def text_input_limits(item: TextInput, length_max: int) -> tuple[int, str]:
     """Return a text input's maximum length (0: none) and its initial text, cut to fit."""
     max_length = min(item.max_length, length_max)
     return max_length, item.initial[: max_length if max_length > 0 else length_max]
+
+
+def put_present(target: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Set only the fields that are not empty: platforms refuse or misread empty optional ones."""
+    target.update((key, value) for key, value in fields.items() if value)
+    return target

@@ -15,60 +15,6 @@ from nudges.ports import DeliveryError, FailureScope, Recipient
 
 logger = logging.getLogger(__name__)
 
-# Errors that will not go away by sending the same request again: the person, the channel or the
-# installation is gone, or the payload is wrong (invalid_blocks is our bug, but resending it
-# unchanged fails the same way every time).
-PERMANENT_ERRORS = frozenset(
-    {
-        "user_not_found",
-        "user_not_visible",
-        "user_disabled",
-        "account_inactive",
-        "not_authed",
-        "invalid_auth",
-        "token_revoked",
-        "token_expired",
-        "no_permission",
-        "access_denied",
-        "ekm_access_denied",
-        "org_login_required",
-        "channel_not_found",
-        "is_archived",
-        "cannot_dm_bot",
-        "missing_scope",
-        "team_access_not_granted",
-        "not_in_channel",
-        "restricted_action",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "invalid_metadata_format",
-        "invalid_metadata_schema",
-        "msg_too_long",
-        "msg_blocks_too_long",
-        "no_text",
-        "invalid_arguments",
-        "message_not_found",
-        "cant_update_message",
-        "edit_window_closed",
-        "method_not_supported_for_channel_type",
-    }
-)
-# Errors Slack itself describes as temporary; anything not listed in either set is treated as
-# permanent, because an unknown answer to a well-formed request rarely fixes itself.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ratelimited",
-        "rate_limited",
-        "internal_error",
-        "fatal_error",
-        "service_unavailable",
-        "request_timeout",
-        "team_added_to_org",
-    }
-)
-
-SlackFailure = SlackClientError | aiohttp.ClientError | OSError
-
 # The person cannot be messaged: only these make the core mark them unreachable.
 RECIPIENT_ERRORS = frozenset(
     {
@@ -98,6 +44,45 @@ WORKSPACE_ERRORS = frozenset(
         "not_installed",
     }
 )
+
+
+# Errors about the message itself: the payload is wrong (invalid_blocks is our bug, but resending
+# it unchanged fails the same way every time) or the message cannot be changed any more.
+MESSAGE_ERRORS = frozenset(
+    {
+        "restricted_action",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "invalid_arguments",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "method_not_supported_for_channel_type",
+    }
+)
+# Errors that will not go away by sending the same request again: the person, the channel or the
+# installation is gone, or the payload is wrong.
+PERMANENT_ERRORS = RECIPIENT_ERRORS | WORKSPACE_ERRORS | MESSAGE_ERRORS
+# Errors Slack itself describes as temporary; anything not listed in either set is treated as
+# permanent, because an unknown answer to a well-formed request rarely fixes itself.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
+
+SlackFailure = SlackClientError | aiohttp.ClientError | OSError
 
 
 def failure_scope(code: str) -> FailureScope:

@@ -25,13 +25,8 @@ DEFAULT_MAX_RATE_LIMIT_WAIT = 30.0
 SERVER_ERROR_STATUSES = frozenset({500, 502, 503, 504})
 
 
-class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """Retry a 429 after its Retry-After, unless Slack asks for a longer wait than we allow."""
-
-    def __init__(self, max_retry_count: int, max_wait: float, jitter: float) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-        self.jitter = jitter
+class _NeverRepost(AsyncRetryHandler):
+    """Never retry posting a message; ask the subclass about any other call."""
 
     async def _can_retry_async(
         self,
@@ -41,10 +36,28 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if response is None or response.status_code != 429:
+        # After a 5xx or a dropped connection Slack may already have posted it; the dispatcher's
+        # retry looks in the DM's history first, a blind re-post here could not. After a 429,
+        # the dispatcher paces each workspace and must see a post's 429 to slow down.
+        if request.url.rstrip("/").endswith("/chat.postMessage"):
             return False
-        if _posts_a_message(request):
-            # The dispatcher paces each workspace and must see a post's 429 to slow down.
+        return self._may_retry(response, error)
+
+    def _may_retry(self, response: HttpResponse | None, error: Exception | None) -> bool:
+        """Say whether this answer or error is worth another attempt."""
+        raise NotImplementedError
+
+
+class CappedRateLimitRetryHandler(_NeverRepost, AsyncRateLimitErrorRetryHandler):
+    """Retry a 429 after its Retry-After, unless Slack asks for a longer wait than we allow."""
+
+    def __init__(self, max_retry_count: int, max_wait: float, jitter: float) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.jitter = jitter
+
+    def _may_retry(self, response: HttpResponse | None, error: Exception | None) -> bool:
+        if response is None or response.status_code != 429:
             return False
         # A long Retry-After would stall the delivery tick; let the scheduler come back instead.
         wait = retry_after(response.headers)
@@ -65,44 +78,18 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-def _posts_a_message(request: HttpRequest) -> bool:
-    # After a 5xx or a dropped connection Slack may already have posted it; the dispatcher's
-    # retry looks in the DM's history first, a blind re-post here could not.
-    return request.url.rstrip("/").endswith("/chat.postMessage")
-
-
-class GatewayErrorRetryHandler(AsyncServerErrorRetryHandler):
+class GatewayErrorRetryHandler(_NeverRepost, AsyncServerErrorRetryHandler):
     """Retry server errors, including the 502 and 504 a gateway in front of Slack answers."""
 
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _posts_a_message(request):
-            return False
+    def _may_retry(self, response: HttpResponse | None, error: Exception | None) -> bool:
         return response is not None and response.status_code in SERVER_ERROR_STATUSES
 
 
-class DroppedConnectionRetryHandler(AsyncConnectionErrorRetryHandler):
-    """Retry dropped connections, except for posting a message (see ``_posts_a_message``)."""
+class DroppedConnectionRetryHandler(_NeverRepost, AsyncConnectionErrorRetryHandler):
+    """Retry dropped connections, except for posting a message."""
 
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _posts_a_message(request):
-            return False
-        return await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
+    def _may_retry(self, response: HttpResponse | None, error: Exception | None) -> bool:
+        return isinstance(error, tuple(self.error_types_to_do_retries))
 
 
 def retry_handlers(

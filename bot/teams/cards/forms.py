@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.edge.rendering import ELLIPSIS, text_input_limits
+from bot.edge.rendering import ELLIPSIS, put_present, text_input_limits
 from bot.teams.cards.actions import FORM_CANCEL, button_action, data_value, identifier
 from bot.teams.cards.markdown import LABEL_MAX, Mentions, markdown, plain
 from bot.teams.cards.messages import card_activity, card_of, new_card, text_block
@@ -57,13 +57,12 @@ def _input(item: FormInput) -> dict[str, Any]:
     if isinstance(item, TextInput):
         max_length, initial = text_input_limits(item, TEXT_INPUT_LENGTH_MAX)
         element = {"type": "Input.Text", "isMultiline": item.multiline}
-        if max_length > 0:
-            element["maxLength"] = max_length
-        placeholder = plain(item.placeholder, LABEL_MAX)
-        if placeholder:
-            element["placeholder"] = placeholder
-        if initial:
-            element["value"] = initial
+        put_present(
+            element,
+            maxLength=max(max_length, 0),
+            placeholder=plain(item.placeholder, LABEL_MAX),
+            value=initial,
+        )
     else:
         element = _date_input(item)
     element["id"] = identifier(item.input_id)
