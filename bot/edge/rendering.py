@@ -7,9 +7,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from nudges.messages import Context, Header, Message, Option, Page, Text, TextInput, untyped
+from nudges.messages import (
+    Actions,
+    Block,
+    Choices,
+    Context,
+    Divider,
+    Header,
+    Message,
+    Option,
+    Page,
+    Text,
+    TextInput,
+    untyped,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +30,52 @@ logger = logging.getLogger(__name__)
 ELLIPSIS = "…"
 
 Item = TypeVar("Item")
+Out_co = TypeVar("Out_co", covariant=True)
+
+
+class BlockRenderer(Protocol[Out_co]):
+    """One platform's rendering of each kind of block of the neutral model."""
+
+    def header(self, block: Header) -> Out_co:
+        """Render a header."""
+        ...
+
+    def text(self, block: Text) -> Out_co:
+        """Render a paragraph of markup."""
+        ...
+
+    def context(self, block: Context) -> Out_co:
+        """Render a line of small print."""
+        ...
+
+    def divider(self, block: Divider) -> Out_co:
+        """Render a divider."""
+        ...
+
+    def actions(self, block: Actions) -> Out_co:
+        """Render a row of buttons."""
+        ...
+
+    def choices(self, block: Choices) -> Out_co:
+        """Render a menu."""
+        ...
+
+
+def render_block(block: Block, renderer: BlockRenderer[Out_co]) -> Out_co:
+    """Hand a block to the renderer's method for its kind."""
+    if isinstance(block, Header):
+        return renderer.header(block)
+    if isinstance(block, Text):
+        return renderer.text(block)
+    if isinstance(block, Context):
+        return renderer.context(block)
+    if isinstance(block, Divider):
+        return renderer.divider(block)
+    if isinstance(block, Actions):
+        return renderer.actions(block)
+    if isinstance(block, Choices):
+        return renderer.choices(block)
+    raise TypeError(f"cannot render {type(block).__name__}")
 
 
 def readable_texts(message: Message | Page) -> Iterator[str]:

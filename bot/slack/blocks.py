@@ -23,6 +23,7 @@ from bot.edge.rendering import (
     fit,
     plain_text,
     put_present,
+    render_block,
     text_input_limits,
 )
 from nudges.messages import (
@@ -172,25 +173,42 @@ def _fallback_text(msg: Message) -> str:
 def _render_blocks(blocks: Iterable[Block], max_blocks: int) -> list[dict[str, Any]]:
     rendered: list[dict[str, Any]] = []
     for block in blocks:
-        rendered.extend(_render_block(block))
+        rendered.extend(render_block(block, _BLOCK_KIT))
     return _unique_block_ids(at_most(rendered, max_blocks, "Slack blocks"))
 
 
-def _render_block(block: Block) -> list[dict[str, Any]]:
-    if isinstance(block, Header):
+class _BlockKit:
+    """Each kind of neutral block as Block Kit blocks (none where nothing is left to show)."""
+
+    def header(self, block: Header) -> list[dict[str, Any]]:
+        """Render a header block of plain text."""
         text = _plain(block.text, HEADER_TEXT_MAX)
         return [{"type": "header", "text": _plain_object(text)}] if text else []
-    if isinstance(block, Text):
+
+    def text(self, block: Text) -> list[dict[str, Any]]:
+        """Render a mrkdwn section."""
         text = _mrkdwn(block.text, SECTION_TEXT_MAX)
         return [_section(text)] if text else []
-    if isinstance(block, Context):
+
+    def context(self, block: Context) -> list[dict[str, Any]]:
+        """Render a context block of mrkdwn."""
         text = _mrkdwn(block.text, CONTEXT_TEXT_MAX)
         return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}] if text else []
-    if isinstance(block, Divider):
+
+    def divider(self, block: Divider) -> list[dict[str, Any]]:
+        """Render a divider."""
         return [{"type": "divider"}]
-    if isinstance(block, Actions):
+
+    def actions(self, block: Actions) -> list[dict[str, Any]]:
+        """Render buttons as actions blocks."""
         return _actions_blocks(block)
-    return _choices_blocks(block)
+
+    def choices(self, block: Choices) -> list[dict[str, Any]]:
+        """Render a menu as a static select."""
+        return _choices_blocks(block)
+
+
+_BLOCK_KIT = _BlockKit()
 
 
 def _section(text: str) -> dict[str, Any]:

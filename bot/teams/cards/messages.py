@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from bot.edge.rendering import ELLIPSIS, first_text, readable_texts
+from bot.edge.rendering import ELLIPSIS, first_text, readable_texts, render_block
 from bot.teams.cards.actions import action_sets, choices
 from bot.teams.cards.markdown import LABEL_MAX, MENTION, TEXT_MAX, Mentions, markdown, plain
 from bot.teams.cards.size import fit_activity
@@ -106,13 +107,15 @@ def _fallback_text(message: Message, names: Mapping[str, str]) -> str:
 
 
 def _render_blocks(blocks: Iterable[Block], mentions: Mentions) -> list[dict[str, Any]]:
+    elements = _CardElements(mentions)
     body: list[dict[str, Any]] = []
     separate = False
     for block in blocks:
         if isinstance(block, Divider):
+            # A card has no divider element: the next element draws a separator above itself.
             separate = bool(body)
             continue
-        rendered = _render_block(block, mentions)
+        rendered = render_block(block, elements)
         if rendered and separate:
             rendered[0]["separator"] = True
             rendered[0]["spacing"] = "Medium"
@@ -121,21 +124,38 @@ def _render_blocks(blocks: Iterable[Block], mentions: Mentions) -> list[dict[str
     return body
 
 
-def _render_block(block: Block, mentions: Mentions) -> list[dict[str, Any]]:
-    if isinstance(block, Header):
-        text = markdown(block.text, mentions, limit=LABEL_MAX)
+@dataclass(frozen=True, slots=True)
+class _CardElements:
+    """Each kind of neutral block as card elements (none where nothing is left to show)."""
+
+    mentions: Mentions
+
+    def header(self, block: Header) -> list[dict[str, Any]]:
+        """Render a large bold text block."""
+        text = markdown(block.text, self.mentions, limit=LABEL_MAX)
         return [text_block(text, size="Large", weight="Bolder")] if text else []
-    if isinstance(block, Text):
-        text = markdown(block.text, mentions)
+
+    def text(self, block: Text) -> list[dict[str, Any]]:
+        """Render a text block."""
+        text = markdown(block.text, self.mentions)
         return [text_block(text)] if text else []
-    if isinstance(block, Context):
-        text = markdown(block.text, mentions)
+
+    def context(self, block: Context) -> list[dict[str, Any]]:
+        """Render a small subtle text block."""
+        text = markdown(block.text, self.mentions)
         return [text_block(text, size="Small", isSubtle=True)] if text else []
-    if isinstance(block, Actions):
+
+    def divider(self, block: Divider) -> list[dict[str, Any]]:
+        """Render nothing: ``_render_blocks`` turns a divider into the next element's separator."""
+        return []
+
+    def actions(self, block: Actions) -> list[dict[str, Any]]:
+        """Render buttons as action sets."""
         return action_sets(block.buttons)
-    if isinstance(block, Choices):
+
+    def choices(self, block: Choices) -> list[dict[str, Any]]:
+        """Render a menu as a choice set and its send button."""
         return choices(block)
-    return []
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
