@@ -14,6 +14,7 @@ from nudges.messages import (
     Block,
     Choices,
     Context,
+    DateInput,
     Divider,
     Header,
     Message,
@@ -61,21 +62,24 @@ class BlockRenderer(Protocol[Out_co]):
         ...
 
 
+# The renderer's method for each kind of block.
+_METHODS: dict[type[Block], str] = {
+    Header: "header",
+    Text: "text",
+    Context: "context",
+    Divider: "divider",
+    Actions: "actions",
+    Choices: "choices",
+}
+
+
 def render_block(block: Block, renderer: BlockRenderer[Out_co]) -> Out_co:
     """Hand a block to the renderer's method for its kind."""
-    if isinstance(block, Header):
-        return renderer.header(block)
-    if isinstance(block, Text):
-        return renderer.text(block)
-    if isinstance(block, Context):
-        return renderer.context(block)
-    if isinstance(block, Divider):
-        return renderer.divider(block)
-    if isinstance(block, Actions):
-        return renderer.actions(block)
-    if isinstance(block, Choices):
-        return renderer.choices(block)
-    raise TypeError(f"cannot render {type(block).__name__}")
+    method = _METHODS.get(type(block))
+    if method is None:
+        raise TypeError(f"cannot render {type(block).__name__}")
+    render: Callable[[Block], Out_co] = getattr(renderer, method)
+    return render(block)
 
 
 def readable_texts(message: Message | Page) -> Iterator[str]:
@@ -164,3 +168,8 @@ def put_present(target: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """Set only the fields that are not empty: platforms refuse or misread empty optional ones."""
     target.update((key, value) for key, value in fields.items() if value)
     return target
+
+
+def initial_date(item: DateInput) -> str:
+    """Return a date input's initial date as YYYY-MM-DD, or "" when it has none."""
+    return item.initial.isoformat() if item.initial is not None else ""

@@ -21,6 +21,7 @@ from bot.edge.rendering import (
     distinct_options,
     first_text,
     fit,
+    initial_date,
     plain_text,
     put_present,
     render_block,
@@ -300,10 +301,7 @@ def _input_block(item: FormInput) -> dict[str, Any]:
 
 
 def _datepicker(item: DateInput) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "datepicker"}
-    if item.initial is not None:
-        element["initial_date"] = item.initial.isoformat()
-    return element
+    return put_present({"type": "datepicker"}, initial_date=initial_date(item))
 
 
 def _unique_action_ids(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.edge.rendering import ELLIPSIS, put_present, text_input_limits
+from bot.edge.rendering import ELLIPSIS, initial_date, put_present, text_input_limits
 from bot.teams.cards.actions import FORM_CANCEL, button_action, data_value, identifier
 from bot.teams.cards.markdown import LABEL_MAX, Mentions, markdown, plain
 from bot.teams.cards.messages import card_activity, card_of, new_card, text_block
@@ -71,7 +71,4 @@ def _input(item: FormInput) -> dict[str, Any]:
 
 
 def _date_input(item: DateInput) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "Input.Date"}
-    if item.initial is not None:
-        element["value"] = item.initial.isoformat()
-    return element
+    return put_present({"type": "Input.Date"}, value=initial_date(item))
