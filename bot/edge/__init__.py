@@ -21,7 +21,8 @@ An adapter (``bot/slack``, ``bot/teams``, ``bot/sandbox``) does four things:
    ``begin()``/``end()``), so the work after the acknowledgements of a burst waits for them.
    Never mark a request whose answer awaits ``apply_click``: the click would wait for itself
    (up to ``AckFirst.max_wait``). An adapter that marks nothing applies clicks at once.
-3. Render the neutral ``ActionResult``/``Message``/``Page``/notice text to the platform.
+3. Render the neutral ``ActionResult``/``Message``/``Page``/notice text to the platform; a
+   renderer implements ``rendering.BlockRenderer`` and uses the shared cuts and limits there.
 4. Offer a ``PlatformEdge`` (name, status, add_routes, start, stop, drain) and an
    ``EdgeBuilder`` ``build(settings, services) -> PlatformEdge | None``; ``bot/app.py`` lists
    the builders, one line per platform. Work started after an ack goes through

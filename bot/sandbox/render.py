@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from html import escape
 
+from bot.edge.rendering import render_block
 from bot.sandbox.icons import with_icons
 from nudges.messages import (
     Actions,
@@ -88,34 +90,54 @@ def _hidden(fields: Mapping[str, str]) -> str:
 
 def block(item: Block, name_of: NameOf, hidden: Mapping[str, str]) -> str:
     """Render one block; buttons and menus post to the sandbox's action endpoint."""
-    if isinstance(item, Header):
-        return f"<h3>{inline(item.text, name_of)}</h3>"
-    if isinstance(item, Text):
-        return f"<p>{markup(item.text, name_of)}</p>"
-    if isinstance(item, Context):
-        return f'<p class="context">{markup(item.text, name_of)}</p>'
-    if isinstance(item, Divider):
+    return render_block(item, _Html(name_of, hidden))
+
+
+@dataclass(frozen=True, slots=True)
+class _Html:
+    """Each kind of neutral block as HTML; ``hidden`` fields ride along with every post."""
+
+    name_of: NameOf
+    hidden: Mapping[str, str]
+
+    def header(self, block: Header) -> str:
+        """Render a heading."""
+        return f"<h3>{inline(block.text, self.name_of)}</h3>"
+
+    def text(self, block: Text) -> str:
+        """Render a paragraph."""
+        return f"<p>{markup(block.text, self.name_of)}</p>"
+
+    def context(self, block: Context) -> str:
+        """Render a paragraph of small print."""
+        return f'<p class="context">{markup(block.text, self.name_of)}</p>'
+
+    def divider(self, block: Divider) -> str:
+        """Render a rule."""
         return "<hr>"
-    if isinstance(item, Actions):
+
+    def actions(self, block: Actions) -> str:
+        """Render each button as a small form posting its action."""
         buttons = "".join(
             '<form method="post" action="/sandbox/action" class="inline">'
-            + _hidden({**hidden, "action_id": b.action_id, "value": b.value})
+            + _hidden({**self.hidden, "action_id": b.action_id, "value": b.value})
             + f'<button type="submit" class="btn {escape(b.style or "")}" '
             f'data-action="{escape(b.action_id)}">{with_icons(escape(b.label))}</button></form>'
-            for b in item.buttons
+            for b in block.buttons
         )
         return f'<div class="actions">{buttons}</div>'
-    if isinstance(item, Choices):
+
+    def choices(self, block: Choices) -> str:
+        """Render a menu as a select with an OK button."""
         options = "".join(
-            f'<option value="{escape(o.value)}">{escape(o.label)}</option>' for o in item.options
+            f'<option value="{escape(o.value)}">{escape(o.label)}</option>' for o in block.options
         )
         return (
             '<form method="post" action="/sandbox/action" class="choices">'
-            + _hidden({**hidden, "action_id": item.action_id})
-            + f'<select name="value" aria-label="{escape(item.placeholder)}">{options}</select>'
+            + _hidden({**self.hidden, "action_id": block.action_id})
+            + f'<select name="value" aria-label="{escape(block.placeholder)}">{options}</select>'
             + '<button type="submit" class="btn">OK</button></form>'
         )
-    raise TypeError(f"cannot render {type(item).__name__}")
 
 
 def message(msg: Message | Page, name_of: NameOf, hidden: Mapping[str, str]) -> str:

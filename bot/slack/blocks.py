@@ -14,6 +14,19 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from bot.edge.rendering import (
+    ELLIPSIS,
+    at_most,
+    chunked,
+    distinct_options,
+    first_text,
+    fit,
+    initial_date,
+    plain_text,
+    put_present,
+    render_block,
+    text_input_limits,
+)
 from nudges.messages import (
     Actions,
     Block,
@@ -30,7 +43,6 @@ from nudges.messages import (
     Text,
     TextInput,
     typed_spans,
-    untyped,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,7 +69,6 @@ CALLBACK_ID_MAX = 255
 INPUT_LABEL_MAX = 2000
 TEXT_INPUT_LENGTH_MAX = 3000
 
-ELLIPSIS = "…"
 METADATA_EVENT_TYPE = "nudgebot_delivery"
 DELIVERY_ID_KEY = "delivery_id"
 # Slack rejects a block whose interactive elements share an action_id, and a surface whose
@@ -107,13 +118,13 @@ def render_modal(form: Form) -> dict[str, Any]:
         "blocks": _not_empty(_unique_block_ids(blocks)[:VIEW_BLOCKS_MAX]),
     }
     # Slack reads an empty optional field as missing; leave such fields out.
-    callback_id = _identifier(form.callback_id, CALLBACK_ID_MAX, "callback_id")
-    if callback_id:
-        view["callback_id"] = callback_id
-    metadata = _identifier(form.private_metadata, PRIVATE_METADATA_MAX, "private_metadata")
-    if metadata:
-        view["private_metadata"] = metadata
-    return view
+    return put_present(
+        view,
+        callback_id=_identifier(form.callback_id, CALLBACK_ID_MAX, "callback_id"),
+        private_metadata=_identifier(
+            form.private_metadata, PRIVATE_METADATA_MAX, "private_metadata"
+        ),
+    )
 
 
 def _not_empty(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -156,42 +167,49 @@ def _state_value(state: Mapping[str, Any]) -> str:
 
 
 def _fallback_text(msg: Message) -> str:
-    text = _mrkdwn(msg.fallback, MESSAGE_TEXT_MAX)
-    if text:
-        return text
     # Notifications and screen readers need a text; borrow the first readable block.
-    for block in msg.blocks:
-        if isinstance(block, Header | Text | Context):
-            text = _mrkdwn(block.text, MESSAGE_TEXT_MAX)
-            if text:
-                return text
-    return ELLIPSIS
+    return first_text(msg, lambda text: _mrkdwn(text, MESSAGE_TEXT_MAX))
 
 
 def _render_blocks(blocks: Iterable[Block], max_blocks: int) -> list[dict[str, Any]]:
     rendered: list[dict[str, Any]] = []
     for block in blocks:
-        rendered.extend(_render_block(block))
-    if len(rendered) > max_blocks:
-        logger.warning("dropping %d blocks over Slack's limit", len(rendered) - max_blocks)
-    return _unique_block_ids(rendered[:max_blocks])
+        rendered.extend(render_block(block, _BLOCK_KIT))
+    return _unique_block_ids(at_most(rendered, max_blocks, "Slack blocks"))
 
 
-def _render_block(block: Block) -> list[dict[str, Any]]:
-    if isinstance(block, Header):
+class _BlockKit:
+    """Each kind of neutral block as Block Kit blocks (none where nothing is left to show)."""
+
+    def header(self, block: Header) -> list[dict[str, Any]]:
+        """Render a header block of plain text."""
         text = _plain(block.text, HEADER_TEXT_MAX)
         return [{"type": "header", "text": _plain_object(text)}] if text else []
-    if isinstance(block, Text):
+
+    def text(self, block: Text) -> list[dict[str, Any]]:
+        """Render a mrkdwn section."""
         text = _mrkdwn(block.text, SECTION_TEXT_MAX)
         return [_section(text)] if text else []
-    if isinstance(block, Context):
+
+    def context(self, block: Context) -> list[dict[str, Any]]:
+        """Render a context block of mrkdwn."""
         text = _mrkdwn(block.text, CONTEXT_TEXT_MAX)
         return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}] if text else []
-    if isinstance(block, Divider):
+
+    def divider(self, block: Divider) -> list[dict[str, Any]]:
+        """Render a divider."""
         return [{"type": "divider"}]
-    if isinstance(block, Actions):
+
+    def actions(self, block: Actions) -> list[dict[str, Any]]:
+        """Render buttons as actions blocks."""
         return _actions_blocks(block)
-    return _choices_blocks(block)
+
+    def choices(self, block: Choices) -> list[dict[str, Any]]:
+        """Render a menu as a static select."""
+        return _choices_blocks(block)
+
+
+_BLOCK_KIT = _BlockKit()
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -200,10 +218,7 @@ def _section(text: str) -> dict[str, Any]:
 
 def _actions_blocks(block: Actions) -> list[dict[str, Any]]:
     elements = _unique_action_ids([e for e in map(_button, block.buttons) if e is not None])
-    chunks = [
-        elements[start : start + ACTIONS_ELEMENTS_MAX]
-        for start in range(0, len(elements), ACTIONS_ELEMENTS_MAX)
-    ]
+    chunks = chunked(elements, ACTIONS_ELEMENTS_MAX)
     block_id = _identifier(block.block_id, BLOCK_ID_MAX, "block_id")
     out: list[dict[str, Any]] = []
     for chunk in chunks:
@@ -220,33 +235,22 @@ def _button(button: Button) -> dict[str, Any] | None:
     if not label:
         return None
     element: dict[str, Any] = {"type": "button", "text": _plain_object(label)}
-    action_id = _identifier(button.action_id, ACTION_ID_MAX, "action_id")
-    if action_id:
-        element["action_id"] = action_id
-    value = _identifier(button.value, BUTTON_VALUE_MAX, "button value")
-    if value:
-        element["value"] = value
-    if button.style in ("primary", "danger"):
-        element["style"] = button.style
-    return element
+    return put_present(
+        element,
+        action_id=_identifier(button.action_id, ACTION_ID_MAX, "action_id"),
+        value=_identifier(button.value, BUTTON_VALUE_MAX, "button value"),
+        style=button.style if button.style in ("primary", "danger") else "",
+    )
 
 
 def _choices_blocks(block: Choices) -> list[dict[str, Any]]:
-    options: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for option in block.options:
-        label = _plain(option.label, OPTION_TEXT_MAX)
-        value = _identifier(option.value, OPTION_VALUE_MAX, "option value")
-        # Slack needs a non-empty text and value, and a value picks one option unambiguously.
-        if not label or not value or value in seen:
-            continue
-        seen.add(value)
-        options.append({"text": _plain_object(label), "value": value})
+    options = [
+        {"text": _plain_object(label), "value": value}
+        for label, value in distinct_options(block.options, _option_label, _option_value)
+    ]
     if not options:
         return []
-    if len(options) > SELECT_OPTIONS_MAX:
-        logger.warning("dropping %d options over Slack's limit", len(options) - SELECT_OPTIONS_MAX)
-        options = options[:SELECT_OPTIONS_MAX]
+    options = at_most(options, SELECT_OPTIONS_MAX, "Slack select options")
     select: dict[str, Any] = {"type": "static_select", "options": options}
     action_id = _identifier(block.action_id, ACTION_ID_MAX, "action_id")
     if action_id:
@@ -261,20 +265,27 @@ def _choices_blocks(block: Choices) -> list[dict[str, Any]]:
     return [rendered]
 
 
+def _option_label(text: str) -> str:
+    return _plain(text, OPTION_TEXT_MAX)
+
+
+def _option_value(value: str) -> str:
+    return _identifier(value, OPTION_VALUE_MAX, "option value")
+
+
 def _input_block(item: FormInput) -> dict[str, Any]:
     input_id = _identifier(item.input_id, ACTION_ID_MAX, "input id")
     element: dict[str, Any]
     if isinstance(item, TextInput):
         element = {"type": "plain_text_input", "multiline": item.multiline}
-        max_length = min(item.max_length, TEXT_INPUT_LENGTH_MAX)
-        if max_length > 0:
-            element["max_length"] = max_length
+        max_length, initial = text_input_limits(item, TEXT_INPUT_LENGTH_MAX)
         placeholder = _plain(item.placeholder, PLACEHOLDER_MAX)
-        if placeholder:
-            element["placeholder"] = _plain_object(placeholder)
-        initial = item.initial[: max_length if max_length > 0 else TEXT_INPUT_LENGTH_MAX]
-        if initial:
-            element["initial_value"] = initial
+        put_present(
+            element,
+            max_length=max(max_length, 0),
+            placeholder=_plain_object(placeholder) if placeholder else None,
+            initial_value=initial,
+        )
     else:
         element = _datepicker(item)
     if input_id:
@@ -290,26 +301,23 @@ def _input_block(item: FormInput) -> dict[str, Any]:
 
 
 def _datepicker(item: DateInput) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "datepicker"}
-    if item.initial is not None:
-        element["initial_date"] = item.initial.isoformat()
-    return element
+    return put_present({"type": "datepicker"}, initial_date=initial_date(item))
 
 
 def _unique_action_ids(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    for element in elements:
-        if "action_id" in element:
-            element["action_id"] = _unique(element["action_id"], seen, ACTION_ID_MAX)
-    return elements
+    return _unique_ids(elements, "action_id", ACTION_ID_MAX)
 
 
 def _unique_block_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _unique_ids(blocks, "block_id", BLOCK_ID_MAX)
+
+
+def _unique_ids(items: list[dict[str, Any]], key: str, limit: int) -> list[dict[str, Any]]:
     seen: set[str] = set()
-    for block in blocks:
-        if "block_id" in block:
-            block["block_id"] = _unique(block["block_id"], seen, BLOCK_ID_MAX)
-    return blocks
+    for item in items:
+        if key in item:
+            item[key] = _unique(item[key], seen, limit)
+    return items
 
 
 def _unique(identifier: str, seen: set[str], limit: int) -> str:
@@ -334,11 +342,11 @@ def _required_plain(text: str, limit: int) -> dict[str, Any]:
 
 def _plain(text: str, limit: int) -> str:
     # Surrounding whitespace alone would render as an empty field, which Slack rejects.
-    return _fit(list(untyped(text).replace("\r\n", "\n").strip()), limit)
+    return fit(list(plain_text(text)), limit, units=_units)
 
 
 def _mrkdwn(text: str, limit: int) -> str:
-    return _fit(_mrkdwn_atoms(text.replace("\r\n", "\n").strip()), limit)
+    return fit(_mrkdwn_atoms(text.replace("\r\n", "\n").strip()), limit, units=_units)
 
 
 def _identifier(value: str, limit: int, what: str) -> str:
@@ -348,7 +356,7 @@ def _identifier(value: str, limit: int, what: str) -> str:
     # Ids and values are machine data: cutting them would corrupt routing, so say so loudly.
     if _units(value) > limit:
         logger.warning("truncating %s from %d to Slack's %d characters", what, len(value), limit)
-        return _fit(list(value), limit, ellipsis="")
+        return fit(list(value), limit, ellipsis="", units=_units)
     return value
 
 
@@ -395,23 +403,6 @@ def _inline_atoms(text: str) -> list[str]:
         else:
             atoms.extend(_ESCAPES.get(char, char) for char in part)
     return atoms
-
-
-def _fit(atoms: list[str], limit: int, *, ellipsis: str = ELLIPSIS) -> str:
-    """Join atoms, cutting whole atoms and appending ``ellipsis`` when over ``limit``."""
-    joined = "".join(atoms)
-    if _units(joined) <= limit:
-        return joined
-    budget = limit - _units(ellipsis)
-    kept: list[str] = []
-    used = 0
-    for atom in atoms:
-        size = _units(atom)
-        if used + size > budget:
-            break
-        kept.append(atom)
-        used += size
-    return "".join(kept).rstrip() + ellipsis
 
 
 def _units(text: str) -> int:

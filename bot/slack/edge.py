@@ -33,7 +33,7 @@ from bot.slack import ClientFor
 from bot.slack.app import COMMAND, SlackListeners, build_bolt_app
 from bot.slack.events_seen import EventLedger
 from bot.slack.grid import workspace_key
-from bot.slack.messenger import SlackMessenger, with_retry_handlers
+from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import (
     INSTALL_PATH,
     REDIRECT_PATH,
@@ -42,6 +42,7 @@ from bot.slack.oauth import (
 )
 from bot.slack.profiles import ProfileCache
 from bot.slack.quiet_logs import SOCKET_MODE_LOGGER, quiet_slack_sdk_logs
+from bot.slack.retries import with_retry_handlers
 from bot.slack.verify import RequestVerifier
 from nudges.domain import Platform
 from nudges.ports import DeliveryError

@@ -9,6 +9,8 @@ naive UTC values (``slack_sdk.oauth.sqlalchemy_utils.normalize_datetime_for_db``
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -37,17 +39,20 @@ def _token(name: str, token_type: TypeEngine[str] | None) -> Column[str]:
     return Column(name, token_type if token_type is not None else Text())
 
 
-def installations_table(metadata: MetaData, token_type: TypeEngine[str] | None = None) -> Table:
-    """Build the installations table on ``metadata``; ``token_type`` wraps the token columns."""
-    return Table(
-        INSTALLATIONS_TABLE,
-        metadata,
+def _app_columns() -> list[Column[Any]]:
+    # Both tables start alike: who installed which app in which enterprise.
+    return [
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("client_id", String(32), nullable=False),
         Column("app_id", String(32), nullable=False),
         Column("enterprise_id", String(32)),
         Column("enterprise_name", String(200)),
-        Column("enterprise_url", String(200)),
+    ]
+
+
+def _bot_columns(token_type: TypeEngine[str] | None) -> list[Column[Any]]:
+    # The workspace and its bot user, with the bot's (encrypted) tokens.
+    return [
         Column("team_id", String(32)),
         Column("team_name", String(200)),
         _token("bot_token", token_type),
@@ -56,6 +61,17 @@ def installations_table(metadata: MetaData, token_type: TypeEngine[str] | None =
         Column("bot_scopes", String(1000)),
         _token("bot_refresh_token", token_type),
         Column("bot_token_expires_at", DateTime),
+    ]
+
+
+def installations_table(metadata: MetaData, token_type: TypeEngine[str] | None = None) -> Table:
+    """Build the installations table on ``metadata``; ``token_type`` wraps the token columns."""
+    return Table(
+        INSTALLATIONS_TABLE,
+        metadata,
+        *_app_columns(),
+        Column("enterprise_url", String(200)),
+        *_bot_columns(token_type),
         Column("user_id", String(32), nullable=False),
         _token("user_token", token_type),
         Column("user_scopes", String(1000)),
@@ -84,19 +100,8 @@ def bots_table(metadata: MetaData, token_type: TypeEngine[str] | None = None) ->
     return Table(
         BOTS_TABLE,
         metadata,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("client_id", String(32), nullable=False),
-        Column("app_id", String(32), nullable=False),
-        Column("enterprise_id", String(32)),
-        Column("enterprise_name", String(200)),
-        Column("team_id", String(32)),
-        Column("team_name", String(200)),
-        _token("bot_token", token_type),
-        Column("bot_id", String(32)),
-        Column("bot_user_id", String(32)),
-        Column("bot_scopes", String(1000)),
-        _token("bot_refresh_token", token_type),
-        Column("bot_token_expires_at", DateTime),
+        *_app_columns(),
+        *_bot_columns(token_type),
         Column("is_enterprise_install", Boolean, default=False, nullable=False),
         Column("installed_at", DateTime, nullable=False),
         Index(f"{BOTS_TABLE}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.messenger import with_retry_handlers
+from bot.slack.retries import with_retry_handlers
 from tests.fakes.slack_api import FakeSlackApi
 
 TOKEN = "xoxb-test-0000-secret"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot.slack.messenger import SlackMessenger, with_retry_handlers
+from bot.slack.messenger import SlackMessenger
+from bot.slack.retries import with_retry_handlers
 from nudges.content.catalogue import default_catalogue
 from nudges.domain import DeliveryStatus
 from nudges.ports import FakeClock, MessageRef

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.messenger import SlackMessenger, with_retry_handlers
+from bot.slack.messenger import SlackMessenger
+from bot.slack.retries import with_retry_handlers
 from nudges.messages import Actions, Button, Header, Message, Text
 from nudges.ports import DeliveryError, MessageRef, Messenger, Recipient
 from tests.fakes.slack_api import FakeSlackApi
@@ -301,7 +302,7 @@ async def test_logs_never_contain_the_token(
     ],
 )
 def test_failures_say_whom_they_are_about(code: str, scope: str) -> None:
-    from bot.slack.messenger import failure_scope
+    from bot.slack.failures import failure_scope
 
     assert failure_scope(code) == scope
 
