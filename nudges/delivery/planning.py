@@ -1,0 +1,83 @@
+"""Run the registered planners over every workspace this worker serves, one commit each."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy import select
+
+from nudges.delivery.ground import Ground
+from nudges.delivery.kinds import Planned, Planner
+from nudges.delivery.outage import DB_ERRORS
+from nudges.store import read_once
+from nudges.store.org import Workspace
+
+logger = logging.getLogger(__name__)
+
+
+class Planning:
+    """Planning passes: all planners over one workspace per transaction, in turn."""
+
+    def __init__(
+        self,
+        ground: Ground,
+        planners: Sequence[Planner],
+        update_message: Callable[[int], Awaitable[bool]],
+    ) -> None:
+        self.ground = ground
+        self.planners = planners
+        self.update_message = update_message
+
+    async def workspaces(self) -> list[Workspace]:
+        """Return the workspaces of the platforms this worker serves."""
+        async with self.ground.db.session() as session:
+            rows = await session.scalars(
+                select(Workspace)
+                .where(Workspace.platform.in_(self.ground.platforms()))
+                .order_by(Workspace.id)
+            )
+            return list(rows.all())
+
+    async def plan_workspace(self, workspace: Workspace) -> Planned:
+        """Run every planner over one workspace and commit what they planned."""
+        total = Planned()
+        async with self.ground.db.session() as session:
+            # Planners only read blackout days and cadence rules: each is read once here.
+            read_once.mark(session)
+            now = self.ground.clock.now()
+            for planner in self.planners:
+                done = await planner.plan(session, workspace, now)
+                total.count += done.count
+                total.refresh += done.refresh
+                total.after_commit += done.after_commit
+            await session.commit()
+        return total
+
+    async def plan(self, on_planned: Callable[[int], None] | None = None) -> int:
+        """Create every delivery that fell due, workspace by workspace, each committed at once."""
+        planned = 0
+        refresh: list[int] = []
+        after_commit: dict[Callable[[], Awaitable[None]], None] = {}
+        for workspace in await self.workspaces():
+            if self.ground.stopping:
+                break
+            try:
+                done = await self.plan_workspace(workspace)
+            except DB_ERRORS:
+                raise
+            except Exception:
+                # One workspace's bad data must not stop the others from being planned.
+                logger.exception("planning workspace %s failed", workspace.id)
+                continue
+            planned += done.count
+            refresh += done.refresh
+            after_commit.update(dict.fromkeys(done.after_commit))
+            if on_planned is not None:
+                on_planned(workspace.id)
+        # Only once the planning is committed may sent messages change (a closed poll, say).
+        for delivery_id in refresh:
+            await self.update_message(delivery_id)
+        for work in after_commit:
+            await work()
+        return planned
