@@ -88,11 +88,16 @@ async def build_org(
     slot: datetime,
     pulse: bool = False,
     chunk: int = 5000,
+    zone: str = "UTC",
+    cadence: bool = True,
+    created_at: datetime | None = None,
 ) -> int:
     """Store an org: per workspace ``managers`` managers each leading a team; return people.
 
-    Every workspace works round the clock in UTC with no holidays and pulse polls off, and
-    nudges managers every weekday at ``slot`` (a whole minute), so a benchmark can pick its slot.
+    Every workspace works round the clock in ``zone`` with no holidays and pulse polls off,
+    and (with ``cadence``) nudges managers every weekday at ``slot`` (a whole minute, UTC), so
+    a benchmark can pick its slot. Everything is stored as created a day before the slot,
+    unless ``created_at`` says when.
     """
     from sqlalchemy import insert
 
@@ -103,7 +108,7 @@ async def build_org(
 
     db = Database(url)
     people = 0
-    before = slot - timedelta(days=1)
+    before = created_at or slot - timedelta(days=1)
     settings = {"work_start": "00:00", "work_end": "23:59", "pulse_enabled": pulse}
     try:
         async with db.session() as session:
@@ -112,23 +117,24 @@ async def build_org(
                     platform="slack",
                     external_id=team_id(w),
                     name=f"Bench {w}",
-                    default_timezone="UTC",
+                    default_timezone=zone,
                     country=None,
                     settings=settings,
                     created_at=before,
                 )
                 session.add(ws)
                 await session.flush()
-                session.add(
-                    CadenceRule(
-                        workspace_id=ws.id,
-                        purpose="nudge",
-                        scope="workspace",
-                        scope_key="workspace",
-                        frequency="weekdays",
-                        at_time=f"{slot:%H:%M}",
+                if cadence:
+                    session.add(
+                        CadenceRule(
+                            workspace_id=ws.id,
+                            purpose="nudge",
+                            scope="workspace",
+                            scope_key="workspace",
+                            frequency="weekdays",
+                            at_time=f"{slot:%H:%M}",
+                        )
                     )
-                )
                 rows = []
                 for m in range(managers):
                     rows.append((f"UM{w:03d}{m:06d}", None))
@@ -176,3 +182,23 @@ def rss_kib(pid: int) -> tuple[int, int]:
         name, _, value = line.partition(":")
         fields[name] = value.strip()
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+async def py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.Process:
+    """Sample the service's stacks with py-spy (from the venv) until SIGINT; raw folded stacks."""
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        out,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(settle)  # let it attach before the burst starts
+    return spy

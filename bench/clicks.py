@@ -31,7 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import ROOT, build_org, default_pg, fake_slack, fake_stats, scratch_database, table
+from _common import (
+    ROOT,
+    build_org,
+    default_pg,
+    fake_slack,
+    fake_stats,
+    py_spy,
+    scratch_database,
+    table,
+)
 from sqlalchemy import func, select
 
 from nudges.pulse import sealing
@@ -174,26 +183,6 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def _py_spy(pid: int, out: str, settle: float = 1.0) -> asyncio.subprocess.Process:
-    """Sample the service's stacks with py-spy (from the venv) until SIGINT; raw folded stacks."""
-    spy = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "py-spy"),
-        "record",
-        "--pid",
-        str(pid),
-        "--rate",
-        "250",
-        "--format",
-        "raw",
-        "--output",
-        out,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await asyncio.sleep(settle)  # let it attach before the burst starts
-    return spy
-
-
 def summary(label: str, latencies: list[float], failures: int, wall: float) -> list[object]:
     """Return a table row: p50, p95, p99 in ms, throughput, failures."""
     qs = statistics.quantiles(latencies, n=100, method="inclusive")
@@ -327,7 +316,7 @@ async def main(args: argparse.Namespace) -> None:
                 bare_cpu = cpu_seconds(bare_proc.pid) - bare_cpu
                 bare_row = summary("bare Bolt app (ack only)", *bare)
                 await asyncio.sleep(1)
-                spy = await _py_spy(service.proc.pid, args.profile) if args.profile else None
+                spy = await py_spy(service.proc.pid, args.profile) if args.profile else None
                 service_cpu = cpu_seconds(service.proc.pid)
                 real = await burst(service.base, bodies, args.clients)
                 after_cpu = cpu_seconds(service.proc.pid)
@@ -335,7 +324,7 @@ async def main(args: argparse.Namespace) -> None:
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     await spy.wait()
-                    spy = await _py_spy(service.proc.pid, args.profile + ".after", settle=0)
+                    spy = await py_spy(service.proc.pid, args.profile + ".after", settle=0)
                 service_row = summary("nudgebot serve", *real)
                 # Work done after the ack (storing, message update, Home) may still be running:
                 # count until every clicker's answer is there or nothing moved for 10 s.
