@@ -51,6 +51,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# How often a tick that is still planning looks for workspaces whose rows fell due meanwhile.
+WATCH_DUE_SECONDS = 0.5
+
 
 class Dispatcher:
     """Turn due deliveries into messages, for every kind that registered with it."""
@@ -211,19 +214,19 @@ class Dispatcher:
                 lanes[workspace_id] = asyncio.create_task(self.lanes.lane(workspace_id, result))
 
         heartbeat = asyncio.create_task(self.claims.heartbeat())
+        watching: asyncio.Task[None] | None = None
         try:
             await self.flush()
             result.recovered = await self.recover()
             self.outage.fine()
-            if self.db.engine.dialect.name == "sqlite":
-                # One writer at a time: planning (which reads, then writes) goes first.
-                result.planned = await self.plan()
-                for workspace_id in await queue.due_workspaces(self.ground):
-                    start_lane(workspace_id)
-            else:
-                for workspace_id in await queue.due_workspaces(self.ground):
-                    start_lane(workspace_id)
-                result.planned = await self.plan(start_lane)
+            # What is due goes out at once; planning (mostly ahead of the slots) runs beside
+            # the lanes, and a workspace whose rows fall due meanwhile gets its lane then.
+            for workspace_id in await queue.due_workspaces(self.ground):
+                start_lane(workspace_id)
+            watching = asyncio.create_task(self._watch_due(start_lane))
+            result.planned = await self.plan(start_lane)
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
             await asyncio.gather(*lanes.values())
             # Rows planned while their workspace's lane was finishing (none when nothing was
             # planned or sent: an idle tick looks once).
@@ -237,10 +240,30 @@ class Dispatcher:
             self.outage.trouble(exc)
             raise
         finally:
+            if watching is not None:
+                watching.cancel()
             await asyncio.gather(*lanes.values(), return_exceptions=True)
             heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            await asyncio.gather(
+                heartbeat, *([watching] if watching else []), return_exceptions=True
+            )
         return result
+
+    async def _watch_due(self, start_lane: Callable[[int], None]) -> None:
+        """Start the lane of each workspace whose rows fall due while a planning pass runs."""
+        while not self.ground.stopping:
+            await asyncio.sleep(WATCH_DUE_SECONDS)
+            try:
+                due = await queue.due_workspaces(self.ground)
+            except DB_ERRORS as exc:
+                self.outage.trouble(exc)
+                continue
+            for workspace_id in due:
+                start_lane(workspace_id)
+
+    async def plans_outdated(self) -> bool:
+        """Tell whether what the planners plan from changed since their last pass began."""
+        return await self.planning.outdated()
 
     async def send_now(self, delivery_id: int) -> str:
         """Claim and send one delivery straight away (for explicit requests)."""

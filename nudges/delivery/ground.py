@@ -30,6 +30,10 @@ class EngineConfig:
     backoff_cap: timedelta = timedelta(hours=1)
     # How far back a tick still plans an occurrence it missed (downtime, a slow tick).
     lookback: timedelta = timedelta(hours=12)
+    # How far ahead planners store a slot's deliveries (the chosen nudge and all), so that at
+    # the slot only sending remains. Shorter than the shortest cadence period, so a plan is
+    # made after the period before it went out.
+    plan_ahead: timedelta = timedelta(hours=2)
     batch_size: int = 100
     # A ceiling per workspace: sends go at the pace the platform answers, never above this.
     send_rate_per_workspace: float = 20.0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 
 from sqlalchemy import select
 
 from nudges.delivery.ground import Ground
-from nudges.delivery.kinds import Planned, Planner
+from nudges.delivery.kinds import Planned, Planner, Stamped
 from nudges.delivery.outage import DB_ERRORS
 from nudges.store import read_once
 from nudges.store.org import Workspace
@@ -28,6 +28,22 @@ class Planning:
         self.ground = ground
         self.planners = planners
         self.update_message = update_message
+        # The planners' stamps when the last complete pass began (None: no pass yet).
+        self._stamps: list[Hashable] | None = None
+
+    async def _take_stamps(self) -> list[Hashable]:
+        async with self.ground.db.session() as session:
+            return [
+                await planner.inputs_stamp(session)
+                for planner in self.planners
+                if isinstance(planner, Stamped)
+            ]
+
+    async def outdated(self) -> bool:
+        """Tell whether a planner's inputs changed since the last pass began (or none ran)."""
+        if self._stamps is None:
+            return True
+        return await self._take_stamps() != self._stamps
 
     async def workspaces(self) -> list[Workspace]:
         """Return the workspaces of the platforms this worker serves."""
@@ -42,7 +58,9 @@ class Planning:
     async def plan_workspace(self, workspace: Workspace) -> Planned:
         """Run every planner over one workspace and commit what they planned."""
         total = Planned()
-        async with self.ground.db.session() as session:
+        # On SQLite the pass holds this process's writers back: it reads, then writes, and a
+        # transaction that read cannot write once another writer committed meanwhile.
+        async with self.ground.writing(), self.ground.db.session() as session:
             # Planners only read blackout days and cadence rules: each is read once here.
             read_once.mark(session)
             now = self.ground.clock.now()
@@ -59,8 +77,11 @@ class Planning:
         planned = 0
         refresh: list[int] = []
         after_commit: dict[Callable[[], Awaitable[None]], None] = {}
+        stamps = await self._take_stamps()
+        complete = True
         for workspace in await self.workspaces():
             if self.ground.stopping:
+                complete = False
                 break
             try:
                 done = await self.plan_workspace(workspace)
@@ -75,6 +96,8 @@ class Planning:
             after_commit.update(dict.fromkeys(done.after_commit))
             if on_planned is not None:
                 on_planned(workspace.id)
+        if complete:
+            self._stamps = stamps
         # Only once the planning is committed may sent messages change (a closed poll, say).
         for delivery_id in refresh:
             await self.update_message(delivery_id)

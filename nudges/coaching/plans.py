@@ -1,0 +1,256 @@
+"""Plan every manager's nudges ahead of their slots, and keep that plan in step with the cadence.
+
+A slot's nudges (each with its chosen nudge, partner and reason) are stored as soon as the slot
+comes within ``EngineConfig.plan_ahead``, so at the slot only sending remains; what may have
+changed meanwhile (a pause, an opt-out, the budget, the content) is checked again when sent.
+Each pass also refreshes what it stored before: a planned nudge whose occurrence is no longer
+wanted (the cadence changed, the manager paused or left) is dropped, and one whose time moved
+is moved, as long as nobody has touched it yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nudges.coaching.inputs import planner_inputs
+from nudges.coaching.planner import Choice, choose
+from nudges.content.catalogue import Catalogue
+from nudges.delivery import Dispatcher, Planned, idempotency_key
+from nudges.domain import DeliveryKind, DeliveryStatus
+from nudges.people import directory
+from nudges.pulse import digest as pulse_digest
+from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
+from nudges.scheduling.calendar import Occurrence
+from nudges.store.cadence import CadenceRule
+from nudges.store.deliveries import Delivery
+from nudges.store.org import Person, Workspace
+
+PLANNED_KINDS = (DeliveryKind.NUDGE.value, DeliveryKind.DIGEST.value)
+
+
+def choice_payload(choice: Choice) -> dict[str, Any]:
+    """Store what the message needs to be rendered again later."""
+    return {
+        "kind": choice.kind.value,
+        "member": choice.subject_external_id,
+        "reason_key": choice.reason_key,
+        "reason_params": dict(choice.reason_params),
+    }
+
+
+async def insert_choice(
+    dispatcher: Dispatcher,
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: DeliveryKind,
+    workspace_id: int,
+    recipient_id: int,
+    choice: Choice,
+    scheduled_at: datetime,
+    period_key: str = "",
+    explicit: bool = False,
+) -> int | None:
+    """Insert the delivery of a planner choice unless its key exists; return its id if new."""
+    payload = choice_payload(choice)
+    if explicit:
+        payload = {"explicit": True, **payload}
+    return await dispatcher.insert_delivery(
+        session,
+        idempotency_key=key,
+        workspace_id=workspace_id,
+        recipient_id=recipient_id,
+        kind=kind.value,
+        content_key=choice.nudge_key,
+        period_key=period_key,
+        subject_id=choice.subject_id,
+        reason=choice.explain("en"),
+        payload=payload,
+        scheduled_at=scheduled_at,
+    )
+
+
+def is_plan(delivery: Delivery) -> bool:
+    """Tell whether a row is a planner's own occurrence, not a snooze or an explicit request."""
+    payload = delivery.payload or {}
+    planned_key = idempotency_key(delivery.kind, delivery.recipient_id, delivery.period_key)
+    return delivery.idempotency_key == planned_key and not set(payload) & {"explicit", "requested"}
+
+
+def missed_its_slot(delivery: Delivery, since: datetime) -> bool:
+    """Tell whether a plan, never tried, was due before ``since`` (the planner's lookback).
+
+    An occurrence missed by longer than the lookback is not planned any more; one planned ahead
+    and left unsent (the service was down) is dropped the same way instead of going out late.
+    """
+    return (
+        delivery.scheduled_at < since
+        and delivery.last_error is None
+        and delivery.attempts <= 1
+        and is_plan(delivery)
+    )
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A planned row nobody has touched yet: it may still be dropped or moved."""
+
+    id: int
+    scheduled_at: datetime
+
+
+class NudgePlanner:
+    """Create the nudge deliveries of every manager of a workspace, up to the planning horizon."""
+
+    def __init__(self, dispatcher: Dispatcher, catalogue: Catalogue) -> None:
+        self.dispatcher = dispatcher
+        self.catalogue = catalogue
+
+    async def inputs_stamp(self, session: AsyncSession) -> Hashable:
+        """Say cheaply whether any cadence changed since a pass began (one aggregate query)."""
+        enabled = func.sum(func.cast(CadenceRule.enabled, type_=CadenceRule.id.type))
+        row = (
+            await session.execute(
+                select(func.count(), enabled, func.max(CadenceRule.updated_at)).where(
+                    CadenceRule.purpose == NUDGE
+                )
+            )
+        ).one()
+        return tuple(row)
+
+    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
+        """Plan one workspace's nudges (and digests, when they go as messages of their own)."""
+        due = await self._due(session, workspace, now)
+        stored = await self._untouched(session, workspace.id, now)
+        wanted = {
+            idempotency_key(kind, manager.id, occ.period_key): occ
+            for manager, occ in due.values()
+            for kind in (DeliveryKind.NUDGE, DeliveryKind.DIGEST)
+        }
+        await self._refresh(session, stored, wanted, now)
+        existing = await self.dispatcher.existing_keys(session, list(due))
+        new = {key: pair for key, pair in due.items() if key not in existing}
+        inputs = await planner_inputs(
+            session, workspace, list({m.id: m for m, _ in new.values()}.values()), now
+        )
+        planned = 0
+        for key, (manager, occ) in new.items():
+            # Chosen for the occurrence's own day and moment, as the preview shows it.
+            moment = max(occ.utc, now)
+            inp = replace(inputs[manager.id], today=moment.astimezone(occ.local.tzinfo).date())
+            choice = choose(inp, self.catalogue, moment)
+            if choice is None:
+                continue
+            new_id = await insert_choice(
+                self.dispatcher,
+                session,
+                key=key,
+                kind=DeliveryKind.NUDGE,
+                workspace_id=workspace.id,
+                recipient_id=manager.id,
+                choice=choice,
+                scheduled_at=occ.utc,
+                period_key=occ.period_key,
+            )
+            planned += new_id is not None
+            if new_id is not None and pulse_digest.digest_is_separate(workspace):
+                planned += await self._plan_digest(session, workspace, manager, occ)
+        return Planned(planned)
+
+    async def _due(
+        self, session: AsyncSession, workspace: Workspace, now: datetime
+    ) -> dict[str, tuple[Person, Occurrence]]:
+        """Return every occurrence from the lookback to the horizon, by its nudge's key."""
+        blackouts = await directory.blackout_days(session, workspace.id)
+        book = await CadenceBook.load(session, workspace.id, NUDGE)
+        memo = OccurrenceMemo()
+        config = self.dispatcher.config
+        end = now + max(config.plan_ahead, timedelta(seconds=1))
+        due: dict[str, tuple[Person, Occurrence]] = {}
+        for manager in await directory.managers(session, workspace.id):
+            if manager.opted_out or not manager.reachable:
+                continue
+            spec, _source = book.spec_for(manager.id)
+            avail = directory.availability(workspace, manager, blackouts)
+            start = max(now - config.lookback, manager.created_at)
+            for occ in memo.between(spec, avail, start, end):
+                if manager.paused_until and occ.local.date() <= manager.paused_until:
+                    continue
+                key = idempotency_key(DeliveryKind.NUDGE, manager.id, occ.period_key)
+                due[key] = (manager, occ)
+        return due
+
+    async def _untouched(
+        self, session: AsyncSession, workspace_id: int, now: datetime
+    ) -> dict[str, _Stored]:
+        """Return the planned rows still ahead that no send, snooze or request has touched."""
+        rows = await session.scalars(
+            select(Delivery).where(
+                Delivery.workspace_id == workspace_id,
+                Delivery.kind.in_(PLANNED_KINDS),
+                Delivery.status == DeliveryStatus.PENDING.value,
+                Delivery.attempts == 0,
+                Delivery.last_error.is_(None),
+                Delivery.next_attempt_at > now,
+            )
+        )
+        # A snooze or an explicit request is not the planner's to change.
+        return {
+            row.idempotency_key: _Stored(row.id, row.scheduled_at)
+            for row in rows.all()
+            if is_plan(row)
+        }
+
+    async def _refresh(
+        self,
+        session: AsyncSession,
+        stored: dict[str, _Stored],
+        wanted: dict[str, Occurrence],
+        now: datetime,
+    ) -> None:
+        """Drop planned rows no longer wanted and move those whose moment moved."""
+        untouched = (
+            Delivery.status == DeliveryStatus.PENDING.value,
+            Delivery.attempts == 0,
+            Delivery.next_attempt_at > now,
+        )
+        gone = [row.id for key, row in stored.items() if key not in wanted]
+        for i in range(0, len(gone), 500):
+            # Still untouched at the moment of the delete: a row a worker claimed meanwhile
+            # is no longer pending and stays.
+            await session.execute(
+                delete(Delivery)
+                .where(Delivery.id.in_(gone[i : i + 500]), *untouched)
+                .execution_options(synchronize_session=False)
+            )
+        for key, row in stored.items():
+            occ = wanted.get(key)
+            if occ is not None and occ.utc != row.scheduled_at:
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == row.id, *untouched)
+                    .values(scheduled_at=occ.utc, next_attempt_at=occ.utc)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def _plan_digest(
+        self, session: AsyncSession, workspace: Workspace, manager: Person, occ: Occurrence
+    ) -> int:
+        if not await pulse_digest.has_digest(session, workspace, manager):
+            return 0
+        new_id = await self.dispatcher.insert_delivery(
+            session,
+            idempotency_key=idempotency_key(DeliveryKind.DIGEST, manager.id, occ.period_key),
+            workspace_id=workspace.id,
+            recipient_id=manager.id,
+            kind=DeliveryKind.DIGEST.value,
+            period_key=occ.period_key,
+            scheduled_at=occ.utc,
+        )
+        return int(new_id is not None)
