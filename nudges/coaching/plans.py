@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.inputs import planner_inputs
@@ -76,7 +76,17 @@ async def insert_choice(
     )
 
 
-def is_plan(delivery: Delivery) -> bool:
+class _Row(Protocol):
+    """The columns that say whose row it is: a loaded delivery or a row of just those."""
+
+    idempotency_key: str
+    kind: str
+    recipient_id: int
+    period_key: str
+    payload: dict[str, Any]
+
+
+def is_plan(delivery: _Row) -> bool:
     """Tell whether a row is a planner's own occurrence, not a snooze or an explicit request."""
     payload = delivery.payload or {}
     planned_key = idempotency_key(delivery.kind, delivery.recipient_id, delivery.period_key)
@@ -114,7 +124,7 @@ class NudgePlanner:
 
     async def inputs_stamp(self, session: AsyncSession) -> Hashable:
         """Say cheaply whether any cadence changed since a pass began (one aggregate query)."""
-        enabled = func.sum(func.cast(CadenceRule.enabled, type_=CadenceRule.id.type))
+        enabled = func.sum(case((CadenceRule.enabled.is_(True), 1), else_=0))
         row = (
             await session.execute(
                 select(func.count(), enabled, func.max(CadenceRule.updated_at)).where(
@@ -135,12 +145,31 @@ class NudgePlanner:
         }
         await self._refresh(session, stored, wanted, now)
         existing = await self.dispatcher.existing_keys(session, list(due))
-        new = {key: pair for key, pair in due.items() if key not in existing}
-        inputs = await planner_inputs(
-            session, workspace, list({m.id: m for m, _ in new.values()}.values()), now
+        # The earliest slot first, a chunk at a time: each workspace's first chunk is stored
+        # (and can be sent) before any workspace's last, and a pass never holds the store long.
+        new = sorted(
+            ((key, pair) for key, pair in due.items() if key not in existing),
+            key=lambda item: (item[1][1].utc, item[0]),
         )
+        chunk = max(1, self.dispatcher.config.plan_chunk)
+        planned = tried = 0
+        while tried < len(new) and planned < chunk:
+            batch, tried = new[tried : tried + chunk - planned], tried + chunk - planned
+            planned += await self._plan_batch(session, workspace, batch, now)
+        return Planned(planned, more=tried < len(new))
+
+    async def _plan_batch(
+        self,
+        session: AsyncSession,
+        workspace: Workspace,
+        batch: list[tuple[str, tuple[Person, Occurrence]]],
+        now: datetime,
+    ) -> int:
+        """Choose and store the nudges of ``batch``; return how many rows were stored."""
+        managers = {manager.id: manager for _, (manager, _occ) in batch}
+        inputs = await planner_inputs(session, workspace, list(managers.values()), now)
         planned = 0
-        for key, (manager, occ) in new.items():
+        for key, (manager, occ) in batch:
             # Chosen for the occurrence's own day and moment, as the preview shows it.
             moment = max(occ.utc, now)
             inp = replace(inputs[manager.id], today=moment.astimezone(occ.local.tzinfo).date())
@@ -161,7 +190,7 @@ class NudgePlanner:
             planned += new_id is not None
             if new_id is not None and pulse_digest.digest_is_separate(workspace):
                 planned += await self._plan_digest(session, workspace, manager, occ)
-        return Planned(planned)
+        return planned
 
     async def _due(
         self, session: AsyncSession, workspace: Workspace, now: datetime
@@ -190,8 +219,16 @@ class NudgePlanner:
         self, session: AsyncSession, workspace_id: int, now: datetime
     ) -> dict[str, _Stored]:
         """Return the planned rows still ahead that no send, snooze or request has touched."""
-        rows = await session.scalars(
-            select(Delivery).where(
+        rows = await session.execute(
+            select(
+                Delivery.id,
+                Delivery.idempotency_key,
+                Delivery.kind,
+                Delivery.recipient_id,
+                Delivery.period_key,
+                Delivery.payload,
+                Delivery.scheduled_at,
+            ).where(
                 Delivery.workspace_id == workspace_id,
                 Delivery.kind.in_(PLANNED_KINDS),
                 Delivery.status == DeliveryStatus.PENDING.value,

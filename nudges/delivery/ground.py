@@ -34,6 +34,8 @@ class EngineConfig:
     # the slot only sending remains. Shorter than the shortest cadence period, so a plan is
     # made after the period before it went out.
     plan_ahead: timedelta = timedelta(hours=2)
+    # Deliveries a planner stores in one workspace before the next workspace has its turn.
+    plan_chunk: int = 100
     batch_size: int = 100
     # A ceiling per workspace: sends go at the pace the platform answers, never above this.
     send_rate_per_workspace: float = 20.0

@@ -70,6 +70,9 @@ class Planned:
     refresh: list[int] = field(default_factory=list)
     # Work that may only run once the planning is committed (each runs once per tick).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # The planner stopped at a chunk and has more to store: it is asked again, after every
+    # other workspace had its turn.
+    more: bool = False
 
 
 class Planner(Protocol):

@@ -69,6 +69,7 @@ class Planning:
                 total.count += done.count
                 total.refresh += done.refresh
                 total.after_commit += done.after_commit
+                total.more = total.more or done.more
             await session.commit()
         return total
 
@@ -79,23 +80,31 @@ class Planning:
         after_commit: dict[Callable[[], Awaitable[None]], None] = {}
         stamps = await self._take_stamps()
         complete = True
-        for workspace in await self.workspaces():
-            if self.ground.stopping:
-                complete = False
-                break
-            try:
-                done = await self.plan_workspace(workspace)
-            except DB_ERRORS:
-                raise
-            except Exception:
-                # One workspace's bad data must not stop the others from being planned.
-                logger.exception("planning workspace %s failed", workspace.id)
-                continue
-            planned += done.count
-            refresh += done.refresh
-            after_commit.update(dict.fromkeys(done.after_commit))
-            if on_planned is not None:
-                on_planned(workspace.id)
+        # In rounds: a workspace whose planners stopped at a chunk gets its next turn after
+        # every other one had its own, so no workspace waits for all the others' planning.
+        turn = await self.workspaces()
+        while turn:
+            later: list[Workspace] = []
+            for workspace in turn:
+                if self.ground.stopping:
+                    complete = False
+                    break
+                try:
+                    done = await self.plan_workspace(workspace)
+                except DB_ERRORS:
+                    raise
+                except Exception:
+                    # One workspace's bad data must not stop the others from being planned.
+                    logger.exception("planning workspace %s failed", workspace.id)
+                    continue
+                planned += done.count
+                refresh += done.refresh
+                after_commit.update(dict.fromkeys(done.after_commit))
+                if on_planned is not None:
+                    on_planned(workspace.id)
+                if done.more and done.count:
+                    later.append(workspace)
+            turn = later
         if complete:
             self._stamps = stamps
         # Only once the planning is committed may sent messages change (a closed poll, say).

@@ -191,3 +191,19 @@ async def test_a_plan_left_unsent_past_the_lookback_is_dropped_not_sent_late(
     (dropped,) = await nudges(db)
     assert dropped.status == DeliveryStatus.CANCELLED
     assert dropped.last_error == "planned for a slot that passed while nobody sent it"
+
+
+async def test_each_workspace_gets_its_first_chunk_planned_before_any_its_last(
+    db: Database,
+) -> None:
+    created = SLOT - timedelta(days=7)
+    await make_org(db, created=created, managers={"UM1": ["UA"], "UM2": ["UB"]})
+    await make_org(db, created=created, workspace="T2", managers={"UM3": ["UC"], "UM4": ["UD"]})
+    clock = FakeClock(SLOT - timedelta(hours=1))
+    config = EngineConfig(plan_chunk=1)
+    d = Dispatcher(db, clock, default_catalogue(), {"slack": InMemoryMessenger()}, config)
+    announced: list[int] = []
+    assert await d.plan(announced.append) == 4
+    first, second = sorted(set(announced))
+    assert announced[:4] == [first, second, first, second]
+    assert len(await nudges(db)) == 4

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select
-from tests.nudges.coaching.test_interactions import MGR, _sent_nudge
 
 from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, FormId, control_character
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
+from tests.nudges.coaching.test_interactions import MGR, _sent_nudge
 
 
 def test_control_characters_are_found_but_tabs_newlines_and_emoji_joiners_are_not() -> None:

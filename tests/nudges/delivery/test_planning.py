@@ -76,3 +76,29 @@ async def test_a_stop_ends_the_pass_before_the_next_workspace(db: Database) -> N
     dispatcher.add_planner(planner)
     dispatcher.request_stop()
     assert await dispatcher.planning.plan() == 0
+
+
+class InChunks:
+    """Plan ``per_workspace`` rows a chunk of one at a time, saying when more is left."""
+
+    def __init__(self, per_workspace: int) -> None:
+        self.left: dict[int, int] = {}
+        self.per_workspace = per_workspace
+
+    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
+        left = self.left.setdefault(workspace.id, self.per_workspace)
+        if not left:
+            return Planned(0)
+        self.left[workspace.id] = left - 1
+        return Planned(1, more=left > 1)
+
+
+async def test_a_planner_that_stops_at_a_chunk_gets_its_turns_in_rounds(db: Database) -> None:
+    await seed(db, {"T1": 1, "T2": 1})
+    dispatcher = make_dispatcher(db, FakeClock(NOW), LookingMessenger())
+    dispatcher.add_planner(InChunks(per_workspace=3))
+    announced: list[int] = []
+    assert await dispatcher.planning.plan(announced.append) == 6
+    first, second = sorted(set(announced))
+    # Every workspace has a turn before any has its next one: no workspace waits for all.
+    assert announced == [first, second] * 3
