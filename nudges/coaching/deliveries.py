@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.compose import followup_message, nudge_message
-from nudges.coaching.plans import NudgePlanner, missed_its_slot
+from nudges.coaching.plans import NudgePlanner, is_plan, missed_its_slot, still_in_cadence
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned, idempotency_key
 from nudges.domain import CommitmentState, DeliveryKind, NudgeState
@@ -43,9 +43,11 @@ class NudgeHandler:
     async def hold_back(
         self, session: AsyncSession, delivery: Delivery, now: datetime
     ) -> str | None:
-        """Drop a nudge planned ahead whose slot passed unsent longer ago than the lookback."""
+        """Drop a plan whose slot passed unsent long ago, or that its cadence no longer has."""
         if missed_its_slot(delivery, now - self.lookback):
             return "planned for a slot that passed while nobody sent it"
+        if is_plan(delivery) and not await still_in_cadence(session, delivery):
+            return "the cadence changed after it was planned"
         return None
 
     async def compose(

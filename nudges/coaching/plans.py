@@ -26,7 +26,8 @@ from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.people import directory
 from nudges.pulse import digest as pulse_digest
 from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
-from nudges.scheduling.calendar import Occurrence
+from nudges.scheduling.calendar import Occurrence, occurrences_between
+from nudges.store import read_once
 from nudges.store.cadence import CadenceRule
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -104,6 +105,42 @@ def missed_its_slot(delivery: Delivery, since: datetime) -> bool:
         and delivery.last_error is None
         and delivery.attempts <= 1
         and is_plan(delivery)
+    )
+
+
+async def still_in_cadence(session: AsyncSession, delivery: Delivery) -> bool:
+    """Tell whether a plan still matches its recipient's cadence, cheaply when nothing changed.
+
+    Only when a cadence of the workspace changed after the plan was stored is the occurrence
+    worked out again; the refresh of the next planning pass normally got there first.
+    """
+
+    async def load() -> datetime | None:
+        changed: datetime | None = await session.scalar(
+            select(func.max(CadenceRule.updated_at)).where(
+                CadenceRule.workspace_id == delivery.workspace_id, CadenceRule.purpose == NUDGE
+            )
+        )
+        return changed
+
+    key = ("nudge_cadence_changed", delivery.workspace_id)
+    changed = await read_once.remembered(session, key, load)
+    if changed is None or changed <= delivery.created_at:
+        return True
+    workspace = await session.get(Workspace, delivery.workspace_id)
+    person = await session.get(Person, delivery.recipient_id)
+    if workspace is None or person is None:
+        return False
+    spec, _source = (await CadenceBook.load(session, workspace.id, NUDGE)).spec_for(person.id)
+    avail = directory.availability(
+        workspace, person, await directory.blackout_days(session, workspace.id)
+    )
+    around = timedelta(minutes=1)
+    return any(
+        occ.period_key == delivery.period_key and occ.utc == delivery.scheduled_at
+        for occ in occurrences_between(
+            spec, avail, delivery.scheduled_at - around, delivery.scheduled_at + around
+        )
     )
 
 

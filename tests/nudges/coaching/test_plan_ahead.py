@@ -14,7 +14,7 @@ from nudges.domain import DeliveryStatus, Frequency, Scope
 from nudges.ports import FakeClock
 from nudges.scheduling.cadences import NUDGE, apply_spec, find_or_add_rule
 from nudges.scheduling.calendar import CadenceSpec
-from nudges.services.dispatch import Dispatcher, EngineConfig
+from nudges.services.dispatch import Dispatcher, EngineConfig, TickResult
 from nudges.services.ticker import Ticker
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
@@ -207,3 +207,37 @@ async def test_each_workspace_gets_its_first_chunk_planned_before_any_its_last(
     first, second = sorted(set(announced))
     assert announced[:4] == [first, second, first, second]
     assert len(await nudges(db)) == 4
+
+
+async def test_a_plan_its_cadence_no_longer_has_is_not_sent_even_before_a_refresh(
+    db: Database,
+) -> None:
+    await make_org(db, created=SLOT - timedelta(days=7), managers={"UMGR": ["UA"], "UM2": ["UB"]})
+    clock = FakeClock(SLOT - timedelta(hours=1))
+    messenger = InMemoryMessenger()
+    d = dispatcher(db, clock, messenger)
+    await d.tick()
+    clock.set(SLOT - timedelta(seconds=1))
+    # UMGR's cadence moves to another day; UM2 keeps the workspace's (re-saved, unchanged).
+    async with db.session() as s:
+        manager = (await s.scalars(select(Person).where(Person.external_id == "UMGR"))).one()
+        rule, _ = await find_or_add_rule(
+            s,
+            workspace_id=manager.workspace_id,
+            purpose=NUDGE,
+            scope=Scope.PERSON,
+            key=f"person:{manager.id}",
+            person_id=manager.id,
+        )
+        apply_spec(rule, CadenceSpec(Frequency.WEEKLY, 3, time(10, 0)), clock.now())
+        await s.commit()
+    await set_cadence(db, CadenceSpec(Frequency.WEEKLY, 1, time(10, 0)), clock.now())
+    clock.set(SLOT)
+    # Sent before any planning pass could refresh the plan.
+    ids = await d.claim()
+    result = TickResult()
+    await d.send_claimed(ids, result)
+    rows = {r.recipient_id: r for r in await nudges(db)}
+    assert rows[manager.id].status == DeliveryStatus.CANCELLED
+    assert rows[manager.id].last_error == "the cadence changed after it was planned"
+    assert [m.recipient.user_external_id for m in messenger.sent] == ["UM2"]
