@@ -16,6 +16,7 @@ from nudges.people import directory
 from nudges.pulse.signals import signals_for
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, ReportingLine, Workspace
+from nudges.store.pulse import PulsePoll
 
 # Managers read per query: the IN lists stay within every backend's parameter limit.
 CHUNK = 500
@@ -91,6 +92,11 @@ async def _inputs(
         if past is not None:
             history[manager_id].append(past)
     window = directory.policy_of(workspace).repeat_window_weeks
+    # Signals come from the pulse of a manager's teams: none without a single poll, and a
+    # workspace with none (most of a first slot) is asked once instead of per manager.
+    polled = await session.scalar(
+        select(PulsePoll.id).where(PulsePoll.workspace_id == workspace.id).limit(1)
+    )
     return {
         manager.id: PlannerInput(
             manager_id=manager.id,
@@ -104,7 +110,7 @@ async def _inputs(
             programme=manager.programme,
             programme_started_on=manager.programme_started_on,
             repeat_window_weeks=window,
-            signals=await signals_for(session, workspace, manager, now),
+            signals=await signals_for(session, workspace, manager, now) if polled else [],
         )
         for manager in managers
     }

@@ -45,6 +45,35 @@ def choice_payload(choice: Choice) -> dict[str, Any]:
     }
 
 
+def choice_row(
+    *,
+    key: str,
+    kind: DeliveryKind,
+    workspace_id: int,
+    recipient_id: int,
+    choice: Choice,
+    scheduled_at: datetime,
+    period_key: str = "",
+    explicit: bool = False,
+) -> dict[str, Any]:
+    """Return the delivery row of a planner choice."""
+    payload = choice_payload(choice)
+    if explicit:
+        payload = {"explicit": True, **payload}
+    return {
+        "idempotency_key": key,
+        "workspace_id": workspace_id,
+        "recipient_id": recipient_id,
+        "kind": kind.value,
+        "content_key": choice.nudge_key,
+        "period_key": period_key,
+        "subject_id": choice.subject_id,
+        "reason": choice.explain("en"),
+        "payload": payload,
+        "scheduled_at": scheduled_at,
+    }
+
+
 async def insert_choice(
     dispatcher: Dispatcher,
     session: AsyncSession,
@@ -59,22 +88,17 @@ async def insert_choice(
     explicit: bool = False,
 ) -> int | None:
     """Insert the delivery of a planner choice unless its key exists; return its id if new."""
-    payload = choice_payload(choice)
-    if explicit:
-        payload = {"explicit": True, **payload}
-    return await dispatcher.insert_delivery(
-        session,
-        idempotency_key=key,
+    row = choice_row(
+        key=key,
+        kind=kind,
         workspace_id=workspace_id,
         recipient_id=recipient_id,
-        kind=kind.value,
-        content_key=choice.nudge_key,
-        period_key=period_key,
-        subject_id=choice.subject_id,
-        reason=choice.explain("en"),
-        payload=payload,
+        choice=choice,
         scheduled_at=scheduled_at,
+        period_key=period_key,
+        explicit=explicit,
     )
+    return await dispatcher.insert_delivery(session, **row)
 
 
 class _Row(Protocol):
@@ -205,28 +229,30 @@ class NudgePlanner:
         """Choose and store the nudges of ``batch``; return how many rows were stored."""
         managers = {manager.id: manager for _, (manager, _occ) in batch}
         inputs = await planner_inputs(session, workspace, list(managers.values()), now)
-        planned = 0
+        rows: list[dict[str, Any]] = []
         for key, (manager, occ) in batch:
             # Chosen for the occurrence's own day and moment, as the preview shows it.
             moment = max(occ.utc, now)
             inp = replace(inputs[manager.id], today=moment.astimezone(occ.local.tzinfo).date())
             choice = choose(inp, self.catalogue, moment)
-            if choice is None:
-                continue
-            new_id = await insert_choice(
-                self.dispatcher,
-                session,
-                key=key,
-                kind=DeliveryKind.NUDGE,
-                workspace_id=workspace.id,
-                recipient_id=manager.id,
-                choice=choice,
-                scheduled_at=occ.utc,
-                period_key=occ.period_key,
-            )
-            planned += new_id is not None
-            if new_id is not None and pulse_digest.digest_is_separate(workspace):
-                planned += await self._plan_digest(session, workspace, manager, occ)
+            if choice is not None:
+                rows.append(
+                    choice_row(
+                        key=key,
+                        kind=DeliveryKind.NUDGE,
+                        workspace_id=workspace.id,
+                        recipient_id=manager.id,
+                        choice=choice,
+                        scheduled_at=occ.utc,
+                        period_key=occ.period_key,
+                    )
+                )
+        new = await self.dispatcher.insert_deliveries(session, rows)
+        planned = len(new)
+        if pulse_digest.digest_is_separate(workspace):
+            for key, (manager, occ) in batch:
+                if key in new:
+                    planned += await self._plan_digest(session, workspace, manager, occ)
         return planned
 
     async def _due(

@@ -153,6 +153,12 @@ class Dispatcher:
         """Insert a delivery unless its idempotency key exists; return its id if inserted."""
         return await queue.insert_delivery(session, self.clock.now(), **values)
 
+    async def insert_deliveries(
+        self, session: AsyncSession, rows: Sequence[dict[str, Any]]
+    ) -> dict[str, int]:
+        """Insert deliveries whose keys do not exist yet, in a few statements; new ids by key."""
+        return await queue.insert_deliveries(session, self.clock.now(), rows)
+
     async def existing_keys(self, session: AsyncSession, keys: Sequence[str]) -> set[str]:
         """Return which of these idempotency keys already have a delivery."""
         return await queue.existing_keys(session, keys)

@@ -15,8 +15,7 @@ from nudges.store.deliveries import Delivery
 from nudges.store.org import Workspace
 
 
-async def insert_delivery(session: AsyncSession, now: datetime, **values: Any) -> int | None:
-    """Insert a delivery unless its idempotency key exists; return its id if inserted."""
+def _with_defaults(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     values.setdefault("next_attempt_at", values["scheduled_at"])
     values.setdefault("status", PENDING)
     values.setdefault("attempts", 0)
@@ -25,16 +24,36 @@ async def insert_delivery(session: AsyncSession, now: datetime, **values: Any) -
     values.setdefault("content_key", "")
     values.setdefault("period_key", "")
     values.setdefault("created_at", now)
+    return values
+
+
+async def insert_delivery(session: AsyncSession, now: datetime, **values: Any) -> int | None:
+    """Insert a delivery unless its idempotency key exists; return its id if inserted."""
+    found = await insert_deliveries(session, now, [values])
+    return found.get(values["idempotency_key"])
+
+
+async def insert_deliveries(
+    session: AsyncSession, now: datetime, rows: Sequence[dict[str, Any]]
+) -> dict[str, int]:
+    """Insert the deliveries whose keys do not exist yet, a hundred a statement; ids by key."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Delivery)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Delivery.id)
-    )
-    new_id: int | None = (await session.execute(stmt)).scalar_one_or_none()
-    return new_id
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        full = _with_defaults(dict(row), now)
+        shapes.setdefault(tuple(sorted(full)), []).append(full)
+    found: dict[str, int] = {}
+    for same in shapes.values():
+        for i in range(0, len(same), 100):
+            stmt = (
+                insert(Delivery)
+                .values(same[i : i + 100])
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(Delivery.id, Delivery.idempotency_key)
+            )
+            found.update({key: new_id for new_id, key in (await session.execute(stmt)).all()})
+    return found
 
 
 async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:

@@ -41,3 +41,22 @@ async def test_what_is_due_and_when_the_next_falls_due(db: Database) -> None:
     assert await queue.due_workspaces(dispatcher.ground) == []
     assert await queue.depth(dispatcher.ground) == 0
     assert await dispatcher.next_due() is None
+
+
+async def test_many_rows_go_in_together_and_only_new_keys_are_inserted(db: Database) -> None:
+    await seed(db, {"T1": 1})
+    async with db.session() as s:
+        person = (await s.scalars(select(Person))).one()
+        row = {
+            "workspace_id": person.workspace_id,
+            "recipient_id": person.id,
+            "kind": PING,
+            "scheduled_at": NOW,
+        }
+        taken = f"{PING}:{person.id}:1"
+        rows = [{"idempotency_key": f"bulk:{n}", **row} for n in range(250)]
+        found = await queue.insert_deliveries(s, NOW, [*rows, {**row, "idempotency_key": taken}])
+        await s.commit()
+        assert set(found) == {f"bulk:{n}" for n in range(250)}
+        assert len(set(found.values())) == 250
+        assert await queue.insert_deliveries(s, NOW, rows[:3]) == {}
