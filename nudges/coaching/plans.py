@@ -26,7 +26,7 @@ from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.people import directory
 from nudges.pulse import digest as pulse_digest
 from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
-from nudges.scheduling.calendar import Occurrence, occurrences_between
+from nudges.scheduling.calendar import Availability, Occurrence, occurrences_between
 from nudges.store import read_once
 from nudges.store.cadence import CadenceRule
 from nudges.store.deliveries import Delivery
@@ -265,11 +265,17 @@ class NudgePlanner:
         config = self.dispatcher.config
         end = now + max(config.plan_ahead, timedelta(seconds=1))
         due: dict[str, tuple[Person, Occurrence]] = {}
+        # Availability depends on the person only through their zone: most people share one.
+        zones: dict[str | None, Availability] = {}
         for manager in await directory.managers(session, workspace.id):
             if manager.opted_out or not manager.reachable:
                 continue
             spec, _source = book.spec_for(manager.id)
-            avail = directory.availability(workspace, manager, blackouts)
+            avail = zones.get(manager.timezone)
+            if avail is None:
+                avail = zones[manager.timezone] = directory.availability(
+                    workspace, manager, blackouts
+                )
             start = max(now - config.lookback, manager.created_at)
             for occ in memo.between(spec, avail, start, end):
                 if manager.paused_until and occ.local.date() <= manager.paused_until:

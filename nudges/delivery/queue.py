@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,20 +39,23 @@ async def insert_deliveries(
     """Insert the deliveries whose keys do not exist yet, a hundred a statement; ids by key."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Delivery.__table__
+    assert isinstance(table, Table)
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         full = _with_defaults(dict(row), now)
         shapes.setdefault(tuple(sorted(full)), []).append(full)
     found: dict[str, int] = {}
+    # One compiled statement per shape, run for many rows (the driver batches them), instead
+    # of a statement per row or a new statement text per batch.
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id, table.c.idempotency_key)
+    )
     for same in shapes.values():
-        for i in range(0, len(same), 100):
-            stmt = (
-                insert(Delivery)
-                .values(same[i : i + 100])
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(Delivery.id, Delivery.idempotency_key)
-            )
-            found.update({key: new_id for new_id, key in (await session.execute(stmt)).all()})
+        result = await session.execute(stmt, same)
+        found.update({key: new_id for new_id, key in result.all()})
     return found
 
 
