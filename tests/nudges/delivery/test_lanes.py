@@ -12,7 +12,7 @@ from nudges.store.database import Database
 from tests.nudges.delivery.world import NOW, LookingMessenger, make_dispatcher, rows, seed
 
 
-async def test_a_lane_sends_only_its_workspace_in_chunks_of_about_two_seconds(
+async def test_a_lane_starts_with_half_a_second_then_sends_in_chunks_of_two_seconds(
     db: Database,
 ) -> None:
     await seed(db, {"T1": 30, "T2": 5})
@@ -37,8 +37,9 @@ async def test_a_lane_sends_only_its_workspace_in_chunks_of_about_two_seconds(
     assert result.sent == 30
     # 30 sends at 20 a second: about 1.5 s, never faster than the pace allows.
     assert took >= 1.3
-    # Chunks of two seconds' sending (40 at 20/s, so all 30 at once), then one empty look.
-    assert claims == [30, 0]
+    # Half a second's sending first (10 at 20/s), then two seconds' (40: the 20 left), then
+    # one empty look.
+    assert claims == [10, 20, 0]
     after = await rows(db)
     assert {r.status for r in after if r.workspace_id == first} == {DeliveryStatus.SENT}
     assert {r.status for r in after if r.workspace_id != first} == {DeliveryStatus.PENDING}
