@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.compose import followup_message, nudge_message
-from nudges.coaching.plans import NudgePlanner, is_plan, missed_its_slot, still_in_cadence
+from nudges.coaching.plan_checks import is_plan, missed_its_slot, still_in_cadence
+from nudges.coaching.plans import NudgePlanner
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned, idempotency_key
 from nudges.domain import CommitmentState, DeliveryKind, NudgeState
