@@ -13,6 +13,7 @@ from nudges.commands.tokens import TokenKind
 
 
 def me_programme(c: Cursor) -> ast.Command:
+    """Read ``me programme join|leave <programme>``."""
     token = c.peek()
     if token is None:
         c.fail("missing_programme_action")
@@ -34,6 +35,7 @@ def me_programme(c: Cursor) -> ast.Command:
 
 
 def me_opt(c: Cursor) -> ast.Command:
+    """Read ``me opt out`` or ``me opt in``, typed with a space."""
     # "me opt out" with a space is how people say it out loud.
     if c.next_is("out"):
         c.take()

@@ -9,6 +9,7 @@ from nudges.commands.parser.values import read_change, read_confirmed
 
 
 def team_command(c: Cursor) -> ast.Command:
+    """Read ``team @manager``, or ``team @manager add|remove @person ...``."""
     manager = read_person(c)
     change = read_change(c, "team")
     if change is None:
@@ -18,6 +19,7 @@ def team_command(c: Cursor) -> ast.Command:
 
 
 def admins(c: Cursor) -> ast.Command:
+    """Read ``admins``, or ``admins add|remove @person``."""
     change = read_change(c, "admins")
     if change is None:
         return ast.AdminsList()
@@ -26,5 +28,6 @@ def admins(c: Cursor) -> ast.Command:
 
 
 def send_now(c: Cursor) -> ast.Command:
+    """Read ``send-now @manager``, optionally ``confirm``."""
     manager = read_person(c)
     return ast.SendNow(manager, read_confirmed(c))

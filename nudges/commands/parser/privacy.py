@@ -19,14 +19,17 @@ SINCE = ("--since", "since", "sinds", "vanaf")
 
 
 def export(c: Cursor) -> ast.Command:
+    """Read ``export @person``."""
     return ast.Export(read_person(c))
 
 
 def forget(c: Cursor) -> ast.Command:
+    """Read ``forget @person``."""
     return ast.Forget(read_person(c))
 
 
 def retention(c: Cursor) -> ast.Command:
+    """Read ``retention``, or ``retention answers|deliveries <months>|off``."""
     token = c.peek()
     if token is None:
         return ast.Retention()
@@ -53,6 +56,7 @@ def retention(c: Cursor) -> ast.Command:
 
 
 def audit(c: Cursor) -> ast.Command:
+    """Read ``audit``, optionally about one person and ``since`` a day."""
     person = read_optional_person(c)
     since: date | None = None
     if c.next_is(*SINCE):
@@ -71,6 +75,7 @@ def audit(c: Cursor) -> ast.Command:
 
 
 def me_forget(c: Cursor) -> ast.Command:
+    """Read ``me forget``, optionally ``confirm``."""
     if c.next_is(*CONFIRM):
         c.take()
         return ast.MeForget(confirmed=True)

@@ -18,12 +18,14 @@ QUESTION_KEY = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$", re.IGNORECASE)
 
 
 def pulse_schedule(c: Cursor) -> ast.Command:
+    """Read ``pulse schedule [#team|workspace] <schedule>``."""
     target = read_pulse_target(c, scheduled=True)
     frequency, weekday, ordinal, at = read_schedule(c)
     return ast.PulseSchedule(target, frequency, weekday, ordinal, at)
 
 
 def pulse_ask(c: Cursor) -> ast.Command:
+    """Read ``pulse ask "question" [dimension]``."""
     token = c.peek()
     if token is None:
         c.fail("missing_question")
@@ -49,6 +51,7 @@ def pulse_ask(c: Cursor) -> ast.Command:
 
 
 def pulse_retire(c: Cursor) -> ast.Command:
+    """Read ``pulse retire <question key>``."""
     token = c.peek()
     if token is None:
         c.fail("missing_question_key")

@@ -30,10 +30,12 @@ from nudges.scheduling.calendar import is_supported_country, subdivisions_of
 
 @cache
 def countries() -> frozenset[str]:
+    """Return the country codes the holidays library knows, without aliases."""
     return frozenset(holidays.list_supported_countries(include_aliases=False))
 
 
 def status(c: Cursor) -> ast.Command:
+    """Read ``status``, ``status @person`` or ``status workspace``."""
     if c.next_is(*WORKSPACE):
         c.take()
         return ast.Status(ast.WorkspaceRef())
@@ -41,36 +43,43 @@ def status(c: Cursor) -> ast.Command:
 
 
 def cadence(c: Cursor) -> ast.Command:
+    """Read ``cadence [@person|#team|workspace] <schedule>``."""
     target = read_cadence_target(c)
     frequency, weekday, ordinal, at = read_schedule(c)
     return ast.Cadence(target, frequency, weekday, ordinal, at)
 
 
 def kinds_command(c: Cursor) -> ast.Command:
+    """Read ``kinds @manager <kind>, ...``."""
     manager = read_person(c)
     return ast.Kinds(manager, read_kinds(c))
 
 
 def pause(c: Cursor) -> ast.Command:
+    """Read ``pause [@person] <until>``."""
     target = read_person_or_self(c)
     return ast.Pause(target, read_pause_until(c))
 
 
 def resume(c: Cursor) -> ast.Command:
+    """Read ``resume [@person]``."""
     return ast.Resume(read_only_person(c) or ast.SelfRef())
 
 
 def timezone_command(c: Cursor) -> ast.Command:
+    """Read ``timezone [@person] <zone>``."""
     target = read_person_or_self(c)
     return ast.Timezone(target, read_timezone(c))
 
 
 def language_command(c: Cursor) -> ast.Command:
+    """Read ``language [@person] <language>``."""
     target = read_person_or_self(c)
     return ast.Language(target, read_language(c))
 
 
 def country(c: Cursor) -> ast.Command:
+    """Read ``country <code>``, or ``country @person <code>|clear``."""
     person = read_optional_person(c)
     token = c.peek()
     if token is None:
@@ -88,6 +97,7 @@ def country(c: Cursor) -> ast.Command:
 
 
 def blackout(c: Cursor) -> ast.Command:
+    """Read ``blackout``, or ``blackout add|remove <date>``."""
     token = c.peek()
     if token is not None and token.kind is TokenKind.WORD and ISO_DATE.match(token.value):
         c.fail("add_or_remove", f"blackout add {token.value}", command="blackout", word=token.raw)
@@ -99,4 +109,5 @@ def blackout(c: Cursor) -> ast.Command:
 
 
 def budget(c: Cursor) -> ast.Command:
+    """Read ``budget <messages per week>``."""
     return ast.Budget(read_number(c, *BUDGET_RANGE))

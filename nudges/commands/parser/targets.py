@@ -17,6 +17,7 @@ EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.+/=-]{0,127}$")
 
 
 def person_problem(c: Cursor, token: Token) -> NoReturn:
+    """Fail with the error that says why ``token`` is not a person."""
     if token.kind is TokenKind.WORD and token.value.startswith("@") and len(token.value) > 1:
         c.fail("bare_mention", word=token.raw)
     if token.kind is TokenKind.SPECIAL:
@@ -25,12 +26,14 @@ def person_problem(c: Cursor, token: Token) -> NoReturn:
 
 
 def person_ref(c: Cursor, token: Token) -> ast.PersonRef:
+    """Turn a mention into a person, refusing what cannot be a platform id."""
     if not EXTERNAL_ID.match(token.value):
         c.fail("bad_mention", word=token.raw)
     return ast.PersonRef(token.value)
 
 
 def read_person(c: Cursor) -> ast.PersonRef:
+    """Read the mention of a person, which must be there."""
     token = c.peek()
     if token is None:
         c.fail("missing_person")
@@ -40,6 +43,7 @@ def read_person(c: Cursor) -> ast.PersonRef:
 
 
 def read_optional_person(c: Cursor) -> ast.PersonRef | None:
+    """Read the mention of a person if there is one."""
     token = c.peek()
     if token is None:
         return None
@@ -53,6 +57,7 @@ def read_optional_person(c: Cursor) -> ast.PersonRef | None:
 
 
 def read_person_or_self(c: Cursor) -> ast.PersonOrSelf:
+    """Read the mention of a person, or mean whoever typed the command."""
     return read_optional_person(c) or ast.SelfRef()
 
 
@@ -81,6 +86,7 @@ def read_team(c: Cursor, token: Token, stop: Iterable[str] = ()) -> ast.TeamRef:
 
 
 def read_pulse_target(c: Cursor, *, scheduled: bool = False) -> ast.PulseTarget:
+    """Read the team or workspace a pulse command is about; nothing means the workspace."""
     token = c.peek()
     if token is None:
         return ast.WorkspaceRef()
@@ -111,6 +117,7 @@ def team_without_hash(c: Cursor, token: Token) -> None:
 
 
 def read_cadence_target(c: Cursor) -> ast.CadenceTarget:
+    """Read the person, team or workspace a cadence is for; nothing means the workspace."""
     token = c.peek()
     if token is None:
         return ast.WorkspaceRef()
@@ -127,6 +134,7 @@ def read_cadence_target(c: Cursor) -> ast.CadenceTarget:
 
 
 def read_members(c: Cursor) -> tuple[ast.PersonRef, ...]:
+    """Read one or more mentions of people, each once, up to the limit."""
     # A dict keeps the order people were typed in and finds repeats in constant time.
     members: dict[ast.PersonRef, None] = {}
     while not c.at_end():

@@ -23,15 +23,18 @@ NUMBER = re.compile(r"^[0-9]+$")
 
 @cache
 def timezones() -> dict[str, str]:
+    """Return every IANA zone name by its lower-case spelling."""
     return {name.lower(): name for name in zoneinfo.available_timezones()}
 
 
 def kind_word(kind: Kind) -> str:
+    """Spell a kind as people type it."""
     # People type hyphens; underscores also italicise text in Slack.
     return kind.value.replace("_", "-")
 
 
 def read_kinds(c: Cursor) -> tuple[Kind, ...]:
+    """Read one or more kinds of nudge, or ``all``."""
     words: list[str] = []
     while not c.at_end():
         token = c.take()
@@ -55,6 +58,7 @@ def read_kinds(c: Cursor) -> tuple[Kind, ...]:
 
 
 def read_number(c: Cursor, low: int, high: int) -> int:
+    """Read a whole number between ``low`` and ``high``."""
     token = c.peek()
     if token is None:
         c.fail("missing_number", min=str(low), max=str(high))
@@ -69,6 +73,7 @@ def read_number(c: Cursor, low: int, high: int) -> int:
 
 
 def read_timezone(c: Cursor) -> str:
+    """Read an IANA time zone, suggesting one from a city name."""
     token = c.peek()
     if token is None:
         c.fail("missing_timezone")
@@ -94,6 +99,7 @@ def read_timezone(c: Cursor) -> str:
 
 
 def read_language(c: Cursor) -> str:
+    """Read a language the bot speaks, by code or by name."""
     token = c.peek()
     if token is None:
         c.fail("missing_language")
@@ -126,6 +132,7 @@ def read_change(c: Cursor, command: str) -> str | None:
 
 
 def read_confirmed(c: Cursor) -> bool:
+    """Take a trailing ``confirm`` and tell whether there was one."""
     if c.next_is(*CONFIRM):
         c.take()
         return True

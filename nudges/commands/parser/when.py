@@ -48,10 +48,12 @@ DAY_FIRST_DATE = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})$")
 
 
 def looks_like_time(token: Token) -> bool:
+    """Tell whether a word starts the way a time of day does."""
     return token.kind is TokenKind.WORD and token.value[:1].isdigit()
 
 
 def read_day(c: Cursor, frequency: str) -> int:
+    """Read a weekday from Monday to Friday."""
     token = c.peek()
     if token is None or looks_like_time(token) or token.kind is not TokenKind.WORD:
         c.fail("missing_day", frequency=frequency)
@@ -65,6 +67,7 @@ def read_day(c: Cursor, frequency: str) -> int:
 
 
 def read_ordinal(c: Cursor) -> int:
+    """Read which weekday of the month: first to fourth, or last."""
     token = c.peek()
     if token is None or token.kind is not TokenKind.WORD:
         c.fail("missing_ordinal")
@@ -80,6 +83,7 @@ def read_ordinal(c: Cursor) -> int:
 
 
 def read_time(c: Cursor) -> time:
+    """Read a time of day as HH:MM, suggesting that form for others."""
     token = c.peek()
     if token is None:
         c.fail("missing_time")
@@ -113,6 +117,7 @@ def read_time(c: Cursor) -> time:
 
 
 def read_schedule(c: Cursor) -> tuple[Frequency, int | None, int | None, time]:
+    """Read a frequency, its day (and week of the month), and a time of day."""
     token = c.peek()
     if token is None or looks_like_time(token):
         c.fail("missing_frequency")
@@ -140,6 +145,7 @@ def read_schedule(c: Cursor) -> tuple[Frequency, int | None, int | None, time]:
 
 
 def read_iso_date(c: Cursor, token: Token) -> date:
+    """Turn a word into a date, suggesting YYYY-MM-DD for other forms."""
     word = token.value
     if iso := ISO_DATE.match(word):
         try:
@@ -157,6 +163,7 @@ def read_iso_date(c: Cursor, token: Token) -> date:
 
 
 def read_date(c: Cursor) -> date:
+    """Read a date, which must be there."""
     token = c.peek()
     if token is None:
         c.fail("missing_date")
@@ -165,6 +172,7 @@ def read_date(c: Cursor) -> date:
 
 
 def read_pause_until(c: Cursor) -> ast.PauseUntil:
+    """Read a day to pause until, or a number of days or weeks."""
     if c.next_is(*UNTIL):
         c.take()
     token = c.peek()

@@ -66,5 +66,6 @@ QUOTES = DOUBLE_QUOTES | SINGLE_QUOTES
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
+    """Return the option closest to ``word``, if any is close enough."""
     matches = difflib.get_close_matches(word.lower(), list(options), n=1, cutoff=0.6)
     return matches[0] if matches else None

@@ -46,6 +46,7 @@ def read_week(c: Cursor) -> ast.Week | None:
 
 
 def read_workweek_target(c: Cursor) -> ast.CadenceTarget:
+    """Read the person, team or workspace a working week is for."""
     token = c.peek()
     if token is not None and token.kind is TokenKind.TEAM:
         c.take()
@@ -65,6 +66,7 @@ def read_workweek_target(c: Cursor) -> ast.CadenceTarget:
 
 
 def names_days(word: str) -> bool:
+    """Tell whether a word names weekdays, as in ``mon-thu``."""
     try:
         parse_days(word.strip(","))
     except WorkWeekError:
@@ -73,6 +75,7 @@ def names_days(word: str) -> bool:
 
 
 def workweek(c: Cursor) -> ast.Command:
+    """Read ``workweek [@person|#team|workspace] <days> [hours]`` or ``clear``."""
     target = read_workweek_target(c)
     return ast.Workweek(target, read_week(c))
 
@@ -92,6 +95,7 @@ def read_away_span(c: Cursor) -> tuple[date, date] | None:
 
 
 def away(c: Cursor) -> ast.Command:
+    """Read ``away @person``, with a span of days or ``clear``."""
     person = read_person(c)
     if c.next_is(*CLEAR):
         c.take()
@@ -101,6 +105,7 @@ def away(c: Cursor) -> ast.Command:
 
 
 def me_away(c: Cursor) -> ast.Command:
+    """Read ``me away``, with a span of days or ``clear``."""
     if c.next_is(*CLEAR):
         c.take()
         return ast.MeAway(clear=True)
