@@ -231,6 +231,9 @@ class Dispatcher:
                 start_lane(workspace_id)
             watching = asyncio.create_task(self._watch_due(start_lane))
             result.planned = await self.plan(start_lane)
+            # While any lane still sends, a workspace with rows due and no lane (it fell due
+            # late, or its lane ended on an error) gets one again within half a second.
+            await _settle(lanes)
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
             await asyncio.gather(*lanes.values())
@@ -256,7 +259,7 @@ class Dispatcher:
         return result
 
     async def _watch_due(self, start_lane: Callable[[int], None]) -> None:
-        """Start the lane of each workspace whose rows fall due while a planning pass runs."""
+        """Start a lane for each workspace with rows due and none running, until cancelled."""
         while not self.ground.stopping:
             await asyncio.sleep(WATCH_DUE_SECONDS)
             try:
@@ -311,3 +314,10 @@ class Dispatcher:
             logger.warning("could not update delivery %s: %s", delivery_id, exc.reason)
             return False
         return True
+
+
+async def _settle(lanes: Mapping[int, asyncio.Task[None]]) -> None:
+    """Wait until no lane runs, counting lanes started while waiting."""
+    while running := [lane for lane in lanes.values() if not lane.done()]:
+        # A gather, so a cancelled tick cancels its lanes and a lane's error is raised.
+        await asyncio.gather(*running)
