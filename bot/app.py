@@ -127,6 +127,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         backoff_base=timedelta(seconds=settings.retry_backoff_seconds),
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         send_rate_per_workspace=rate,
+        plan_ahead=timedelta(minutes=settings.plan_ahead_minutes),
     )
     dispatcher = Dispatcher(db, clock, catalogue, {}, config)
     configure_sealing(settings)

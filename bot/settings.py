@@ -50,6 +50,7 @@ EXAMPLES: dict[str, str] = {
     "MAX_SEND_ATTEMPTS": "6",
     "RETRY_BACKOFF_SECONDS": "30",
     "DELIVERY_LEASE_SECONDS": "20",
+    "PLAN_AHEAD_MINUTES": "120",
 }
 
 
@@ -108,6 +109,9 @@ class Settings(BaseSettings):
     retry_backoff_seconds: float = Field(default=30.0, ge=1, le=3600)
     # A claim not renewed for this long is taken to belong to a worker that died.
     delivery_lease_seconds: float = Field(default=20.0, ge=2, le=600)
+    # A slot's nudges are chosen and stored this long before it; at the slot only sending
+    # remains. Under a day, so a daily nudge is planned after the one before it went out.
+    plan_ahead_minutes: int = Field(default=120, ge=1, le=1380)
 
     @field_validator(
         "slack_bot_token",

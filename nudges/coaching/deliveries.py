@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.compose import followup_message, nudge_message
-from nudges.coaching.inputs import planner_input
-from nudges.coaching.planner import Choice, choose
+from nudges.coaching.plan_checks import is_plan, missed_its_slot, still_in_cadence
+from nudges.coaching.plans import NudgePlanner
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned, idempotency_key
 from nudges.domain import CommitmentState, DeliveryKind, NudgeState
@@ -19,8 +18,7 @@ from nudges.i18n import t
 from nudges.messages import Message
 from nudges.people import directory, workweeks
 from nudges.pulse import digest as pulse_digest
-from nudges.scheduling.cadences import NUDGE, CadenceBook, OccurrenceMemo
-from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_allowed_moment
+from nudges.scheduling.calendar import NoAllowedDayError, next_allowed_moment
 from nudges.store.commitments import Commitment
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -35,54 +33,23 @@ def outcome_is_final(outcome: str | None) -> bool:
     }
 
 
-def choice_payload(choice: Choice) -> dict[str, Any]:
-    """Store what the message needs to be rendered again later."""
-    return {
-        "kind": choice.kind.value,
-        "member": choice.subject_external_id,
-        "reason_key": choice.reason_key,
-        "reason_params": dict(choice.reason_params),
-    }
-
-
-async def insert_choice(
-    dispatcher: Dispatcher,
-    session: AsyncSession,
-    *,
-    key: str,
-    kind: DeliveryKind,
-    workspace_id: int,
-    recipient_id: int,
-    choice: Choice,
-    scheduled_at: datetime,
-    period_key: str = "",
-    explicit: bool = False,
-) -> int | None:
-    """Insert the delivery of a planner choice unless its key exists; return its id if new."""
-    payload = choice_payload(choice)
-    if explicit:
-        payload = {"explicit": True, **payload}
-    return await dispatcher.insert_delivery(
-        session,
-        idempotency_key=key,
-        workspace_id=workspace_id,
-        recipient_id=recipient_id,
-        kind=kind.value,
-        content_key=choice.nudge_key,
-        period_key=period_key,
-        subject_id=choice.subject_id,
-        reason=choice.explain("en"),
-        payload=payload,
-        scheduled_at=scheduled_at,
-    )
-
-
-class NudgeHandler(NoHoldBack):
+class NudgeHandler:
     """Render nudges (and test samples), with the pulse digest under the weekly nudge."""
 
-    def __init__(self, catalogue: Catalogue, rules: KindRules) -> None:
+    def __init__(self, catalogue: Catalogue, rules: KindRules, lookback: timedelta) -> None:
         self.catalogue = catalogue
         self.rules = rules
+        self.lookback = lookback
+
+    async def hold_back(
+        self, session: AsyncSession, delivery: Delivery, now: datetime
+    ) -> str | None:
+        """Drop a plan whose slot passed unsent long ago, or that its cadence no longer has."""
+        if missed_its_slot(delivery, now - self.lookback):
+            return "planned for a slot that passed while nobody sent it"
+        if is_plan(delivery) and not await still_in_cadence(session, delivery):
+            return "the cadence changed after it was planned"
+        return None
 
     async def compose(
         self,
@@ -150,74 +117,6 @@ class FollowupHandler(NoHoldBack):
         )
 
 
-class NudgePlanner:
-    """Create the nudge deliveries that fell due for every manager of a workspace."""
-
-    def __init__(self, dispatcher: Dispatcher, catalogue: Catalogue) -> None:
-        self.dispatcher = dispatcher
-        self.catalogue = catalogue
-
-    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
-        """Plan one workspace's nudges (and digests, when they go as messages of their own)."""
-        weeks = await workweeks.WorkweekBook.load(session, workspace)
-        book = await CadenceBook.load(session, workspace.id, NUDGE)
-        memo = OccurrenceMemo()
-        lookback = self.dispatcher.config.lookback
-        due: dict[str, tuple[Person, Occurrence]] = {}
-        for manager in await directory.managers(session, workspace.id):
-            if manager.opted_out or not manager.reachable:
-                continue
-            spec, _source = book.spec_for(manager.id)
-            avail = weeks.availability(manager)
-            start = max(now - lookback, manager.created_at)
-            for occ in memo.between(spec, avail, start, now + timedelta(seconds=1)):
-                if manager.paused_until and occ.local.date() <= manager.paused_until:
-                    continue
-                key = idempotency_key(DeliveryKind.NUDGE, manager.id, occ.period_key)
-                due[key] = (manager, occ)
-        existing = await self.dispatcher.existing_keys(session, list(due))
-        planned = 0
-        for key, (manager, occ) in due.items():
-            if key in existing:
-                continue
-            choice = choose(
-                await planner_input(session, workspace, manager, now), self.catalogue, now
-            )
-            if choice is None:
-                continue
-            new_id = await insert_choice(
-                self.dispatcher,
-                session,
-                key=key,
-                kind=DeliveryKind.NUDGE,
-                workspace_id=workspace.id,
-                recipient_id=manager.id,
-                choice=choice,
-                scheduled_at=occ.utc,
-                period_key=occ.period_key,
-            )
-            planned += new_id is not None
-            if new_id is not None and pulse_digest.digest_is_separate(workspace):
-                planned += await self._plan_digest(session, workspace, manager, occ)
-        return Planned(planned)
-
-    async def _plan_digest(
-        self, session: AsyncSession, workspace: Workspace, manager: Person, occ: Occurrence
-    ) -> int:
-        if not await pulse_digest.has_digest(session, workspace, manager):
-            return 0
-        new_id = await self.dispatcher.insert_delivery(
-            session,
-            idempotency_key=idempotency_key(DeliveryKind.DIGEST, manager.id, occ.period_key),
-            workspace_id=workspace.id,
-            recipient_id=manager.id,
-            kind=DeliveryKind.DIGEST.value,
-            period_key=occ.period_key,
-            scheduled_at=occ.utc,
-        )
-        return int(new_id is not None)
-
-
 class FollowupPlanner:
     """Create "Did it happen?" deliveries for commitments due today or earlier."""
 
@@ -273,9 +172,13 @@ class FollowupPlanner:
 def register(dispatcher: Dispatcher, catalogue: Catalogue) -> None:
     """Teach ``dispatcher`` nudges, samples and follow-ups, and their planners."""
     dispatcher.register_kind(
-        DeliveryKind.NUDGE.value, NudgeHandler(catalogue, KindRules(budgeted=True))
+        DeliveryKind.NUDGE.value,
+        NudgeHandler(catalogue, KindRules(budgeted=True), dispatcher.config.lookback),
     )
-    dispatcher.register_kind(DeliveryKind.SAMPLE.value, NudgeHandler(catalogue, KindRules()))
+    dispatcher.register_kind(
+        DeliveryKind.SAMPLE.value,
+        NudgeHandler(catalogue, KindRules(), dispatcher.config.lookback),
+    )
     dispatcher.register_kind(DeliveryKind.FOLLOWUP.value, FollowupHandler())
     dispatcher.add_planner(NudgePlanner(dispatcher, catalogue))
     dispatcher.add_planner(FollowupPlanner(dispatcher))

@@ -13,19 +13,17 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.coaching.compose import fill_member
 from nudges.coaching.inputs import planner_input, working_on
-from nudges.coaching.planner import PastNudge, choose
+from nudges.coaching.planner import PastNudge, ReportInfo, choose
+from nudges.coaching.upcoming import is_planned, stored_nudge
 from nudges.content.catalogue import Catalogue
-from nudges.delivery import idempotency_key
-from nudges.domain import DeliveryKind
+from nudges.domain import DeliveryKind, Kind
 from nudges.i18n import format_day, t
 from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import Occurrence, occurrences_between, skipped_between
-from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
 MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
@@ -118,8 +116,7 @@ async def preview(
             status = "skipped: opted out"
         elif person.paused_until and occ.local.date() <= person.paused_until:
             status = "skipped: paused"
-        key = idempotency_key(DeliveryKind.NUDGE, person.id, occ.period_key)
-        existing = await session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
+        existing = await stored_nudge(session, person, occ)
         if existing is not None:
             payload = existing.payload or {}
             title, action = _wording(
@@ -140,12 +137,16 @@ async def preview(
                     existing.content_key,
                     plain_mentions(reason, name_of),
                     occ.moved,
-                    f"already {existing.status}",
+                    "planned" if is_planned(existing) else f"already {existing.status}",
                     plain_mentions(title, name_of),
                     plain_mentions(action, name_of),
                     _why(language, person, occ, name_of),
                 )
             )
+            kind = str(payload.get("kind", ""))
+            if is_planned(existing) and kind in Kind.__members__.values():
+                past = PastNudge(existing.content_key, Kind(kind), occ.utc)
+                _as_sent(history, reports, past, existing.subject_id)
             continue
         # Who works that day, as the planner will see it when the slot comes.
         working = await working_on(session, workspace, report_people, occ.utc)
@@ -174,11 +175,8 @@ async def preview(
             )
         )
         if status == "planned":
-            # Later weeks should see this one as already sent, as the real planner would.
-            history.append(PastNudge(choice.nudge_key, choice.kind, occ.utc))
-            if choice.subject_id is not None and choice.subject_id in reports:
-                old = reports[choice.subject_id]
-                reports[choice.subject_id] = replace(old, last_checkin=occ.utc)
+            past = PastNudge(choice.nudge_key, choice.kind, occ.utc)
+            _as_sent(history, reports, past, choice.subject_id)
     for nominal, reason in skipped_between(spec, avail, now, now + timedelta(weeks=weeks)):
         why = t(
             language,
@@ -205,6 +203,19 @@ async def preview(
 def _why(locale: str, person: Person, occ: Occurrence, name_of: Callable[[str], str] | None) -> str:
     words = workweeks.moved_words(locale, person, occ)
     return plain_mentions(words.strip(), name_of) if words else ""
+
+
+def _as_sent(
+    history: list[PastNudge],
+    reports: dict[int, ReportInfo],
+    past: PastNudge,
+    subject_id: int | None,
+) -> None:
+    """Count a nudge as sent at its slot, for the weeks after it (as the real planner would)."""
+    history.append(past)
+    if subject_id is not None and subject_id in reports:
+        old = reports[subject_id]
+        reports[subject_id] = replace(old, last_checkin=past.sent_at)
 
 
 def _wording(catalogue: Catalogue, key: str, locale: str, member: str | None) -> tuple[str, str]:

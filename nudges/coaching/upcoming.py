@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges.delivery import idempotency_key
-from nudges.domain import DeliveryKind
+from nudges.domain import DeliveryKind, DeliveryStatus
 from nudges.people import directory, workweeks
 from nudges.scheduling.calendar import NoAllowedDayError, Occurrence, next_occurrence
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
 
-# Periods already taken (by send-now) are skipped; a handful is plenty, it bounds the loop.
+# Periods already taken (sent, or sent early by send-now) are skipped; a nudge planned ahead
+# for its slot is that slot's. A handful is plenty, it bounds the loop.
 MAX_SKIPPED_PERIODS = 8
 
 
@@ -35,9 +36,25 @@ async def next_free_occurrence(
             occurrence = next_occurrence(spec, availability, after)
         except NoAllowedDayError:
             return None
-        key = idempotency_key(DeliveryKind.NUDGE, person.id, occurrence.period_key)
-        taken = await session.scalar(select(Delivery.id).where(Delivery.idempotency_key == key))
-        if taken is None:
+        stored = await stored_nudge(session, person, occurrence)
+        if stored is None or is_planned(stored):
             return occurrence
         after = occurrence.utc
     return None
+
+
+async def stored_nudge(
+    session: AsyncSession, person: Person, occurrence: Occurrence
+) -> Delivery | None:
+    """Return the nudge stored for ``occurrence``: planned ahead, sent, or taken by send-now."""
+    key = idempotency_key(DeliveryKind.NUDGE, person.id, occurrence.period_key)
+    found: Delivery | None = await session.scalar(
+        select(Delivery).where(Delivery.idempotency_key == key)
+    )
+    return found
+
+
+def is_planned(delivery: Delivery) -> bool:
+    """Tell whether a stored nudge is planned ahead and still to go out at its slot."""
+    explicit = (delivery.payload or {}).get("explicit")
+    return delivery.status == DeliveryStatus.PENDING.value and not explicit

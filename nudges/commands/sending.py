@@ -12,7 +12,7 @@ from nudges.coaching.planner import Choice, choose
 from nudges.commands import ast
 from nudges.commands.context import REPLIES, Context, Outcome, Send, person_target
 from nudges.commands.topics import echo
-from nudges.commands.wording import moment_words
+from nudges.commands.wording import moment_words, nudge_title
 from nudges.commands.workweeks import off_now
 from nudges.delivery import idempotency_key
 from nudges.domain import DeliveryKind, DeliveryStatus
@@ -133,7 +133,7 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
         existing.claimed_at = None
         await ctx.session.flush()
         ctx.audit("nudge.send_now", person_target(manager), delivery_id=existing.id, retried=True)
-        title = _title(ctx, existing.content_key)
+        title = nudge_title(ctx, existing.content_key)
         return Outcome(
             "", send=Send(existing.id, _describe(ctx, "send_now", title=title, **params))
         )
@@ -162,15 +162,8 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
         nudge=choice.nudge_key,
         period=occurrence.period_key,
     )
-    title = _title(ctx, choice.nudge_key)
+    title = nudge_title(ctx, choice.nudge_key)
     return Outcome("", send=Send(delivery_id, _describe(ctx, "send_now", title=title, **params)))
-
-
-def _title(ctx: Context, key: str) -> str:
-    try:
-        return ctx.catalogue.nudge(key).text(ctx.locale).title
-    except KeyError:
-        return echo(key)
 
 
 def moment_of(ctx: Context, person: Person, delivery: Delivery) -> str:

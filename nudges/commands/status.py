@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from nudges.coaching.upcoming import is_planned, stored_nudge
 from nudges.commands.context import Context, Outcome
 from nudges.commands.topics import echo
 from nudges.commands.wording import (
@@ -16,6 +17,7 @@ from nudges.commands.wording import (
     mentions,
     moment_words,
     next_nudge,
+    nudge_title,
     workspace_availability,
     zone_name,
 )
@@ -100,6 +102,10 @@ async def _schedule_lines(ctx: Context, person: Person, reports: int) -> list[st
             moved = moved_words(ctx.locale, person, occurrence)
             if moved is not None:
                 lines.append(moved)
+            stored = await stored_nudge(ctx.session, person, occurrence)
+            if stored is not None and is_planned(stored):
+                title = nudge_title(ctx, stored.content_key)
+                lines.append(ctx.say("status.next.planned", title=title))
     return lines
 
 
@@ -161,13 +167,6 @@ def _programme_line(ctx: Context, person: Person) -> str:
     return ctx.say("status.programme", programme=title, week=max(1, week), weeks=weeks)
 
 
-def _nudge_title(ctx: Context, key: str) -> str:
-    try:
-        return ctx.catalogue.nudge(key).text(ctx.locale).title
-    except KeyError:
-        return echo(key)
-
-
 def _delivery_state(ctx: Context, delivery: Delivery) -> str:
     if delivery.status == DeliveryStatus.SENT.value:
         outcome = delivery.outcome or NudgeState.OPEN.value
@@ -197,7 +196,7 @@ async def _recent_lines(ctx: Context, person: Person) -> list[str]:
             ctx.say(
                 "status.recent.line",
                 day=format_day(ctx.locale, when),
-                title=_nudge_title(ctx, delivery.content_key),
+                title=nudge_title(ctx, delivery.content_key),
                 state=_delivery_state(ctx, delivery),
             )
         )

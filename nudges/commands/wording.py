@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nudges.coaching.upcoming import next_free_occurrence
 from nudges.commands.ast import LAST
 from nudges.commands.context import Context, mention
+from nudges.commands.topics import echo
 from nudges.domain import Frequency
 from nudges.i18n import format_moment, t
 from nudges.people import workweeks
@@ -100,3 +101,11 @@ def zone_name(occurrence: Occurrence) -> str:
 async def next_nudge(ctx: Context, person: Person) -> Occurrence | None:
     """Return when ``person``'s next scheduled nudge goes out, as the dispatcher would plan it."""
     return await next_free_occurrence(ctx.session, ctx.workspace, person, ctx.now)
+
+
+def nudge_title(ctx: Context, key: str) -> str:
+    """Return a nudge's title in the reader's language (its key when it left the catalogue)."""
+    try:
+        return ctx.catalogue.nudge(key).text(ctx.locale).title
+    except KeyError:
+        return echo(key)

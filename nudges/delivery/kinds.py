@@ -6,10 +6,10 @@ under their kind name, and planners that create delivery rows.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +70,9 @@ class Planned:
     refresh: list[int] = field(default_factory=list)
     # Work that may only run once the planning is committed (each runs once per tick).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # The planner stopped at a chunk and has more to store: it is asked again, after every
+    # other workspace had its turn.
+    more: bool = False
 
 
 class Planner(Protocol):
@@ -77,4 +80,17 @@ class Planner(Protocol):
 
     async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
         """Insert what fell due (idempotently) and say what was done."""
+        ...
+
+
+@runtime_checkable
+class Stamped(Protocol):
+    """A planner that can tell cheaply whether what it plans from changed (a cadence, say).
+
+    Planners plan ahead; when a stamp differs from the one taken when the last pass began,
+    the plan is refreshed at once instead of at the next regular tick.
+    """
+
+    async def inputs_stamp(self, session: AsyncSession) -> Hashable:
+        """Return a value that changes whenever the planner's inputs change."""
         ...

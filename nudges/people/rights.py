@@ -373,6 +373,10 @@ async def forget_person(
         delete(PulseParticipation).where(PulseParticipation.person_id == person.id),
         delete(Commitment).where(Commitment.manager_id == person.id),
         update(Commitment).where(Commitment.member_id == person.id).values(member_id=None),
+        # A nudge about them planned ahead and not sent yet goes; the next pass plans anew.
+        delete(Delivery).where(
+            Delivery.subject_id == person.id, Delivery.status == DeliveryStatus.PENDING.value
+        ),
         update(Delivery).where(Delivery.subject_id == person.id).values(subject_id=None),
         delete(Delivery).where(Delivery.recipient_id == person.id),
         delete(ReportingLine).where(

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import delivery
 from nudges.coaching import deliveries as coaching
-from nudges.coaching.deliveries import choice_payload, outcome_is_final
+from nudges.coaching.deliveries import outcome_is_final
 from nudges.coaching.planner import Choice
+from nudges.coaching.plans import choice_payload, insert_choice
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig, TickResult, idempotency_key
 from nudges.domain import DeliveryKind
@@ -67,7 +68,7 @@ class Dispatcher(delivery.Dispatcher):
         explicit: bool = False,
     ) -> int | None:
         """Insert the delivery of a planner choice unless its key exists; return its id if new."""
-        return await coaching.insert_choice(
+        return await insert_choice(
             self,
             session,
             key=key,

@@ -123,7 +123,7 @@ class Ticker:
                 self._running = None
 
     async def poll_due(self) -> TickResult | None:
-        """Tick at once when a delivery fell due since the last tick; None if nothing did."""
+        """Tick at once when a delivery fell due or a plan's inputs changed; None if neither."""
         if self.dispatcher.stopping() or (self._running is not None and not self._running.done()):
             return None
         if not self.is_leader:
@@ -131,9 +131,12 @@ class Ticker:
             return None
         try:
             due = await self.dispatcher.next_due()
+            # A cadence changed shortly before its slot is planned now, not at the next tick.
+            if (due is None or due > self.dispatcher.clock.now()) and not (
+                await self.dispatcher.plans_outdated()
+            ):
+                return None
         except DB_ERRORS:
-            return None
-        if due is None or due > self.dispatcher.clock.now():
             return None
         return await self.tick()
 
@@ -180,7 +183,6 @@ class Ticker:
                 # A standby still writes what it sent before it lost the lead.
                 await self.dispatcher.flush()
                 return None
-        await self._daily_retention()
         try:
             result = await self.dispatcher.tick()
         except DB_ERRORS:
@@ -189,6 +191,8 @@ class Ticker:
         except Exception:
             logger.exception("tick failed; the next one will try again")
             return None
+        # After the sends: a plan the tick dropped (its slot long past) is expired with the rest.
+        await self._daily_retention()
         await self._wake_for_next_due()
         if result.planned or result.sent or result.failed:
             logger.info(

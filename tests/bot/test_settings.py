@@ -47,6 +47,7 @@ def test_defaults_need_nothing() -> None:
         ({"NUDGEBOT_SECRET_KEY": "short"}, "NUDGEBOT_SECRET_KEY: must be a 32-byte"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: must be"),
         ({"DEFAULT_COUNTRY": "XX"}, "DEFAULT_COUNTRY: must be a two-letter country code"),
+        ({"PLAN_AHEAD_MINUTES": "2000"}, "PLAN_AHEAD_MINUTES: must be less than or equal to"),
     ],
 )
 def test_bad_values_name_the_variable_and_give_an_example(
@@ -67,6 +68,18 @@ def test_several_problems_are_all_reported(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert [p.split(":")[0] for p in info.value.problems] == ["PORT", "SLACK_BOT_TOKEN"]
+
+
+def test_the_planning_horizon_reaches_the_dispatcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from bot.app import build_services
+    from nudges.store.database import Database
+
+    monkeypatch.setenv("PLAN_AHEAD_MINUTES", "45")
+    settings = load_settings()
+    services = build_services(settings, Database("sqlite+aiosqlite://"))
+    assert services.dispatcher.config.plan_ahead == timedelta(minutes=45)
 
 
 def test_blank_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
