@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.fault.harness import ROOT
+from tests.serve import ROOT
 
 
 def _weekday_somewhere(at: datetime) -> bool:
