@@ -23,9 +23,7 @@ from nudges.scheduling.calendar import (
     Occurrence,
     next_allowed_moment,
 )
-from nudges.scheduling.workweek import (
-    encode_days,
-)
+from nudges.scheduling.workweek import encode_days
 from nudges.store.org import Person, Workspace
 from nudges.store.pulse import PulseParticipation, PulsePoll
 

@@ -16,12 +16,8 @@ from nudges.people import directory, workweeks
 from nudges.policy import WorkspacePolicy
 from nudges.pulse.bank import Bank, load_bank
 from nudges.pulse.groups import Group
-from nudges.scheduling.calendar import (
-    Availability,
-)
-from nudges.scheduling.workweek import (
-    majority_week,
-)
+from nudges.scheduling.calendar import Availability
+from nudges.scheduling.workweek import majority_week
 from nudges.store.org import Person, Workspace
 
 

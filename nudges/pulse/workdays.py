@@ -11,9 +11,7 @@ from nudges.scheduling.calendar import (
     NoAllowedDayError,
     is_allowed_day,
 )
-from nudges.scheduling.workweek import (
-    DEFAULT_WORKWEEK,
-)
+from nudges.scheduling.workweek import DEFAULT_WORKWEEK
 
 MAX_REMINDERS = 2
 
