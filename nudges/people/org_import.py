@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from nudges.domain import Platform
 from nudges.people.directory import default_week
 from nudges.people.workweeks import set_pattern
-from nudges.scheduling.calendar import is_supported_country
+from nudges.scheduling.countries import is_supported_country
 from nudges.scheduling.workweek import WorkWeek, WorkWeekError, parse_days, parse_hours
 from nudges.store.audit import AuditEntry
 from nudges.store.org import Person, ReportingLine, Workspace
