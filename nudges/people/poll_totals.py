@@ -1,7 +1,8 @@
-"""Freeze closed polls' anonymous counts before the rows they are counted from are deleted."""
+"""Count polls' answers and invitations, and freeze closed polls' counts before their rows go."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -32,38 +33,9 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
     todo = [poll_id for poll_id in closed if poll_id not in frozen]
     if not todo:
         return 0
-    answered = dict(
-        (
-            await session.execute(
-                select(PulseParticipation.poll_id, func.count())
-                .where(PulseParticipation.poll_id.in_(todo), PulseParticipation.answered.is_(True))
-                .group_by(PulseParticipation.poll_id)
-            )
-        ).all()
-    )
-    invited = dict(
-        (
-            await session.execute(
-                select(PulseParticipation.poll_id, func.count())
-                .join(Delivery, Delivery.id == PulseParticipation.delivery_id)
-                .where(
-                    PulseParticipation.poll_id.in_(todo),
-                    Delivery.status == DeliveryStatus.SENT.value,
-                )
-                .group_by(PulseParticipation.poll_id)
-            )
-        ).all()
-    )
-    sums = {
-        poll_id: (int(count), int(total or 0))
-        for poll_id, count, total in (
-            await session.execute(
-                select(PulseAnswer.poll_id, func.count(), func.sum(PulseAnswer.value))
-                .where(PulseAnswer.poll_id.in_(todo))
-                .group_by(PulseAnswer.poll_id)
-            )
-        ).all()
-    }
+    answered = await answered_counts(session, todo)
+    invited = await invited_counts(session, todo)
+    sums = await answer_sums(session, todo)
     for poll_id in todo:
         count, total = sums.get(poll_id, (0, 0))
         session.add(
@@ -78,3 +50,39 @@ async def freeze_polls(session: AsyncSession, poll_ids: list[int], now: datetime
         )
     await session.flush()
     return len(todo)
+
+
+async def answered_counts(session: AsyncSession, poll_ids: Collection[int]) -> dict[int, int]:
+    """Return how many people answered each poll, by poll id (polls without answers left out)."""
+    rows = await session.execute(
+        select(PulseParticipation.poll_id, func.count())
+        .where(PulseParticipation.poll_id.in_(poll_ids), PulseParticipation.answered.is_(True))
+        .group_by(PulseParticipation.poll_id)
+    )
+    return {poll_id: int(count) for poll_id, count in rows.all()}
+
+
+async def invited_counts(session: AsyncSession, poll_ids: Collection[int]) -> dict[int, int]:
+    """Return how many people each poll actually reached (its delivery was sent), by poll id."""
+    rows = await session.execute(
+        select(PulseParticipation.poll_id, func.count())
+        .join(Delivery, Delivery.id == PulseParticipation.delivery_id)
+        .where(
+            PulseParticipation.poll_id.in_(poll_ids),
+            Delivery.status == DeliveryStatus.SENT.value,
+        )
+        .group_by(PulseParticipation.poll_id)
+    )
+    return {poll_id: int(count) for poll_id, count in rows.all()}
+
+
+async def answer_sums(
+    session: AsyncSession, poll_ids: Collection[int]
+) -> dict[int, tuple[int, int]]:
+    """Return each poll's number of sealed answers and their sum, by poll id."""
+    rows = await session.execute(
+        select(PulseAnswer.poll_id, func.count(), func.sum(PulseAnswer.value))
+        .where(PulseAnswer.poll_id.in_(poll_ids))
+        .group_by(PulseAnswer.poll_id)
+    )
+    return {poll_id: (int(count), int(total or 0)) for poll_id, count, total in rows.all()}
