@@ -4,15 +4,13 @@ A message goes to the person's stored personal conversation with ``continue_conv
 there is none yet, the bot opens one with ``create_conversation`` (tenant id and the person's
 ``29:`` id, looked up in a team roster by Entra object id when needed) and stores it. Failures
 map to the core's ``DeliveryError`` in ``failures``; a retried in-doubt send is checked in
-``in_doubt``; calls are paced by ``limits``.
+``in_doubt``; calls are paced by ``limits``; people are found in team ``rosters``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -24,7 +22,6 @@ from botbuilder.schema import (
     ErrorResponseException,
 )
 from msrest.exceptions import ClientRequestError
-from sqlalchemy import select
 
 from bot.teams.activities import CHANNEL_ID, reference_to, to_activity
 from bot.teams.cards import (
@@ -32,14 +29,14 @@ from bot.teams.cards import (
     CARD_SCHEMA,
     CARD_VERSION,
     DELIVERY_ID_KEY,
-    mentioned_ids,
     render_message,
 )
 from bot.teams.downloads import Downloads
 from bot.teams.failures import IN_DOUBT, MAYBE_POSTED, NOT_POSTED, delivery_error, failure_of
 from bot.teams.in_doubt import GraphChats, earlier_copy
 from bot.teams.limits import CONVERSATION_WINDOWS, TENANT_WINDOWS, WindowLimiter
-from bot.teams.references import PERSONAL, Conversation, ConversationStore, conversations
+from bot.teams.references import PERSONAL, Conversation, ConversationStore
+from bot.teams.rosters import Rosters
 from nudges.domain import Platform
 from nudges.messages import Message
 from nudges.ports import DeliveryError, MessageRef, Recipient
@@ -49,8 +46,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30
 DEFAULT_QUICK_RETRIES = 2
 DEFAULT_MAX_QUICK_WAIT = 10.0
-# How long a looked-up display name (or its absence) is trusted.
-NAME_TTL = 3600.0
 
 
 class TeamsMessenger:
@@ -78,13 +73,12 @@ class TeamsMessenger:
         self.graph = graph
         # Where files (data exports) are kept for the person to download; None: no files.
         self.downloads = downloads
-        self._names = names
         self._per_conversation = conversation_limiter or WindowLimiter(CONVERSATION_WINDOWS)
         self._per_tenant = tenant_limiter or WindowLimiter(TENANT_WINDOWS)
         self.quick_retries = quick_retries
         self.max_quick_wait = max_quick_wait
         self.timeout = timeout
-        self._name_cache: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self.rosters = Rosters(store, self._roster_call, names=names)
 
     # --- the port -------------------------------------------------------------------
 
@@ -97,7 +91,7 @@ class TeamsMessenger:
         conversation = await self.store.personal(tenant, recipient.user_external_id)
         if conversation is not None and not conversation.active:
             raise DeliveryError("app_removed: the app was removed from this chat", permanent=True)
-        activity = render_message(message, await self._names_for(tenant, message))
+        activity = render_message(message, await self.rosters.names_for(tenant, message))
         delivery_id = message.metadata.get(DELIVERY_ID_KEY, "")
         if conversation is None:
             conversation = await self._open_chat(recipient)
@@ -126,7 +120,9 @@ class TeamsMessenger:
         conversation = await self.store.get(ref.channel)
         if conversation is None:
             raise DeliveryError("conversation_unknown", permanent=True, scope="message")
-        activity = render_message(message, await self._names_for(conversation.tenant_id, message))
+        activity = render_message(
+            message, await self.rosters.names_for(conversation.tenant_id, message)
+        )
         activity["id"] = ref.message_id
 
         async def put(client: Any) -> str:
@@ -160,7 +156,7 @@ class TeamsMessenger:
         aad: str | None = None
         if not user_id.startswith("29:"):
             aad = user_id
-            user_id = await self._roster_id(tenant, aad, via)
+            user_id = await self.rosters.roster_id(tenant, aad, via)
         params = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=via.bot_id),
@@ -193,73 +189,6 @@ class TeamsMessenger:
         )
         await self.store.remember(conversation)
         return conversation
-
-    async def _teams_of(self, tenant: str) -> list[tuple[str, str]]:
-        """Return (team id, serviceUrl) of every team in the tenant the bot is active in."""
-        query = select(conversations.c.team_id, conversations.c.service_url).where(
-            conversations.c.tenant_id == tenant,
-            conversations.c.conversation_type != PERSONAL,
-            conversations.c.active.is_(True),
-            conversations.c.team_id.is_not(None),
-        )
-        async with self.store.engine.connect() as conn:
-            rows = (await conn.execute(query.distinct())).all()
-        return [(str(team_id), str(service_url)) for team_id, service_url in rows]
-
-    async def _member(self, tenant: str, person: str, bot_id: str) -> tuple[str, str | None] | None:
-        """Look a person up (Entra object id or 29: id) in the rosters of the bot's teams."""
-        for team_id, service_url in await self._teams_of(tenant):
-            team = Conversation(tenant, team_id, "channel", service_url, bot_id)
-
-            async def member(client: Any, team_id: str = team_id) -> str:
-                found = await client.conversations.get_conversation_member(team_id, person)
-                return json.dumps([str(found.id), found.name or None])
-
-            try:
-                raw = await self._call(team, member, "roster", None, idempotent=True)
-            except DeliveryError as exc:
-                if exc.permanent:
-                    continue
-                raise
-            user_id, name = json.loads(raw)
-            return str(user_id), name
-        return None
-
-    async def _roster_id(self, tenant: str, aad: str, via: Conversation) -> str:
-        """Find a person's 29: id in the roster of a team the bot is in, by Entra object id."""
-        found = await self._member(tenant, aad, via.bot_id)
-        if found is None:
-            raise DeliveryError(
-                "not_installed: no chat with this person and not found in any team of the bot; "
-                "they need to install the app",
-                permanent=True,
-            )
-        self._name_cache[(tenant, aad)] = (found[1], time.monotonic() + NAME_TTL)
-        return found[0]
-
-    async def _names_for(self, tenant: str, message: Message) -> Mapping[str, str]:
-        """Name the people a message mentions, from team rosters; unknown ones stay ids."""
-        if self._names is not None:
-            return await self._names(tenant)
-        names: dict[str, str] = {}
-        now = time.monotonic()
-        via: Conversation | None = None
-        for person in mentioned_ids(message):
-            cached = self._name_cache.get((tenant, person))
-            if cached is None or cached[1] < now:
-                via = via or await self.store.in_tenant(tenant)
-                if via is None:
-                    break
-                try:
-                    found = await self._member(tenant, person, via.bot_id)
-                except DeliveryError:
-                    # A name is a nicety: a roster hiccup must not hold the message back.
-                    found = None
-                cached = (found[1] if found else None, now + NAME_TTL)
-                self._name_cache[(tenant, person)] = cached
-            if cached[0]:
-                names[person] = cached[0]
-        return names
 
     # --- the wire --------------------------------------------------------------------
 
@@ -340,6 +269,11 @@ class TeamsMessenger:
                 error.retry_after,
             )
             raise error
+
+    async def _roster_call(
+        self, conversation: Conversation, operation: Callable[[Any], Awaitable[str]]
+    ) -> str:
+        return await self._call(conversation, operation, "roster", None, idempotent=True)
 
     async def _continue(
         self, conversation: Conversation, operation: Callable[[Any], Awaitable[str]]
