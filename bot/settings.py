@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nudges.domain import DEFAULT_COUNTRY, DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES
-from nudges.scheduling.calendar import is_supported_country
+from nudges.scheduling.countries import is_supported_country
 from nudges.store.database import DatabaseUrlError, normalize_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/nudgebot.sqlite3"

@@ -54,7 +54,8 @@ def _read_text(path: Path) -> str:
 
 def import_org(args: argparse.Namespace) -> int:
     """Import reporting lines from a CSV file."""
-    from nudges.people.org_import import OrgFileError, apply_org, parse_org_csv
+    from nudges.people.org_file import OrgFileError, parse_org_csv
+    from nudges.people.org_import import apply_org
 
     path = Path(args.file)
     text = _read_text(path)

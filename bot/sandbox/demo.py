@@ -17,7 +17,8 @@ from nudges.commands.service import CommandService
 from nudges.content.catalogue import Catalogue
 from nudges.domain import Dimension
 from nudges.people import directory
-from nudges.people.org_import import OrgRow, apply_org
+from nudges.people.org_file import OrgRow
+from nudges.people.org_import import apply_org
 from nudges.services import Services
 from nudges.store.org import Person, Workspace
 

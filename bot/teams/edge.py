@@ -19,7 +19,8 @@ from bot.teams.adapter import MESSAGES_PATH, AuthConfig, TeamsFrontDoor, auth_co
 from bot.teams.downloads import Downloads
 from bot.teams.graph import GraphClient, graph_client
 from bot.teams.handler import ActivityProfiles, TeamsHandler
-from bot.teams.messenger import TeamsMessenger, graph_from_settings
+from bot.teams.in_doubt import graph_from_settings
+from bot.teams.messenger import TeamsMessenger
 from bot.teams.references import ConversationStore
 from bot.teams.workhours import OutlookWeeks
 from nudges.domain import Platform

@@ -16,7 +16,7 @@ from nudges.commands.topics import echo
 from nudges.content.catalogue import Catalogue
 from nudges.domain import Platform
 from nudges.i18n import t
-from nudges.people import directory, rights
+from nudges.people import directory, tombstones
 from nudges.ports import DashboardLinks
 from nudges.services.dispatch import Dispatcher
 from nudges.store.audit import audit_entry
@@ -164,7 +164,7 @@ class Context(Audits):
         if known is not None:
             return known
         # Someone erased comes back only by using the bot themselves, not by being mentioned.
-        if await rights.is_forgotten(self.session, self.workspace, external_id):
+        if await tombstones.is_forgotten(self.session, self.workspace, external_id):
             raise self.fail("rights.forgotten", person=external_id)
         return await directory.ensure_person(self.session, self.workspace, external_id)
 

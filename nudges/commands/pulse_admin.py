@@ -22,8 +22,9 @@ from nudges.pulse.bank import load_bank, next_custom_key
 from nudges.pulse.digest import result_lines
 from nudges.pulse.groups import Group, groups_of_team, groups_of_workspace
 from nudges.pulse.messages import dimension_label, local_moment, team_label
+from nudges.pulse.opening import open_now
+from nudges.pulse.planning import Dispatcher
 from nudges.pulse.results import load_polls, results_of
-from nudges.pulse.schedule import Dispatcher, open_now
 from nudges.scheduling.cadences import apply_spec, find_or_add_rule
 from nudges.scheduling.calendar import CadenceSpec, NoAllowedDayError, next_occurrence
 from nudges.store.org import Person, Workspace

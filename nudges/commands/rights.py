@@ -11,7 +11,9 @@ from nudges.commands import ast
 from nudges.commands.context import Context, Outcome, mention, person_target
 from nudges.commands.topics import echo
 from nudges.i18n import format_day, t
-from nudges.people import rights
+from nudges.people.erasure import forget_person
+from nudges.people.export import export_bytes, export_person
+from nudges.people.retention import RETENTION_KEYS, retention_of
 from nudges.ports import DeliveryError, FileMessenger, Recipient
 from nudges.store.audit import AuditEntry, audit_entry
 from nudges.store.org import Person
@@ -27,12 +29,12 @@ async def _send_export(ctx: Context, person: Person) -> Outcome:
     messenger = ctx.dispatcher.messengers.get(ctx.workspace.platform)
     if not isinstance(messenger, FileMessenger):
         raise ctx.fail("rights.export.unsupported")
-    data = await rights.export_person(ctx.session, ctx.workspace, person, ctx.locale, ctx.now)
+    data = await export_person(ctx.session, ctx.workspace, person, ctx.locale, ctx.now)
     filename = f"nudgebot-export-{person.external_id}-{ctx.now.date().isoformat()}.json"
     recipient = Recipient(ctx.workspace.platform, ctx.workspace.external_id, ctx.actor.external_id)
     note = ctx.about(person, "rights.export.file_note")
     try:
-        await messenger.send_file(recipient, filename, rights.export_bytes(data), note)
+        await messenger.send_file(recipient, filename, export_bytes(data), note)
     except DeliveryError as failure:
         logger.warning("export file upload failed: %s", failure.reason)
         raise ctx.fail("rights.export.failed") from failure
@@ -56,7 +58,7 @@ async def forget(ctx: Context, command: ast.Forget) -> Outcome:
     if person.id == ctx.actor.id:
         raise ctx.fail("rights.forget.use_me")
     external_id = person.external_id
-    erased = await rights.forget_person(ctx.session, ctx.workspace, person, ctx.now)
+    erased = await forget_person(ctx.session, ctx.workspace, person, ctx.now)
     ctx.audit("rights.forget", f"person:{erased.pseudonym}")
     return Outcome(ctx.say("rights.forget.done", person=external_id, alias=erased.pseudonym))
 
@@ -67,7 +69,7 @@ async def me_forget(ctx: Context, command: ast.MeForget) -> Outcome:
         return Outcome(ctx.say("rights.forget.confirm"))
     # Worded before the erasure: the actor's language goes with their profile.
     reply = ctx.say("rights.forget.self_done")
-    erased = await rights.forget_person(ctx.session, ctx.workspace, ctx.actor, ctx.now)
+    erased = await forget_person(ctx.session, ctx.workspace, ctx.actor, ctx.now)
     ctx.session.add(
         audit_entry(
             workspace_id=ctx.workspace.id,
@@ -92,7 +94,7 @@ def _months(ctx: Context, months: int | None) -> str:
 async def retention(ctx: Context, command: ast.Retention) -> Outcome:
     """Show the retention, or set or clear it for answers or deliveries."""
     if command.kind is None:
-        current = rights.retention_of(ctx.workspace)
+        current = retention_of(ctx.workspace)
         return Outcome(
             ctx.say(
                 "rights.retention.show",
@@ -100,7 +102,7 @@ async def retention(ctx: Context, command: ast.Retention) -> Outcome:
                 deliveries=_months(ctx, current["deliveries"]),
             )
         )
-    key = rights.RETENTION_KEYS[command.kind]
+    key = RETENTION_KEYS[command.kind]
     settings = dict(ctx.workspace.settings or {})
     if command.months is None:
         settings.pop(key, None)

@@ -11,7 +11,7 @@ from nudges.commands.executor import execute
 from nudges.commands.parser import parse
 from nudges.domain import DEFAULT_LOCALE
 from nudges.i18n import t
-from nudges.people import directory, rights
+from nudges.people import directory, tombstones
 from nudges.ports import DashboardLinks
 from nudges.services.dispatch import Dispatcher
 from nudges.store.deliveries import Delivery
@@ -51,7 +51,7 @@ class CommandService:
                 )
                 person = await directory.ensure_person(session, workspace, actor.user_external_id)
                 # Using the bot again is how someone erased comes back.
-                await rights.came_back(session, workspace, actor.user_external_id)
+                await tombstones.came_back(session, workspace, actor.user_external_id)
                 ctx = Context(
                     session=session,
                     dispatcher=self.dispatcher,

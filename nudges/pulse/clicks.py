@@ -26,8 +26,8 @@ from nudges.people import directory
 from nudges.pulse import sealing
 from nudges.pulse.answers import AnswerOutcome, ButtonValue, is_open
 from nudges.pulse.bank import Bank, load_bank
+from nudges.pulse.composing import render_poll
 from nudges.pulse.messages import emoji, local_moment
-from nudges.pulse.schedule import render_poll
 from nudges.store.database import Database
 from nudges.store.org import Person, Workspace
 from nudges.store.outages import is_transient

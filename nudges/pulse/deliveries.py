@@ -12,7 +12,7 @@ from nudges.delivery import Dispatcher, KindRules, NoHoldBack, Planned
 from nudges.domain import DeliveryKind
 from nudges.messages import Message
 from nudges.people import directory
-from nudges.pulse import answers, digest, schedule
+from nudges.pulse import answers, closing, composing, digest, planning, schedule
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace
@@ -33,7 +33,7 @@ class PollHandler:
         self, session: AsyncSession, delivery: Delivery, now: datetime
     ) -> str | None:
         """Return why the poll or reminder may no longer go out."""
-        return await schedule.hold_back(session, delivery, now)
+        return await closing.hold_back(session, delivery, now)
 
     async def compose(
         self,
@@ -44,7 +44,7 @@ class PollHandler:
         now: datetime,
     ) -> Message | None:
         """Render the poll or reminder."""
-        return await schedule.compose(session, self.catalogue, delivery, workspace, person, now)
+        return await composing.compose(session, self.catalogue, delivery, workspace, person, now)
 
 
 class DigestHandler(NoHoldBack):
@@ -73,13 +73,13 @@ class DigestHandler(NoHoldBack):
 class PulsePlanner:
     """Close polls whose window ended, then plan the polls and reminders that fell due."""
 
-    def __init__(self, dispatcher: schedule.Dispatcher, db: Database) -> None:
+    def __init__(self, dispatcher: planning.Dispatcher, db: Database) -> None:
         self.dispatcher = dispatcher
         self.db = db
 
     async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
         """Close and plan one workspace's polls."""
-        closed = await schedule.close_due(session, workspace, now)
+        closed = await closing.close_due(session, workspace, now)
         planned = await schedule.plan_pulses(self.dispatcher, session, workspace, now)
         # What closing left behind of the sealed answers is cleared once the close is committed.
         after: list[Callable[[], Awaitable[None]]] = [self.scrub] if closed else []
@@ -90,7 +90,7 @@ class PulsePlanner:
         await answers.scrub(self.db)
 
 
-def register(dispatcher: Dispatcher, planning: schedule.Dispatcher, catalogue: Catalogue) -> None:
+def register(dispatcher: Dispatcher, planning: planning.Dispatcher, catalogue: Catalogue) -> None:
     """Teach ``dispatcher`` the pulse's kinds of message and its planner."""
     polls = PollHandler(catalogue)
     dispatcher.register_kind(DeliveryKind.PULSE.value, polls)

@@ -21,8 +21,8 @@ from nudges.messages import Block, Context, Divider, Header, Message, Text
 from nudges.people import directory
 from nudges.pulse.groups import Group, group_keys_led_by, groups_led_by, keys_led_by
 from nudges.pulse.messages import dimension_label, local_moment, rate_text, score_text
+from nudges.pulse.planning import eligible
 from nudges.pulse.results import PollResult, load_polls, results_of, series, trend
-from nudges.pulse.schedule import eligible
 from nudges.pulse.signals import Assessment, assessments
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Person, Workspace

@@ -14,14 +14,14 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from nudges.domain import DeliveryStatus, Dimension
+from nudges.domain import Dimension
+from nudges.people.poll_totals import answer_sums, answered_counts, invited_counts
 from nudges.policy import WorkspacePolicy
-from nudges.store.deliveries import Delivery
-from nudges.store.pulse import PulseAnswer, PulseParticipation, PulsePoll
+from nudges.store.pulse import PulsePoll
 from nudges.store.rights import PollTotals
 
 # Eight levels from the lowest to the highest score of the 1-5 scale.
@@ -103,38 +103,15 @@ async def results_of(
     ids = [p.id for p in polls]
     if not ids:
         return []
-    answered = {
-        key: value
-        for key, value in await session.execute(
-            select(PulseParticipation.poll_id, func.count())
-            .where(PulseParticipation.poll_id.in_(ids), PulseParticipation.answered.is_(True))
-            .group_by(PulseParticipation.poll_id)
-        )
-    }
-    invited = {
-        key: value
-        for key, value in await session.execute(
-            select(PulseParticipation.poll_id, func.count())
-            .join(Delivery, Delivery.id == PulseParticipation.delivery_id)
-            .where(
-                PulseParticipation.poll_id.in_(ids),
-                Delivery.status == DeliveryStatus.SENT.value,
-            )
-            .group_by(PulseParticipation.poll_id)
-        )
-    }
+    answered = await answered_counts(session, ids)
+    invited = await invited_counts(session, ids)
     # Sums are read only for polls whose counts already clear the bar.
     eligible = [
         p.id for p in polls if p.closed and answered.get(p.id, 0) >= effective_threshold(p, policy)
     ]
     sums: dict[int, tuple[int, int]] = {}
     if eligible:
-        rows = await session.execute(
-            select(PulseAnswer.poll_id, func.count(), func.sum(PulseAnswer.value))
-            .where(PulseAnswer.poll_id.in_(eligible))
-            .group_by(PulseAnswer.poll_id)
-        )
-        sums = {poll_id: (int(count), int(total)) for poll_id, count, total in rows}
+        sums = await answer_sums(session, eligible)
     # Polls whose rows retention or an erasure removed keep the totals frozen before that.
     for totals in await session.scalars(select(PollTotals).where(PollTotals.poll_id.in_(ids))):
         answered[totals.poll_id] = totals.answered

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nudges.delivery import Dispatcher, TickResult
 from nudges.delivery.engine import DB_ERRORS
-from nudges.people import rights
+from nudges.people import retention
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ class Ticker:
         if self.retention_day == now.date():
             return
         try:
-            await rights.run_retention(self.dispatcher.db, now)
+            await retention.run_retention(self.dispatcher.db, now)
         except Exception:
             # Deleting is idempotent: the next tick simply tries again.
             logger.exception("retention failed; the next tick will try again")

@@ -29,7 +29,7 @@ from nudges.coaching.interactions import Interactions
 from nudges.content.catalogue import default_catalogue
 from nudges.ports import FakeClock
 from nudges.pulse.groups import groups_of_workspace
-from nudges.pulse.schedule import open_now
+from nudges.pulse.opening import open_now
 from nudges.services import Services
 from nudges.services.dispatch import Dispatcher, EngineConfig
 from nudges.store.database import Database

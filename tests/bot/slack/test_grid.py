@@ -23,7 +23,7 @@ from nudges.domain import NudgeState
 from nudges.messages import COMMITMENT_DUE, COMMITMENT_TEXT, Action, FormId
 from nudges.pulse import sealing
 from nudges.pulse.groups import groups_of_workspace
-from nudges.pulse.schedule import open_now
+from nudges.pulse.opening import open_now
 from nudges.store.commitments import Commitment
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery

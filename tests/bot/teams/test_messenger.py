@@ -16,7 +16,9 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from sqlalchemy import delete, select
 
 from bot.settings import Settings
-from bot.teams.messenger import GraphChats, TeamsMessenger, WindowLimiter, graph_from_settings
+from bot.teams.in_doubt import GraphChats, graph_from_settings
+from bot.teams.limits import WindowLimiter
+from bot.teams.messenger import TeamsMessenger
 from bot.teams.references import Conversation, ConversationStore, conversations
 from nudges.content.catalogue import default_catalogue
 from nudges.domain import DeliveryStatus

@@ -10,7 +10,8 @@ import pytest
 from nudges.coaching.compose import fill_member
 from nudges.coaching.preview import NoNudges, plain_mentions, preview
 from nudges.content.catalogue import default_catalogue
-from nudges.people.org_import import OrgRow, apply_org
+from nudges.people.org_file import OrgRow
+from nudges.people.org_import import apply_org
 from nudges.store.database import Database
 
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from nudges.coaching.preview import preview
 from nudges.content.catalogue import default_catalogue
-from nudges.people.org_import import apply_org, parse_org_csv
+from nudges.people.org_file import parse_org_csv
+from nudges.people.org_import import apply_org
 from nudges.store.database import Database
 from nudges.store.org import Person
 from nudges.store.workweeks import TimeOff

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from nudges.people.org_import import OrgFileError, apply_org, parse_org_csv
+from nudges.people.org_file import OrgFileError, parse_org_csv
+from nudges.people.org_import import apply_org
 from nudges.store.audit import AuditEntry
 from nudges.store.database import Database
 from nudges.store.org import Person, ReportingLine, Workspace

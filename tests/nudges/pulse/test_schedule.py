@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from nudges.domain import DeliveryKind, DeliveryStatus, Frequency, Scope
 from nudges.messages import Header
-from nudges.pulse.schedule import add_working_days, reminder_offsets
+from nudges.pulse.workdays import add_working_days, reminder_offsets
 from nudges.scheduling.calendar import Availability
 from nudges.store.cadence import CadenceRule
 from nudges.store.database import Database

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from nudges.messages import Context
 from nudges.pulse.messages import poll_message
-from nudges.pulse.schedule import closing_time
+from nudges.pulse.workdays import closing_time
 from nudges.scheduling.calendar import Availability
 from nudges.scheduling.workweek import majority_week
 

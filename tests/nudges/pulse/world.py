@@ -16,7 +16,7 @@ from nudges.domain import DeliveryKind, Dimension
 from nudges.messages import Action, Actions, Button, Message
 from nudges.ports import FakeClock
 from nudges.pulse.groups import groups_of_workspace
-from nudges.pulse.schedule import Opened, open_now
+from nudges.pulse.opening import Opened, open_now
 from nudges.services.dispatch import Dispatcher, EngineConfig, TickResult
 from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
