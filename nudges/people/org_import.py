@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from nudges.people.directory import default_week
+from nudges.people.directory import default_week, find_workspace
 from nudges.people.org_file import OrgFileError, OrgRow, RowProblem
 from nudges.people.workweeks import set_pattern
 from nudges.scheduling.workweek import WorkWeek
@@ -180,7 +180,7 @@ async def apply_org(
         by_workspace[(row.platform, row.workspace)].append(row)
     done = 0
     for (platform, external_id), ws_rows in by_workspace.items():
-        workspace = await _find_workspace(session, platform, external_id)
+        workspace = await find_workspace(session, platform, external_id)
         people = await _people_ids(session, workspace.id) if workspace else {}
         stored = await _stored_lines(session, workspace.id) if workspace else {}
         _check_cycles(platform, external_id, ws_rows, () if replace else stored)
@@ -231,17 +231,6 @@ async def apply_org(
         )
     await session.flush()
     return plan
-
-
-async def _find_workspace(
-    session: AsyncSession, platform: str, external_id: str
-) -> Workspace | None:
-    found: Workspace | None = await session.scalar(
-        select(Workspace).where(
-            Workspace.platform == platform, Workspace.external_id == external_id
-        )
-    )
-    return found
 
 
 async def _write(
