@@ -74,33 +74,6 @@ def choice_row(
     }
 
 
-async def insert_choice(
-    dispatcher: Dispatcher,
-    session: AsyncSession,
-    *,
-    key: str,
-    kind: DeliveryKind,
-    workspace_id: int,
-    recipient_id: int,
-    choice: Choice,
-    scheduled_at: datetime,
-    period_key: str = "",
-    explicit: bool = False,
-) -> int | None:
-    """Insert the delivery of a planner choice unless its key exists; return its id if new."""
-    row = choice_row(
-        key=key,
-        kind=kind,
-        workspace_id=workspace_id,
-        recipient_id=recipient_id,
-        choice=choice,
-        scheduled_at=scheduled_at,
-        period_key=period_key,
-        explicit=explicit,
-    )
-    return await dispatcher.insert_delivery(session, **row)
-
-
 @dataclass(frozen=True)
 class _Stored:
     """A planned row nobody has touched yet: it may still be dropped or moved."""

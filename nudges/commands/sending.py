@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from nudges.coaching.inputs import planner_input
 from nudges.coaching.planner import Choice, choose
+from nudges.coaching.plans import choice_row
 from nudges.commands import ast
 from nudges.commands.context import REPLIES, Context, Outcome, Send, person_target
 from nudges.commands.topics import echo
@@ -84,15 +85,17 @@ async def sample(ctx: Context, command: ast.SampleNudge) -> Outcome:
         choice = Choice(nudge.key, nudge.kind, None, None, SAMPLE_REASON, {})
     # Every request is its own delivery: asking twice sends two samples.
     key = idempotency_key(DeliveryKind.SAMPLE, me.id, f"test:{uuid.uuid4().hex}")
-    delivery_id = await ctx.dispatcher.insert_choice(
+    delivery_id = await ctx.dispatcher.insert_delivery(
         ctx.session,
-        key=key,
-        kind=DeliveryKind.SAMPLE,
-        workspace_id=ctx.workspace.id,
-        recipient_id=me.id,
-        choice=choice,
-        scheduled_at=ctx.now,
-        explicit=True,
+        **choice_row(
+            key=key,
+            kind=DeliveryKind.SAMPLE,
+            workspace_id=ctx.workspace.id,
+            recipient_id=me.id,
+            choice=choice,
+            scheduled_at=ctx.now,
+            explicit=True,
+        ),
     )
     if delivery_id is None:
         raise ctx.fail("send.busy")
@@ -141,16 +144,18 @@ async def send_now(ctx: Context, command: ast.SendNow) -> Outcome:
     choice = choose(inp, ctx.catalogue, ctx.now)
     if choice is None:
         raise ctx.fail("send_now.nothing_fits", person=manager.external_id)
-    delivery_id = await ctx.dispatcher.insert_choice(
+    delivery_id = await ctx.dispatcher.insert_delivery(
         ctx.session,
-        key=key,
-        kind=DeliveryKind.NUDGE,
-        workspace_id=ctx.workspace.id,
-        recipient_id=manager.id,
-        choice=choice,
-        scheduled_at=ctx.now,
-        period_key=occurrence.period_key,
-        explicit=True,
+        **choice_row(
+            key=key,
+            kind=DeliveryKind.NUDGE,
+            workspace_id=ctx.workspace.id,
+            recipient_id=manager.id,
+            choice=choice,
+            scheduled_at=ctx.now,
+            period_key=occurrence.period_key,
+            explicit=True,
+        ),
     )
     if delivery_id is None:
         # Another request or a tick inserted it a moment ago.

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nudges import delivery
 from nudges.coaching import deliveries as coaching
 from nudges.coaching.deliveries import outcome_is_final
-from nudges.coaching.planner import Choice
-from nudges.coaching.plans import choice_payload, insert_choice
+from nudges.coaching.plans import choice_payload
 from nudges.content.catalogue import Catalogue
 from nudges.delivery import EngineConfig, TickResult, idempotency_key
-from nudges.domain import DeliveryKind
 from nudges.ports import Clock, Messenger
 from nudges.pulse import deliveries as pulse
 from nudges.store.database import Database
@@ -53,30 +48,3 @@ class Dispatcher(delivery.Dispatcher):
         self.catalogue = catalogue
         coaching.register(self, catalogue)
         pulse.register(self, self, catalogue)
-
-    async def insert_choice(
-        self,
-        session: AsyncSession,
-        *,
-        key: str,
-        kind: DeliveryKind,
-        workspace_id: int,
-        recipient_id: int,
-        choice: Choice,
-        scheduled_at: datetime,
-        period_key: str = "",
-        explicit: bool = False,
-    ) -> int | None:
-        """Insert the delivery of a planner choice unless its key exists; return its id if new."""
-        return await insert_choice(
-            self,
-            session,
-            key=key,
-            kind=kind,
-            workspace_id=workspace_id,
-            recipient_id=recipient_id,
-            choice=choice,
-            scheduled_at=scheduled_at,
-            period_key=period_key,
-            explicit=explicit,
-        )
