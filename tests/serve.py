@@ -14,7 +14,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -117,6 +117,36 @@ class Service:
         raise AssertionError(f"{self.name} never became healthy:\n{self.log()[-3000:]}")
 
 
+async def spawn(
+    command: Sequence[str],
+    workdir: Path,
+    env: Mapping[str, str],
+    port: int,
+    log_path: Path,
+    name: str,
+    python: str | None = None,
+) -> Service:
+    """Start ``python -m bot.cli COMMAND`` in ``workdir``, its output in ``log_path``."""
+    os.makedirs(workdir, exist_ok=True)
+    log = open(log_path, "wb")  # noqa: ASYNC230, SIM115 -- handed to the child, closed below
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            python or sys.executable,
+            "-m",
+            "bot.cli",
+            *command,
+            cwd=workdir,
+            env=dict(env),
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    finally:
+        log.close()
+    service = Service(proc, port, log_path, name)
+    Service.started_so_far.append(service)
+    return service
+
+
 async def start_serve(
     workdir: Path,
     settings: Mapping[str, str | None],
@@ -127,23 +157,7 @@ async def start_serve(
     """Start `nudgebot serve` in ``workdir`` with ``settings``; wait until healthy unless told."""
     port = free_port()
     log_path = workdir / f"{name}-{int(time.time() * 1000)}.log"
-    os.makedirs(workdir, exist_ok=True)
-    log = open(log_path, "wb")  # noqa: ASYNC230, SIM115 -- handed to the child, closed below
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            cwd=workdir,
-            env=serve_env(port, settings),
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    finally:
-        log.close()
-    service = Service(proc, port, log_path, name)
-    Service.started_so_far.append(service)
+    service = await spawn(("serve",), workdir, serve_env(port, settings), port, log_path, name)
     if healthy:
         try:
             await service.wait_healthy()

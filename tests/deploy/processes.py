@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.bot.cli_runner import clean_env
-from tests.serve import ROOT, Service, free_port
+from tests.serve import ROOT, Service, free_port, spawn
 
 HAPROXY_CONFIG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
 
@@ -48,29 +47,11 @@ async def start(
 ) -> Service:
     """Start ``nudgebot COMMAND`` (as ``python -m bot.cli``) without waiting for it."""
     port = free_port()
-    os.makedirs(workdir, exist_ok=True)
-    log_path = workdir / f"{name}.log"
     env = process_env(database_url, port, extra_env)
     if python is None:
         # This checkout, whatever is installed: the tests run against the working tree.
         env["PYTHONPATH"] = str(ROOT)
-    log = open(log_path, "wb")  # noqa: ASYNC230, SIM115 -- handed to the child, closed below
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            python or sys.executable,
-            "-m",
-            "bot.cli",
-            *command,
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    finally:
-        log.close()
-    service = Service(proc, port, log_path, name)
-    Service.started_so_far.append(service)
-    return service
+    return await spawn(command, workdir, env, port, workdir / f"{name}.log", name, python)
 
 
 async def status_of(url: str) -> tuple[int, dict[str, object]]:
