@@ -62,23 +62,34 @@ haproxy:
 postgres:
 	./scripts/ensure-postgres
 
+SQLITE_PASS = NUDGEBOT_TEST_DB=sqlite $(PYTEST) --basetemp='$(TEST_TMP)/sqlite'
+POSTGRES_PASS = NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) $(PG_SCOPE) --basetemp='$(TEST_TMP)/postgres'
+
 test-sqlite: $(STAMP) browser validators haproxy
 	mkdir -p '$(TEST_TMP)'
-	NUDGEBOT_TEST_DB=sqlite $(PYTEST) --basetemp='$(TEST_TMP)/sqlite'
+	$(SQLITE_PASS)
 
 test-postgres test-postgres-db: $(STAMP) browser validators haproxy postgres
 	mkdir -p '$(TEST_TMP)'
-	NUDGEBOT_TEST_DB=postgres TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST) $(PG_SCOPE) --basetemp='$(TEST_TMP)/postgres'
+	$(POSTGRES_PASS)
 
 # The PostgreSQL pass of `make test`: only the tests that use the database under test, since
 # the rest ran on SQLite and behave the same whatever the database.
 test-postgres-db: PG_SCOPE := --database-tests-only
 
-# Static checks and both database passes run side by side; each part's output is printed
-# whole when it finishes (GNU make's --output-sync), so the log reads one part at a time.
+# Static checks and both database passes run side by side under scripts/run-parts: each part's
+# output is printed whole when it ends, a line a minute says what still runs, and a part that
+# outlives TEST_PART_TIMEOUT seconds is stopped and counted as failed (pytest-timeout stops a
+# single test that hangs long before that, with every thread's stack).
+TEST_PART_TIMEOUT ?= 2400
+test: PG_SCOPE := --database-tests-only
 test: $(STAMP) browser validators haproxy postgres
 	@echo "make test: lint, types, import rules, SQLite and PostgreSQL passes at once; each part's output follows when it is done"
-	@$(MAKE) --no-print-directory -j 4 --output-sync=target static test-sqlite test-postgres-db
+	@mkdir -p '$(TEST_TMP)'
+	@$(BIN)/python scripts/run-parts --logs '$(TEST_TMP)/logs' --timeout $(TEST_PART_TIMEOUT) \
+		"static=$(MAKE) --no-print-directory lint typecheck contracts" \
+		"sqlite=$(SQLITE_PASS)" \
+		"postgres=$(POSTGRES_PASS)"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .test-tmp

@@ -2,7 +2,8 @@
 
 Needs the Graph application permission ``MailboxSettings.Read`` with an admin's consent in each
 tenant. Each person is read when they install the app, and everyone once a day (the first sweep a
-minute after start-up); a tenant that refuses (no permission, no consent) or throttles (429) is
+minute after start-up) by one replica of the deployment, whichever takes the day's turn in the
+store first; a tenant that refuses (no permission, no consent) or throttles (429) is
 skipped for the rest of that sweep. Whatever a person or an admin set explicitly wins
 (``nudges.people.platform_week``). Outlook names zones the Windows way ("W. Europe Standard
 Time"); CLDR's mapping, shipped with Babel, turns them into IANA names.
@@ -17,7 +18,7 @@ import re
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from nudges.people import directory
 from nudges.people.platform_week import OUTLOOK, Adopted, adopt_platform_week
 from nudges.scheduling.workweek import WorkWeek, WorkWeekError
 from nudges.services import Services
+from nudges.store import marks
 from nudges.store.org import Person, Workspace
 from nudges.store.workweeks import WorkPattern
 
@@ -42,6 +44,10 @@ REFRESH_SECONDS = 24 * 3600.0
 FIRST_REFRESH_SECONDS = 60.0
 # Graph throttles per app and tenant; a few people at a time is plenty for a daily sweep.
 CONCURRENCY = 4
+# The shared mark whose holder sweeps; held for most of an interval, so of replicas started at
+# different times each day's sweep is one replica's.
+SWEEP_MARK = "outlook-sweep"
+TURN_SHARE = 0.9
 _WEEKDAYS = {
     name: number
     for number, name in enumerate(
@@ -227,6 +233,18 @@ class OutlookWeeks:
                 logger.warning("teams: tenant=%s throttled Outlook working hours", tenant_id)
                 return
 
+    async def sweep(self) -> Counter[str] | None:
+        """Refresh everyone if this replica takes the sweep's turn; None when another has it."""
+        now = self.services.clock.now()
+        until = now + timedelta(seconds=self.interval * TURN_SHARE)
+        async with self.services.db.session() as session:
+            mine = await marks.claim(session, f"{SWEEP_MARK}:{self.platform}", until, now)
+            await session.commit()
+        if not mine:
+            logger.info("teams: outlook working hours already swept by another replica")
+            return None
+        return await self.refresh_all()
+
     def start(self) -> None:
         """Sweep a minute after start-up, then once a day."""
         if self._task is None:
@@ -244,8 +262,9 @@ class OutlookWeeks:
         await asyncio.sleep(self.first_refresh)
         while True:
             try:
-                counts = await self.refresh_all()
-                logger.info("teams: outlook working hours refreshed: %s", dict(counts))
+                counts = await self.sweep()
+                if counts is not None:
+                    logger.info("teams: outlook working hours refreshed: %s", dict(counts))
             except Exception:
                 logger.exception("teams: refreshing outlook working hours failed")
             await asyncio.sleep(self.interval)

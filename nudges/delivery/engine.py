@@ -248,6 +248,12 @@ class Dispatcher:
             # Logged once per outage here; the caller only needs to know the tick did not run.
             self.outage.trouble(exc)
             raise
+        except asyncio.CancelledError:
+            # Going down hard: a send may never answer, and waiting for it would hold the
+            # cancel forever. What was in flight is left in doubt, as a crash leaves it.
+            for lane in lanes.values():
+                lane.cancel()
+            raise
         finally:
             if watching is not None:
                 watching.cancel()

@@ -217,6 +217,17 @@ class Lanes:
         except DB_ERRORS as exc:
             # What was claimed and not started is handed back by the next tick's recovery.
             self.outage.trouble(exc)
+        except asyncio.CancelledError:
+            # Going down hard: sends still out may never answer, so nothing waits for them; the
+            # chunk claimed ahead lapses and the recovery hands it back, as after a crash.
+            if ahead is not None:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+                ahead = None
+            for task in finishing:
+                task.cancel()
+            await asyncio.gather(*finishing, return_exceptions=True)
+            raise
         finally:
             if ahead is not None:
                 halfway.set()

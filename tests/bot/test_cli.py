@@ -14,6 +14,7 @@ import pytest
 
 from tests.bot.cli_runner import clean_env, run_cli
 from tests.conftest import BACKEND
+from tests.ports import free_port
 
 CLI = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +36,6 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
             [*CLI, *args], cwd=tmp_path, env=_env(tmp_path, **env), capture_output=True, text=True
         )
     return run_cli(tmp_path, *args, **env)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_version_and_help(tmp_path: Path) -> None:
@@ -71,7 +66,7 @@ def test_bad_settings_give_one_line_each_and_no_traceback(tmp_path: Path) -> Non
 
 
 def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     db = tmp_path / "data" / "bot.sqlite3"
     proc = subprocess.Popen(
         [*CLI, "serve"],
@@ -110,7 +105,7 @@ def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
 def test_serve_refuses_an_out_of_date_postgres_schema(
     tmp_path: Path, empty_database_url: str
 ) -> None:
-    out = run(tmp_path, "serve", DATABASE_URL=empty_database_url, PORT=str(_free_port()))
+    out = run(tmp_path, "serve", DATABASE_URL=empty_database_url, PORT=str(free_port()))
     assert out.returncode == 1
     assert "run `nudgebot migrate` first" in out.stderr
     migrated = run(tmp_path, "migrate", DATABASE_URL=empty_database_url)
@@ -127,7 +122,7 @@ def test_a_schema_from_a_newer_version_is_one_clear_line(tmp_path: Path) -> None
     with sqlite3.connect(db) as conn:
         # What a rollback to this version finds after a newer version migrated the file.
         conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
-    out = run(tmp_path, "serve", PORT=str(_free_port()), **env)
+    out = run(tmp_path, "serve", PORT=str(free_port()), **env)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "9999_from_the_future" in out.stderr
@@ -135,7 +130,7 @@ def test_a_schema_from_a_newer_version_is_one_clear_line(tmp_path: Path) -> None
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
-    url = f"postgresql://postgres@127.0.0.1:{_free_port()}/nowhere"
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
     out = run(tmp_path, "serve", DATABASE_URL=url)
     assert out.returncode == 1
     assert "cannot reach the database at postgresql+asyncpg://postgres@127.0.0.1" in out.stderr
@@ -154,7 +149,7 @@ def test_every_database_command_says_one_line_when_the_database_is_down(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     (tmp_path / "org.csv").write_text("platform,workspace,manager,member,team\nslack,T1,U1,U2,\n")
-    url = f"postgresql://postgres:s3cret@127.0.0.1:{_free_port()}/nowhere"
+    url = f"postgresql://postgres:s3cret@127.0.0.1:{free_port()}/nowhere"
     out = run(tmp_path, *args, DATABASE_URL=url)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
@@ -271,7 +266,7 @@ def test_preview_and_report_migrate_a_fresh_sqlite_store_like_serve(
 
 
 def test_serve_refuses_half_a_slack_configuration_with_one_line(tmp_path: Path) -> None:
-    out = run(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1-2-3", PORT=str(_free_port()))
+    out = run(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1-2-3", PORT=str(free_port()))
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "nudgebot: configuration: SLACK_SIGNING_SECRET: Slack over HTTP needs it with "
@@ -281,7 +276,7 @@ def test_serve_refuses_half_a_slack_configuration_with_one_line(tmp_path: Path) 
 
 
 def test_serve_names_host_when_the_host_cannot_be_used(tmp_path: Path) -> None:
-    out = run(tmp_path, "serve", HOST="not.a.host.invalid", PORT=str(_free_port()))
+    out = run(tmp_path, "serve", HOST="not.a.host.invalid", PORT=str(free_port()))
     assert out.returncode == 1
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("nudgebot: cannot listen on not.a.host.invalid:")

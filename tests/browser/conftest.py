@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import BACKEND
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser" / BACKEND
@@ -45,13 +45,6 @@ def _gone(element: WebElement) -> bool:
 def wait_until_left(driver: WebDriver, page: WebElement, timeout: float = 60) -> None:
     """Wait until the browser has left the page ``page`` (its ``html`` element) belonged to."""
     WebDriverWait(driver, timeout).until(lambda _d: _gone(page))
-
-
-def free_port() -> int:
-    """Return a port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

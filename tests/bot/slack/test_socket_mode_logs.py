@@ -3,49 +3,52 @@
 from __future__ import annotations
 
 import logging
+import selectors
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from bot.slack.quiet_logs import OneLineReconnects
-from tests.bot.test_cli import CLI, _env, _free_port
+from tests.bot.test_cli import CLI, _env
+from tests.ports import free_port, refusing_port
 
 
-def _closed_port() -> int:
-    # Bound and closed again: nothing listens there, so every connection is refused at once.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_an_unreachable_slack_gives_one_line_per_reconnect(tmp_path: Path) -> None:
-    env = _env(
-        tmp_path,
-        SLACK_APP_TOKEN="xapp-1-A0NUDGE-1-abc",
-        SLACK_BOT_TOKEN="xoxb-1-2-abc",
-        SLACK_API_URL=f"http://127.0.0.1:{_closed_port()}/api/",
-        PORT=str(_free_port()),
-    )
-    proc = subprocess.Popen(
-        [*CLI, "serve"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
-    )
+def _lines_until(proc: subprocess.Popen[str], marker: str, deadline: float) -> list[str]:
+    """Read ``proc``'s stderr lines until one holds ``marker``, it ends, or the deadline passes."""
     assert proc.stderr is not None
     seen: list[str] = []
-    deadline = time.monotonic() + 60
-    try:
-        # Read until the second attempt: the machine may be slow, the count is what matters.
-        while time.monotonic() < deadline:
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        # A silent process must not hold the test: wait for each line no later than the deadline.
+        while (left := deadline - time.monotonic()) > 0 and sel.select(left):
             line = proc.stderr.readline()
             if not line:
                 break
             seen.append(line)
-            if "(attempt 2)" in line:
+            if marker in line:
                 break
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, rest = proc.communicate(timeout=30)
+    return seen
+
+
+def test_an_unreachable_slack_gives_one_line_per_reconnect(tmp_path: Path) -> None:
+    with refusing_port() as closed:
+        env = _env(
+            tmp_path,
+            SLACK_APP_TOKEN="xapp-1-A0NUDGE-1-abc",
+            SLACK_BOT_TOKEN="xoxb-1-2-abc",
+            SLACK_API_URL=f"http://127.0.0.1:{closed}/api/",
+            PORT=str(free_port()),
+        )
+        proc = subprocess.Popen(
+            [*CLI, "serve"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, bufsize=1
+        )
+        try:
+            # Until the second attempt: the machine may be slow, the count is what matters.
+            seen = _lines_until(proc, "(attempt 2)", time.monotonic() + 60)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, rest = proc.communicate(timeout=30)
     err = "".join(seen) + rest
     lines = err.strip().splitlines()
     assert "Traceback" not in err

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from nudges.store.database import Database
 from tests.bot.cli_runner import run_cli
 from tests.fakes.bot_connector import BOT_APP_ID, TENANT_ID, FakeBotConnector
 from tests.nudges.orgs import make_org
+from tests.ports import free_port, refusing_port
 
 SECRET = "good~secret.value"
 MANAGER_AAD = "5e7f7a46-1841-31c9-1e2f-2cc3c7630233"
@@ -52,12 +52,6 @@ def _teams(connector: FakeBotConnector, **values: object) -> Settings:
 
 def _by_check(findings: list[Finding]) -> dict[str, Finding]:
     return {f"{f.area}/{f.check}": f for f in findings}
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -115,12 +109,13 @@ async def test_a_wrong_tenant_for_a_single_tenant_app_names_the_tenant_setting(
 
 
 async def test_an_unreachable_login_service_fails() -> None:
-    settings = _settings(
-        microsoft_app_id=BOT_APP_ID,
-        microsoft_app_password=SECRET,
-        microsoft_login_url=f"http://127.0.0.1:{_closed_port()}/",
-    )
-    token = _by_check(await teams_findings(settings))["teams/token"]
+    with refusing_port() as port:
+        settings = _settings(
+            microsoft_app_id=BOT_APP_ID,
+            microsoft_app_password=SECRET,
+            microsoft_login_url=f"http://127.0.0.1:{port}/",
+        )
+        token = _by_check(await teams_findings(settings))["teams/token"]
     assert not token.ok
     assert token.detail.startswith("cannot reach http://127.0.0.1:")
     assert "reach" in token.fix
@@ -146,7 +141,7 @@ async def test_the_messaging_endpoint_is_tried_at_the_public_url(
     TeamsFrontDoor(auth_config(settings), ActivityHandler()).add_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _closed_port()
+    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:

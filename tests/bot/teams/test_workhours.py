@@ -109,6 +109,18 @@ def _outlook(teams: TeamsHarness) -> OutlookWeeks:
     return teams.edge.outlook
 
 
+async def _omar_in_outlook_mon_thu(db: Database, teams: TeamsHarness) -> None:
+    """Store Megan's team of Omar, whose Outlook says Monday to Thursday, 08:00-16:00."""
+    await make_org(
+        db,
+        created=datetime(2026, 11, 1, tzinfo=UTC),
+        managers={MEGAN_AAD: [OMAR_AAD]},
+        platform="teams",
+        workspace=TENANT,
+    )
+    teams.connector.set_working_hours(OMAR_AAD, MON_THU, "08:00", "16:00")
+
+
 async def test_installing_the_app_takes_the_week_and_zone_from_outlook_and_status_says_so(
     db: Database,
 ) -> None:
@@ -265,14 +277,7 @@ async def test_a_throttled_tenant_is_left_for_the_next_sweep(db: Database) -> No
 
 async def test_the_edge_sweeps_once_started_and_stops_with_it(db: Database) -> None:
     async with running_teams(db, graph=True) as teams:
-        await make_org(
-            db,
-            created=datetime(2026, 11, 1, tzinfo=UTC),
-            managers={MEGAN_AAD: [OMAR_AAD]},
-            platform="teams",
-            workspace=TENANT,
-        )
-        teams.connector.set_working_hours(OMAR_AAD, MON_THU, "08:00", "16:00")
+        await _omar_in_outlook_mon_thu(db, teams)
         outlook = _outlook(teams)
         outlook.first_refresh = 0.0
         await teams.edge.start()
@@ -294,3 +299,19 @@ async def test_without_a_client_secret_there_is_no_outlook_sync(db: Database) ->
         assert teams.edge.outlook is None
         assert teams.connector.graph_calls == []
         assert await _pattern(db, MEGAN_AAD) is None
+
+
+async def test_of_several_replicas_one_sweeps_a_day(db: Database) -> None:
+    async with running_teams(db, graph=True) as teams:
+        await _omar_in_outlook_mon_thu(db, teams)
+        first = _outlook(teams)
+        # Another replica: its own sweeper over the same store and the same tenants.
+        second = OutlookWeeks(first.services, first.graph)
+        results = await asyncio.gather(first.sweep(), second.sweep(), first.sweep())
+        swept = [r for r in results if r is not None]
+        assert len(swept) == 1, results
+        assert swept[0]["updated"] == 1, swept
+        # Each person asked once: the replicas did not both sweep.
+        people = {MEGAN_AAD, OMAR_AAD}
+        assert len(teams.connector.graph_calls) == len(people)
+        assert await _pattern(db, OMAR_AAD) == ("0,1,2,3", "08:00", "16:00", "outlook")

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from nudges.delivery.kinds import Planned
 from nudges.domain import DeliveryStatus
 from nudges.ports import FakeClock
 from nudges.store.database import Database
@@ -154,3 +157,48 @@ async def test_rows_of_a_platform_this_process_does_not_serve_wait_untouched(
     }
     assert all(r.attempts == 0 for r in await rows(db) if r.workspace_id == other.id)
     assert await dispatcher.next_due() is None
+
+
+class SlowPlanner:
+    """A planner that plans nothing, slowly: the tick is still planning when it is cancelled."""
+
+    def __init__(self) -> None:
+        self.planning = asyncio.Event()
+
+    async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
+        self.planning.set()
+        await asyncio.sleep(3600)
+        return Planned()
+
+
+@pytest.mark.parametrize(
+    "cancelled_while",
+    [
+        "sending",
+        # On SQLite the store has one connection, so a planner asleep in its session would hold
+        # every lane before anything is sent.
+        pytest.param("planning", marks=pytest.mark.postgres_only),
+    ],
+)
+async def test_a_cancelled_tick_ends_at_once_though_its_sends_hang(
+    db: Database, cancelled_while: str
+) -> None:
+    await seed(db, {"T1": 4, "T2": 4})
+    clock = FakeClock(NOW)
+    messenger = LookingMessenger()
+    messenger.hang_after = 1  # every send hangs once one has posted
+    dispatcher = make_dispatcher(db, clock, messenger)
+    planner = SlowPlanner()
+    if cancelled_while == "planning":
+        dispatcher.add_planner(planner)
+    tick = asyncio.create_task(dispatcher.tick())
+    await asyncio.wait_for(messenger.posted.wait(), 10)
+    if cancelled_while == "planning":
+        await asyncio.wait_for(planner.planning.wait(), 10)
+    # Long enough for each lane to have started its chunk and wait for its sends to answer.
+    await asyncio.sleep(0.3)
+    tick.cancel()
+    # What hung is left in doubt, as a crash leaves it; the cancel does not wait for it.
+    done, _ = await asyncio.wait([tick], timeout=5)
+    assert done, "the cancelled tick still waits for sends that never answer"
+    assert {r.status for r in await rows(db)} <= {DeliveryStatus.SENDING, DeliveryStatus.PENDING}
