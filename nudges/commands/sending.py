@@ -71,6 +71,8 @@ async def sample(ctx: Context, command: ast.SampleNudge) -> Outcome:
     """Send the actor a sample nudge now, chosen as their real one would be when they manage."""
     me = ctx.actor
     _check_recipient(ctx, me)
+    if not command.confirmed and (off := await off_now(ctx, me, "test")):
+        return Outcome(off)
     choice: Choice | None = None
     if await _is_manager(ctx, me):
         inp = await planner_input(ctx.session, ctx.workspace, me, ctx.now)

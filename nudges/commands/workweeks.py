@@ -253,7 +253,7 @@ async def workspace_week_line(ctx: Context) -> str:
 async def off_now(ctx: Context, person: Person, command: str) -> str | None:
     """Say plainly that ``person`` is not working now and how to send anyway, or None.
 
-    ``command`` names the confirmed command to suggest (``send_now``).
+    ``command`` names the confirmed command to suggest (``send_now`` or ``test``).
     """
     avail = await workweeks.availability_of(ctx.session, ctx.workspace, person)
     local = ctx.now.astimezone(avail.timezone)

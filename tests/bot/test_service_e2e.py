@@ -51,7 +51,7 @@ async def test_slash_test_delivers_a_dm_and_done_updates_it(tmp_path: Path) -> N
                     "channel_id": api.dm_channel(ADMIN),
                     "channel_name": "directmessage",
                     "command": "/nudges",
-                    "text": "test",
+                    "text": "test confirm",
                     "api_app_id": "A0E2E",
                     "response_url": api.response_url(),
                     "trigger_id": "1.2.3",

@@ -129,6 +129,7 @@ class Dashboard:
 
 @dataclass(frozen=True, slots=True)
 class SampleNudge:
-    """Send the caller a sample nudge now."""
+    """Send the caller a sample nudge now; outside their working time only once confirmed."""
 
     admin_only: ClassVar[bool] = True
+    confirmed: bool = False

@@ -37,6 +37,7 @@ from nudges.commands.parser.words import (
     TOPIC_PREFIX,
     closest,
 )
+from nudges.commands.parser.values import read_confirmed
 from nudges.commands.parser.workweeks import away, workweek
 from nudges.commands.tokens import Token, TokenKind, UnbalancedQuoteError, tokenize
 from nudges.commands.topics import TOPICS, TOPICS_BY_KEY, topic_key
@@ -85,7 +86,7 @@ def _dashboard(c: Cursor) -> ast.Command:
 
 
 def _test(c: Cursor) -> ast.Command:
-    return ast.SampleNudge()
+    return ast.SampleNudge(read_confirmed(c))
 
 
 _COMMANDS: dict[str, Parse] = {

@@ -63,7 +63,7 @@ def actions_of(card: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def sample_card(teams: TeamsHarness) -> tuple[str, dict[str, Any]]:
     """Ask for a sample nudge with `test`; return the card's message id and the card."""
-    await teams.say("test")
+    await teams.say("test confirm")
     cards = [p for p in teams.connector.messages_in(MEGAN_CHAT) if p.activity.get("attachments")]
     assert cards, "no card was delivered"
     posted = cards[-1]

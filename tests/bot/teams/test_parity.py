@@ -73,7 +73,7 @@ class SlackSide:
         return plain(str(body["text"]), "/nudges ")
 
     async def sample_buttons(self) -> list[str]:
-        await self.h.command("test", user=ADMIN)
+        await self.h.command("test confirm", user=ADMIN)
         await self.h.settle()
         ((channel, ts),) = list(self.h.api.messages)
         self._message = (channel, ts)
@@ -103,7 +103,7 @@ class TeamsSide:
         return plain(reply, "")
 
     async def sample_buttons(self) -> list[str]:
-        await self.h.say("test")
+        await self.h.say("test confirm")
         [posted] = [
             p for p in self.h.connector.messages_in(MEGAN_CHAT) if p.activity.get("attachments")
         ]

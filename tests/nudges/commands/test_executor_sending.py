@@ -56,11 +56,24 @@ async def test_a_manager_gets_the_sample_the_planner_picks(harness: Harness) -> 
     assert len(harness.messenger.to("UMGR")) == 1
 
 
-async def test_asking_twice_sends_two_samples_even_at_the_weekend(harness: Harness) -> None:
-    harness.clock.set(datetime(2026, 11, 28, 21, 0, tzinfo=UTC))  # Saturday evening
+async def test_asking_twice_sends_two_samples(harness: Harness) -> None:
     assert (await harness.run("test")).ok
     assert (await harness.run("test")).ok
     assert len(harness.messenger.to("UADMIN")) == 2
+
+
+async def test_a_sample_at_the_weekend_is_sent_only_when_confirmed(harness: Harness) -> None:
+    harness.clock.set(datetime(2026, 11, 28, 21, 0, tzinfo=UTC))  # Saturday evening
+    before = await snapshot(harness.db)
+    reply = await harness.run("test")
+    assert reply.ok and harness.messenger.sent == []
+    assert "You are not working right now (weekend on Saturday 28 November" in reply.text, (
+        reply.text
+    )
+    assert "`/nudges test confirm`" in reply.text
+    assert await snapshot(harness.db) == before
+    assert (await harness.run("test confirm")).ok
+    assert len(harness.messenger.to("UADMIN")) == 1
 
 
 async def test_test_says_why_it_cannot_send(harness: Harness) -> None:
