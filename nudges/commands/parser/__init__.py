@@ -23,6 +23,7 @@ from nudges.commands.parser.settings import (
     status,
     timezone_command,
 )
+from nudges.commands.parser.values import read_confirmed
 from nudges.commands.parser.words import (
     BUDGET_RANGE,
     COMMAND_ALIASES,
@@ -37,7 +38,6 @@ from nudges.commands.parser.words import (
     TOPIC_PREFIX,
     closest,
 )
-from nudges.commands.parser.values import read_confirmed
 from nudges.commands.parser.workweeks import away, workweek
 from nudges.commands.tokens import Token, TokenKind, UnbalancedQuoteError, tokenize
 from nudges.commands.topics import TOPICS, TOPICS_BY_KEY, topic_key
