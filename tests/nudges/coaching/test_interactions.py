@@ -249,7 +249,7 @@ async def test_snooze_until_tomorrow_on_an_evening_sample_means_tomorrow(db: Dat
         db, clock, default_catalogue(), {"slack": messenger}, EngineConfig(), rng=random.Random(3)
     )
     reply = await CommandService(dispatcher).run(
-        MGR, "test", prefix="/nudges ", is_platform_admin=True
+        MGR, "test confirm", prefix="/nudges ", is_platform_admin=True
     )
     assert reply.ok
     (sent,) = messenger.sent

@@ -193,6 +193,8 @@ VALID: list[tuple[str, ast.Command]] = [
     ("/nudges DASHBOARD", ast.Dashboard()),
     ("admin add <@U0ANNA>", ast.AdminsAdd(ANNA)),
     ("test", ast.SampleNudge()),
+    ("test confirm", ast.SampleNudge(confirmed=True)),
+    ("test bevestig", ast.SampleNudge(confirmed=True)),
     ("send-now <@U0ANNA> confirm", ast.SendNow(ANNA, confirmed=True)),
     ("TEST", ast.SampleNudge()),
     ("send-now <@U0ANNA>", ast.SendNow(ANNA)),
