@@ -169,9 +169,11 @@ class Dispatcher:
 
     # --- the rooms' entry points ------------------------------------------------------
 
-    async def plan(self, on_planned: Callable[[int], None] | None = None) -> int:
+    async def plan(
+        self, on_planned: Callable[[int], None] | None = None, *, due_now_only: bool = False
+    ) -> int:
         """Create every delivery that fell due, workspace by workspace, each committed at once."""
-        return await self.planning.plan(on_planned)
+        return await self.planning.plan(on_planned, due_now_only=due_now_only)
 
     async def claim(
         self, limit: int | None = None, only: int | None = None, workspace_id: int | None = None
@@ -230,10 +232,17 @@ class Dispatcher:
             for workspace_id in await queue.due_workspaces(self.ground):
                 start_lane(workspace_id)
             watching = asyncio.create_task(self._watch_due(start_lane))
-            result.planned = await self.plan(start_lane)
+            # A slot's sends under way and nothing changed that planning ahead reads: the plans
+            # ahead wait until the sends are out, since planning beside them took a third of
+            # their pace at the start; what falls due now (a poll opening) is planned at once.
+            ahead_later = bool(lanes) and not await self.plans_outdated()
+            result.planned = await self.plan(start_lane, due_now_only=ahead_later)
             # While any lane still sends, a workspace with rows due and no lane (it fell due
             # late, or its lane ended on an error) gets one again within half a second.
             await _settle(lanes)
+            if ahead_later and not self.ground.stopping:
+                result.planned += await self.plan(start_lane)
+                await _settle(lanes)
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
             await asyncio.gather(*lanes.values())

@@ -55,8 +55,10 @@ class Planning:
             )
             return list(rows.all())
 
-    async def plan_workspace(self, workspace: Workspace) -> Planned:
-        """Run every planner over one workspace and commit what they planned."""
+    async def plan_workspace(
+        self, workspace: Workspace, planners: Sequence[Planner] | None = None
+    ) -> Planned:
+        """Run every planner (or ``planners``) over one workspace and commit what they planned."""
         total = Planned()
         # On SQLite the pass holds this process's writers back: it reads, then writes, and a
         # transaction that read cannot write once another writer committed meanwhile.
@@ -64,7 +66,7 @@ class Planning:
             # Planners only read blackout days and cadence rules: each is read once here.
             read_once.mark(session)
             now = self.ground.clock.now()
-            for planner in self.planners:
+            for planner in self.planners if planners is None else planners:
                 done = await planner.plan(session, workspace, now)
                 total.count += done.count
                 total.refresh += done.refresh
@@ -73,8 +75,17 @@ class Planning:
             await session.commit()
         return total
 
-    async def plan(self, on_planned: Callable[[int], None] | None = None) -> int:
-        """Create every delivery that fell due, workspace by workspace, each committed at once."""
+    async def plan(
+        self, on_planned: Callable[[int], None] | None = None, *, due_now_only: bool = False
+    ) -> int:
+        """Create every delivery that fell due, workspace by workspace, each committed at once.
+
+        ``due_now_only`` leaves out the planners that plan ahead (``Stamped``): their pass may
+        wait, since what they store is not due for a while yet.
+        """
+        planners = [p for p in self.planners if not (due_now_only and isinstance(p, Stamped))]
+        if not planners:
+            return 0
         planned = 0
         refresh: list[int] = []
         after_commit: dict[Callable[[], Awaitable[None]], None] = {}
@@ -90,7 +101,7 @@ class Planning:
                     complete = False
                     break
                 try:
-                    done = await self.plan_workspace(workspace)
+                    done = await self.plan_workspace(workspace, planners)
                 except DB_ERRORS:
                     raise
                 except Exception:
@@ -105,7 +116,7 @@ class Planning:
                 if done.more and done.count:
                     later.append(workspace)
             turn = later
-        if complete:
+        if complete and not due_now_only:
             self._stamps = stamps
         # Only once the planning is committed may sent messages change (a closed poll, say).
         for delivery_id in refresh:
