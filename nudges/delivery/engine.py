@@ -233,8 +233,8 @@ class Dispatcher:
                 start_lane(workspace_id)
             watching = asyncio.create_task(self._watch_due(start_lane))
             # A slot's sends under way and nothing changed that planning ahead reads: the plans
-            # ahead wait until the sends are out, since planning beside them took a third of
-            # their pace at the start; what falls due now (a poll opening) is planned at once.
+            # ahead wait until the sends are out, so they do not compete with them for the
+            # process; what falls due now (a poll opening) is planned beside them at once.
             ahead_later = bool(lanes) and not await self.plans_outdated()
             result.planned = await self.plan(start_lane, due_now_only=ahead_later)
             # While any lane still sends, a workspace with rows due and no lane (it fell due
