@@ -28,6 +28,11 @@ RECOVER_CALM = 2.0
 RECOVER = 0.1
 RECOVER_TO = 0.95
 PROBE_CALM = 30.0
+# The most time one success counts towards creeping up. Time spent idle is not time the pace
+# was tried: a pacer made when its lane first looked, long before the slot, took its first
+# success as forty seconds of calm and started the slot at 1.4 times its pace, into a run of
+# 429s every second until repeated cuts brought it back.
+STEP_MOST = 1.0
 # Tokens a late wake-up may catch up on: a send that starts a little late does not lower the
 # pace, and the platform's own burst allowance covers the quarter of a send that may follow
 # early. More would bunch sends after a stall, and a 429 costs a whole Retry-After.
@@ -115,12 +120,13 @@ class Pacer:
         calm = now - self._calm_since
         below = self._limited_at * RECOVER_TO if self._limited_at is not None else 0.0
         if self.rate < below and calm >= RECOVER_CALM:
-            since = now - max(self._crept_at, self._calm_since + RECOVER_CALM)
+            since = min(STEP_MOST, now - max(self._crept_at, self._calm_since + RECOVER_CALM))
             self.rate = min(below, self.rate * (1 + RECOVER * since))
         elif self.rate < self.ceiling and calm >= (
             CALM if self._limited_at is None else PROBE_CALM
         ):
-            self.rate = min(self.ceiling, self.rate * (1 + CREEP * (now - self._crept_at)))
+            since = min(STEP_MOST, now - self._crept_at)
+            self.rate = min(self.ceiling, self.rate * (1 + CREEP * since))
         self._crept_at = now
 
     def on_rate_limited(self, retry_after: float | None) -> None:

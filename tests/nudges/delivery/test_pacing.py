@@ -114,3 +114,17 @@ def test_a_storm_that_refuses_everything_does_not_cut_the_pace_again_and_again()
         clock.now += 1.1
         pacer.on_rate_limited(1.0)
     assert pacer.rate == DEFAULT_START * 0.85
+
+
+def test_time_spent_idle_does_not_raise_the_pace() -> None:
+    clock = Ticking()
+    pacer = Pacer(50.0, monotonic=clock)
+    # Made when its lane first looked; the slot's first send comes forty seconds later.
+    clock.now = 40.0
+    pacer.on_success()
+    assert pacer.rate <= DEFAULT_START * 1.01, pacer.rate
+    # Sending on, calm, it still creeps up a little a second.
+    for tenth in range(401, 411):
+        clock.now = tenth / 10
+        pacer.on_success()
+    assert DEFAULT_START < pacer.rate <= DEFAULT_START * 1.03, pacer.rate
