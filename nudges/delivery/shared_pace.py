@@ -27,8 +27,6 @@ EARLY = 0.25
 # How much of the schedule one statement takes: a statement per send cost a third of the pace on
 # PostgreSQL, and processes sharing a workspace still interleave at this grain.
 BLOCK_SECONDS = 0.25
-# Slots a schedule that fell behind may catch up on (as the pacer's own bucket does).
-CATCH_UP = 1.25
 
 
 def _now() -> datetime:
@@ -64,11 +62,11 @@ class SharedPace:
         insert = postgresql.insert(SendPace).values(
             workspace_id=self.workspace_id, next_at=now + span
         )
-        # A schedule fallen a little behind goes on from where it stood, so the time a block
-        # takes to fetch is not lost from the pace at every block; further behind, it starts now.
+        # A schedule that fell behind starts again now: catching up on lost slots would let the
+        # processes sharing it go faster than the pace together.
         stmt = insert.on_conflict_do_update(
             index_elements=[SendPace.workspace_id],
-            set_={"next_at": func.greatest(SendPace.next_at, now - interval * CATCH_UP) + span},
+            set_={"next_at": func.greatest(SendPace.next_at, now) + span},
         ).returning(SendPace.next_at)
         try:
             async with self.db.session() as session:
