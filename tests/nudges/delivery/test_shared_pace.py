@@ -60,7 +60,8 @@ async def test_too_many_on_one_process_pauses_the_other(db: Database) -> None:
     second = Pacer(RATE, shared=shared_pace(db, ws))
     assert await first.acquire()
     first.on_rate_limited(1.0)
-    await asyncio.sleep(0.1)  # the pause reaches the store
+    # The pause reaches the store in the background; wait for that write, however long it takes.
+    await asyncio.gather(*first._pausing)
     started = time.monotonic()
     assert await second.acquire()
     assert time.monotonic() - started >= 0.8
