@@ -139,12 +139,19 @@ class Lanes:
             metrics.DELIVERIES.labels(platform, kind, outcome.status).inc()
         await self.writer.record(outcomes, [(job.delivery_id, job.in_doubt) for job in untried])
 
-    def _chunk(self, pacer: Pacer, first: bool = False) -> int:
+    def _chunk(self, pacer: Pacer, number: int) -> int:
         # About two seconds of sending: big enough to amortise the queries, small enough that a
         # stop or a crash hands little back. A lane's first chunk is half a second's: at a slot
         # every lane composes at once, and the last lane's first post should not wait for all
-        # the others' two seconds' worth.
-        seconds = 0.5 if first else 2.0
+        # the others' two seconds' worth. The second is one to three seconds' at random, so the
+        # lanes' later chunks are claimed and composed at different moments: started together,
+        # all twenty lanes composed at once every two seconds, and the sends stalled behind them.
+        if number == 0:
+            seconds = 0.5
+        elif number == 1:
+            seconds = 1.0 + 2.0 * self.ground.rng.random()
+        else:
+            seconds = 2.0
         return max(5, min(self.ground.config.batch_size, int(pacer.rate * seconds)))
 
     async def _claim_ahead(
@@ -154,7 +161,7 @@ class Lanes:
         result: TickResult,
         claim: asyncio.Event,
         go: asyncio.Event,
-        first: bool = False,
+        number: int,
     ) -> Chunk:
         """Claim a workspace's next chunk once ``claim`` is set; say it started once ``go`` is.
 
@@ -165,7 +172,7 @@ class Lanes:
         await claim.wait()
         if self.ground.stopping:
             return None
-        limit = self._chunk(pacer, first)
+        limit = self._chunk(pacer, number)
         ids = await self.claims.claim(limit=limit, workspace_id=workspace_id)
         if not ids:
             return None
@@ -188,8 +195,9 @@ class Lanes:
         go = halfway = asyncio.Event()
         go.set()
         ahead: asyncio.Task[Chunk] | None = asyncio.create_task(
-            self._claim_ahead(workspace_id, pacer, result, halfway, go, first=True)
+            self._claim_ahead(workspace_id, pacer, result, halfway, go, 0)
         )
+        chunks = 1
         try:
             while ahead is not None:
                 chunk, ahead = await ahead, None
@@ -199,8 +207,9 @@ class Lanes:
                 go, halfway = asyncio.Event(), asyncio.Event()
                 if not self.ground.stopping:
                     ahead = asyncio.create_task(
-                        self._claim_ahead(workspace_id, pacer, result, halfway, go)
+                        self._claim_ahead(workspace_id, pacer, result, halfway, go, chunks)
                     )
+                    chunks += 1
                 # The next chunk is claimed once half of this one went out (so the lanes' database
                 # work spreads out instead of coming all at once), and its "started" write gets
                 # about half a second before it is needed.

@@ -18,25 +18,27 @@ from typing import Protocol
 # every send that leaves a little late and reaches it bunched with the next spends the
 # platform's burst allowance for good, until a 429 pauses the whole workspace.
 DEFAULT_START = 19.0
-# After a 429, this long without another before the pace creeps up again, at CREEP per second.
-CALM = 10.0
-CREEP = 0.01
-# Back up to just under the pace that met the limit, the pace returns sooner and faster: one
-# refusal may have been a burst of late answers, and only going beyond that pace is a probe,
-# made only after PROBE_CALM without a 429 (each failed probe pauses the workspace).
+# Back up to just under the pace that met the limit, the pace returns soon and fast: one refusal
+# may have been a burst of late answers. Going beyond that pace, or beyond where it started, is a
+# probe, made only after PROBE_CALM seconds of sending without a 429, at CREEP per second: each
+# failed probe pauses the workspace and cuts its pace.
 RECOVER_CALM = 2.0
 RECOVER = 0.1
 RECOVER_TO = 0.95
 PROBE_CALM = 30.0
-# The most time one success counts towards creeping up. Time spent idle is not time the pace
-# was tried: a pacer made when its lane first looked, long before the slot, took its first
-# success as forty seconds of calm and started the slot at 1.4 times its pace, into a run of
-# 429s every second until repeated cuts brought it back.
+CREEP = 0.01
+# The most time one success counts as calm. Time spent idle is not time the pace was tried: a
+# pacer made when its lane first looked, long before the slot, took the wait as calm, probed from
+# the slot's first second and met the platform's limit ten seconds in, in every workspace.
 STEP_MOST = 1.0
 # Tokens a late wake-up may catch up on: a send that starts a little late does not lower the
 # pace, and the platform's own burst allowance covers the quarter of a send that may follow
 # early. More would bunch sends after a stall, and a 429 costs a whole Retry-After.
 CATCH_UP = 1.25
+# A refusal within this long of the first send of a burst says the first sends bunched (while
+# connections opened and every workspace's first chunk went out at once), not that the pace is
+# too high: it pauses the workspace but does not cut the pace, which would cost the whole slot.
+WARM_UP = 1.0
 
 
 class Slots(Protocol):
@@ -76,8 +78,11 @@ class Pacer:
         self._now = monotonic
         self._stamp = monotonic()
         self._paused_until = 0.0
-        self._calm_since = self._stamp
+        # Seconds spent sending since the last 429 (or since the start).
+        self._calm = 0.0
         self._crept_at = self._stamp
+        # When the current burst of sends began (its first success after an idle spell).
+        self._burst_began: float | None = None
         self.rate_limited = 0
         self._since_cut = 0
         # The pace at which the platform last said "too many", if it ever did.
@@ -117,17 +122,19 @@ class Pacer:
         """Creep up slowly once calm: each probe above the platform's limit costs a pause."""
         now = self._now()
         self._since_cut += 1
-        calm = now - self._calm_since
-        below = self._limited_at * RECOVER_TO if self._limited_at is not None else 0.0
-        if self.rate < below and calm >= RECOVER_CALM:
-            since = min(STEP_MOST, now - max(self._crept_at, self._calm_since + RECOVER_CALM))
-            self.rate = min(below, self.rate * (1 + RECOVER * since))
-        elif self.rate < self.ceiling and calm >= (
-            CALM if self._limited_at is None else PROBE_CALM
-        ):
-            since = min(STEP_MOST, now - self._crept_at)
-            self.rate = min(self.ceiling, self.rate * (1 + CREEP * since))
+        idle = now - max(self._crept_at, self._paused_until)
+        if self._burst_began is None or idle > WARM_UP:
+            self._burst_began = now
+        step = min(STEP_MOST, max(0.0, idle))
         self._crept_at = now
+        self._calm += step
+        below = self._limited_at * RECOVER_TO if self._limited_at is not None else 0.0
+        if self.rate < below and self._calm > RECOVER_CALM:
+            since = min(step, self._calm - RECOVER_CALM)
+            self.rate = min(below, self.rate * (1 + RECOVER * since))
+        elif self.rate < self.ceiling and self._calm > PROBE_CALM:
+            since = min(step, self._calm - PROBE_CALM)
+            self.rate = min(self.ceiling, self.rate * (1 + CREEP * since))
 
     def on_rate_limited(self, retry_after: float | None) -> None:
         """Pause for as long as the platform asked, and slow down if sends were getting through."""
@@ -136,14 +143,16 @@ class Pacer:
         if now < self._paused_until:
             # The other sends in flight met the same limit: one slow-down is enough.
             return
-        if self._since_cut:
-            # Only a 429 after sends got through says our pace is too high; a storm that refuses
-            # everything says nothing about it, and cutting again each time would crawl after it.
+        warm = self._burst_began is not None and now - self._burst_began >= WARM_UP
+        if self._since_cut and warm:
+            # Only a 429 after sends got through for a while says our pace is too high; a storm
+            # that refuses everything says nothing about it, and cutting again each time would
+            # crawl after it.
             self._limited_at = self.rate
             self.rate = max(self.floor, self.rate * 0.85)
             self._since_cut = 0
         self._paused_until = now + (retry_after or 1.0)
-        self._calm_since = self._paused_until
+        self._calm = 0.0
         self.tokens = min(self.tokens, 0.0)
         if self.shared is not None:
             task = asyncio.get_running_loop().create_task(self.shared.pause(retry_after or 1.0))

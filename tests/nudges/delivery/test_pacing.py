@@ -21,20 +21,29 @@ class Ticking:
         return self.now
 
 
+def _send_for_a_second(pacer: Pacer, clock: Ticking) -> None:
+    for _ in range(10):
+        pacer.on_success()
+        clock.now += 0.1
+
+
 def test_a_pacer_slows_and_pauses_for_retry_after_then_creeps_back_once_calm() -> None:
     clock = Ticking()
     pacer = Pacer(50.0, monotonic=clock)
     assert pacer.rate == DEFAULT_START and pacer.wait_time() == 0.0
-    pacer.on_success()
+    clock.now = -1.0
+    _send_for_a_second(pacer, clock)
+    clock.now = 0.0
     pacer.on_rate_limited(2.0)
     pacer.on_rate_limited(2.0)  # another send in flight met the same limit
     assert pacer.rate == DEFAULT_START * 0.85 and pacer.rate_limited == 2
     assert pacer.wait_time() >= 2.0
     clock.now = 2.0
     assert pacer.wait_time() == 0.0
-    clock.now = 3.0
-    pacer.on_success()
-    assert pacer.rate == DEFAULT_START * 0.85  # not yet calm for long enough
+    for second in (3, 4):
+        clock.now = float(second)
+        pacer.on_success()
+        assert pacer.rate == DEFAULT_START * 0.85  # not yet calm for long enough
     clock.now = 5.0
     pacer.on_success()
     # Back towards the pace that met the limit, soon and quickly, but not up to it yet.
@@ -43,8 +52,9 @@ def test_a_pacer_slows_and_pauses_for_retry_after_then_creeps_back_once_calm() -
         clock.now = float(second)
         pacer.on_success()
     assert pacer.rate == DEFAULT_START * 0.95  # beyond it only once calm for long
-    clock.now = 31.0
-    pacer.on_success()
+    for second in range(12, 33):
+        clock.now = float(second)
+        pacer.on_success()
     assert pacer.rate == DEFAULT_START * 0.95
     for second in range(33, 250):
         clock.now = float(second)
@@ -105,10 +115,27 @@ async def test_a_long_retry_after_puts_the_row_back_in_the_queue_for_that_long(
     assert row.attempts == 0  # being refused for now is no failed attempt
 
 
+def test_a_refusal_in_the_first_second_of_a_burst_pauses_but_does_not_cut() -> None:
+    clock = Ticking()
+    pacer = Pacer(50.0, monotonic=clock)
+    clock.now = 40.0  # the slot comes long after the pacer was made
+    for _ in range(5):
+        pacer.on_success()
+        clock.now += 0.05
+    # The first sends bunched as every workspace's first chunk went out: a pause, no cut.
+    pacer.on_rate_limited(1.0)
+    assert pacer.rate == DEFAULT_START and pacer.wait_time() >= 0.9
+    # Refused again after the pause, once sends had gone on for a second: now the pace is cut.
+    clock.now += 1.0
+    _send_for_a_second(pacer, clock)
+    pacer.on_rate_limited(1.0)
+    assert pacer.rate == DEFAULT_START * 0.85
+
+
 def test_a_storm_that_refuses_everything_does_not_cut_the_pace_again_and_again() -> None:
     clock = Ticking()
     pacer = Pacer(50.0, monotonic=clock)
-    pacer.on_success()
+    _send_for_a_second(pacer, clock)
     pacer.on_rate_limited(1.0)
     for _ in range(20):  # nothing gets through: pause after pause, same pace
         clock.now += 1.1
@@ -116,15 +143,20 @@ def test_a_storm_that_refuses_everything_does_not_cut_the_pace_again_and_again()
     assert pacer.rate == DEFAULT_START * 0.85
 
 
-def test_time_spent_idle_does_not_raise_the_pace() -> None:
+def test_time_spent_idle_does_not_count_as_calm() -> None:
     clock = Ticking()
     pacer = Pacer(50.0, monotonic=clock)
     # Made when its lane first looked; the slot's first send comes forty seconds later.
     clock.now = 40.0
     pacer.on_success()
-    assert pacer.rate <= DEFAULT_START * 1.01, pacer.rate
-    # Sending on, calm, it still creeps up a little a second.
-    for tenth in range(401, 411):
+    assert pacer.rate == DEFAULT_START
+    # Twenty-five seconds of sending, a slot's worth: no probe above where it started yet.
+    for tenth in range(401, 651):
         clock.now = tenth / 10
         pacer.on_success()
-    assert DEFAULT_START < pacer.rate <= DEFAULT_START * 1.03, pacer.rate
+    assert pacer.rate == DEFAULT_START
+    # Sending on, calm, it creeps up a little a second.
+    for tenth in range(651, 721):
+        clock.now = tenth / 10
+        pacer.on_success()
+    assert DEFAULT_START < pacer.rate <= DEFAULT_START * 1.04, pacer.rate
