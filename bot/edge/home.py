@@ -101,27 +101,32 @@ class HomeRefresh:
         answer then is False, as this replica did not know it yet).
         """
         key = (ws, user)
+        # The change is stored by now: a publish that begins after this moment shows it, even
+        # one that begins before this replica has found out that the Home is open.
+        at = _wall()
         if self.is_open(ws, user):
-            self._due_later(key, publish)
+            self._due_later(key, publish, at)
             return True
         if self._db is not None:
-            self._inflight.spawn(self._changed_elsewhere(key, publish))
+            self._inflight.spawn(self._changed_elsewhere(key, publish, at))
         return False
 
-    def _due_later(self, key: tuple[str, str], publish: Publish) -> None:
+    def _due_later(self, key: tuple[str, str], publish: Publish, at: datetime) -> None:
         loop = asyncio.get_running_loop()
         if key not in self._due:
             self._inflight.spawn(self._publish_later(key, publish))
         self._due[key] = loop.time() + self._debounce
-        self._changed_at[key] = _wall()
+        self._changed_at[key] = max(at, self._changed_at.get(key, at))
         if self._db is not None:
-            until = self._changed_at[key] + timedelta(seconds=self._debounce)
+            until = at + timedelta(seconds=self._debounce)
             self._inflight.spawn(self._shared(marks.advance, "quiet", key, until))
 
-    async def _changed_elsewhere(self, key: tuple[str, str], publish: Publish) -> None:
+    async def _changed_elsewhere(
+        self, key: tuple[str, str], publish: Publish, at: datetime
+    ) -> None:
         opened = await self._read("open", key)
         if opened is not None and opened > self._clock.now():
-            self._due_later(key, publish)
+            self._due_later(key, publish, at)
 
     async def _shared(
         self, write: Callable[..., Awaitable[None]], kind: str, key: tuple[str, str], at: datetime

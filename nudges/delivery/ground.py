@@ -39,7 +39,8 @@ class EngineConfig:
     batch_size: int = 100
     # A ceiling per workspace: sends go at the pace the platform answers, never above this.
     send_rate_per_workspace: float = 20.0
-    # Where the pace starts (None: at the ceiling); it halves on "too many" and creeps back.
+    # Where the pace starts (None: just under Slack's limit, or the ceiling if lower); it slows
+    # on "too many" and comes back (see pacing).
     initial_rate: float | None = None
     # Sends of one workspace waiting for the platform at the same time.
     max_in_flight: int = 4

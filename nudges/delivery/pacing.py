@@ -1,7 +1,8 @@
 """Pace sends per workspace at the rate the platform answers, under an operator's ceiling.
 
-A token bucket whose rate moves: it halves and pauses for Retry-After when the platform says
-"too many", and creeps back towards the ceiling while sends go through. Slack's one message per
+A token bucket whose rate moves: it pauses for Retry-After when the platform says "too many"
+and slows down if sends had been getting through, comes back to just under that pace soon, and
+probes higher, slowly, only after a long calm spell of sending. Slack's one message per
 second per channel allows short bursts, and a DM is its own channel, so only the workspace-wide
 pace needs holding.
 """
