@@ -35,8 +35,10 @@ BLOCK_SECONDS = 0.5
 # sending, one statement took 30 ms at the median and over 200 ms at the 99th percentile, and a
 # block that comes late leaves its sends waiting on the store.
 AHEAD_SECONDS = 0.3
-# A slot this far in the past was left unused: the schedule moved on without it.
-STALE_SECONDS = 0.25
+# A slot more than this many intervals in the past was left unused: the schedule moved on
+# without it. Spent late, it would overlap the slots other processes took after it, and over a
+# second the processes together would send a fifth more than the pace at a quarter second late.
+STALE_SLOTS = 2
 
 
 _AT = bindparam("at", type_=DateTime(timezone=True))
@@ -87,7 +89,7 @@ class SharedPace:
         if not self._block and self._ahead is not None:
             await asyncio.shield(self._ahead)
         now = _now()
-        stale = now - timedelta(seconds=STALE_SECONDS)
+        stale = now - timedelta(seconds=STALE_SLOTS / rate)
         while self._block and self._block[-1] < stale:
             # Left unused while idle or while the store was slow to answer: spending them now
             # would send on top of the slots other processes took after them.
