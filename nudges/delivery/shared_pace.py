@@ -18,7 +18,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Executable, Interval, bindparam, func
+from sqlalchemy import DateTime, Executable, Interval, bindparam, func
 from sqlalchemy.dialects import postgresql
 
 from nudges.store.database import Database
@@ -118,13 +118,13 @@ class SharedPace:
         span = interval * count
         params = {"workspace_id": self.workspace_id, "at": now, "span": span}
         try:
-            end: datetime = (await self._run(_TAKE, params)).scalar_one()
+            end = await self._run(_TAKE, params)
         except Exception as exc:
             # The store is what holds the pace together; without it, this process's own holds.
             self._warn(exc)
             return False
         self._broken = False
-        if pauses != self._pauses:
+        if end is None or pauses != self._pauses:
             # Taken before a pause that this block may fall inside: let it go, a little pace lost.
             return True
         first = end - span
@@ -142,13 +142,15 @@ class SharedPace:
         except Exception as exc:
             self._warn(exc)
 
-    async def _run(self, statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
-        """Run one statement on its own, committed as it runs."""
+    async def _run(self, statement: Executable, params: dict[str, Any]) -> datetime | None:
+        """Run one statement on its own, committed as it runs; return the time it returns."""
         # One statement is its own transaction: without BEGIN and COMMIT, and without the ORM,
         # a block costs a third of the time on the event loop that the sends share.
         async with self.db.engine.connect() as connection:
             alone = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return await alone.execute(statement, params)
+            result = await alone.execute(statement, params)
+            at: datetime | None = result.scalar_one() if result.returns_rows else None
+            return at
 
     def _warn(self, exc: Exception) -> None:
         if not self._broken:

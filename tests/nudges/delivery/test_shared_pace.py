@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from nudges.delivery.pacing import Pacer
 from nudges.delivery.shared_pace import shared_pace
 from nudges.store.database import Database
 from nudges.store.org import Workspace
+from tests.ports import refusing_port
 
 pytestmark = pytest.mark.postgres_only
 
@@ -73,3 +75,23 @@ async def test_sqlite_keeps_one_process_pacing_alone(tmp_path: object) -> None:
         assert shared_pace(db, 1) is None
     finally:
         await db.dispose()
+
+
+async def test_without_the_store_each_process_keeps_its_own_pace(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with refusing_port() as port:
+        db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/gone")
+        try:
+            pacer = Pacer(RATE, shared=shared_pace(db, 1))
+            with caplog.at_level(logging.WARNING, logger="nudges.delivery.shared_pace"):
+                started = time.monotonic()
+                times = await _sends(pacer, 5)
+                pacer.on_rate_limited(0.2)
+                await asyncio.gather(*pacer._pausing)
+        finally:
+            await db.dispose()
+    # Nothing raised, the sends kept this process's pace, and the operator was told once.
+    assert times[-1] - started >= 3 / RATE
+    warnings = [r for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in caplog.records]
