@@ -252,6 +252,9 @@ class Dispatcher:
                 for workspace_id in await queue.due_workspaces(self.ground):
                     start_lane(workspace_id)
                 await asyncio.gather(*lanes.values())
+            # A poll closed while its message was going out: the message is re-rendered now
+            # that the lanes recorded where it went.
+            await self.planning.refresh_sent()
             metrics.QUEUE_DEPTH.set(await queue.depth(self.ground))
         except DB_ERRORS as exc:
             # Logged once per outage here; the caller only needs to know the tick did not run.

@@ -30,6 +30,14 @@ class Planning:
         self.update_message = update_message
         # The planners' stamps when the last complete pass began (None: no pass yet).
         self._stamps: list[Hashable] | None = None
+        # Messages to re-render that were still being sent: tried again once the sends are out.
+        self._unrefreshed: dict[int, None] = {}
+
+    async def refresh_sent(self) -> None:
+        """Re-render the messages a pass could not, as they were still being sent then."""
+        waiting, self._unrefreshed = list(self._unrefreshed), {}
+        for delivery_id in waiting:
+            await self.update_message(delivery_id)
 
     async def _take_stamps(self) -> list[Hashable]:
         async with self.ground.db.session() as session:
@@ -120,7 +128,8 @@ class Planning:
             self._stamps = stamps
         # Only once the planning is committed may sent messages change (a closed poll, say).
         for delivery_id in refresh:
-            await self.update_message(delivery_id)
+            if not await self.update_message(delivery_id):
+                self._unrefreshed[delivery_id] = None
         for work in after_commit:
             await work()
         return planned

@@ -39,13 +39,13 @@ async def close_due(session: AsyncSession, workspace: Workspace, now: datetime) 
     for poll in polls:
         if not await seal(session, poll):
             continue
+        # Also the messages being sent now: composed before the close, they go out with the
+        # answer buttons, and are re-rendered once their send is recorded.
+        shown = (DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value)
         ids = await session.scalars(
             select(PulseParticipation.delivery_id)
             .join(Delivery, Delivery.id == PulseParticipation.delivery_id)
-            .where(
-                PulseParticipation.poll_id == poll.id,
-                Delivery.status == DeliveryStatus.SENT.value,
-            )
+            .where(PulseParticipation.poll_id == poll.id, Delivery.status.in_(shown))
             .order_by(PulseParticipation.delivery_id)
         )
         refresh.extend(i for i in ids.all() if i is not None)
