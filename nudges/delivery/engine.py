@@ -78,6 +78,10 @@ class Dispatcher:
         )
         self.handlers: dict[str, KindHandler] = {}
         self.planners: list[Planner] = []
+        # One tick at a time in a process: a second one (the sandbox's time travel beside the
+        # scheduler) took the first one's claims for lapsed when the clock jumped, and closed
+        # polls whose messages the first one was still sending.
+        self._ticking = asyncio.Lock()
         self.outage = Outage()
         self.claims = Claims(self.ground, self.outage)
         self.policy = RetryPolicy(self.ground)
@@ -211,6 +215,10 @@ class Dispatcher:
 
     async def tick(self) -> TickResult:
         """Recover lapsed claims, then plan and send at once: a workspace sends once planned."""
+        async with self._ticking:
+            return await self._tick()
+
+    async def _tick(self) -> TickResult:
         result = TickResult()
         if self.ground.stopping:
             return result
