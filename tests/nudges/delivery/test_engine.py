@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -15,6 +14,7 @@ from nudges.store.database import Database
 from nudges.store.deliveries import Delivery
 from nudges.store.org import Workspace
 from tests.conftest import BACKEND
+from tests.fault.harness import wait_for
 from tests.nudges.delivery.world import NOW, LookingMessenger, make_dispatcher, rows, seed
 
 
@@ -34,10 +34,7 @@ class SlowPlanner:
 
     async def plan(self, session: AsyncSession, workspace: Workspace, now: datetime) -> Planned:
         self.clock.advance(timedelta(minutes=5))
-        for _ in range(int(self.most / 0.05)):
-            if sum(self.messenger.posts.values()) >= self.expect:
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: sum(self.messenger.posts.values()) >= self.expect, self.most, 0.05)
         self.posted_while_planning = sum(self.messenger.posts.values())
         return Planned(0)
 

@@ -9,6 +9,7 @@ from nudges.delivery import EngineConfig
 from nudges.domain import DeliveryStatus
 from nudges.ports import FakeClock
 from nudges.store.database import Database
+from tests.fault.harness import wait_for
 from tests.nudges.delivery.world import NOW, LookingMessenger, make_dispatcher, rows, seed
 
 
@@ -21,12 +22,13 @@ async def test_the_heartbeat_renews_the_lease_so_no_one_else_recovers_it(db: Dat
     clock.advance(timedelta(seconds=10))
     beating = asyncio.create_task(holder.claims.heartbeat())
     renewed = {NOW + timedelta(seconds=10)}
+
     # Wait for the beat rather than a fixed time: a loaded machine may take longer than a
     # lease to run the first update, and only "never" is a failure here.
-    for _ in range(300):
-        if {r.claimed_at for r in await rows(db)} == renewed:
-            break
-        await asyncio.sleep(0.05)
+    async def beaten() -> bool:
+        return {r.claimed_at for r in await rows(db)} == renewed
+
+    await wait_for(beaten, 15, every=0.05)
     beating.cancel()
     await asyncio.gather(beating, return_exceptions=True)
     assert {r.claimed_at for r in await rows(db)} == renewed
